@@ -1,0 +1,107 @@
+import { DescriptorParseError, parseDescriptor, type Descriptor } from './descriptor.ts';
+import { bareMediaType, IMAGE_MANIFEST_TYPES, INDEX_TYPES, MediaType } from './media-types.ts';
+
+export class ManifestParseError extends Error {}
+
+interface ManifestCommon {
+  /** The media type the manifest declares, or that its Content-Type and shape imply. */
+  mediaType: string;
+  subject?: Descriptor;
+  artifactType?: string;
+  annotations?: Record<string, string>;
+}
+
+/** An image manifest (OCI or Docker schema2): a config and layers. */
+export interface ImageManifest extends ManifestCommon {
+  kind: 'image';
+  config: Descriptor;
+  layers: Descriptor[];
+}
+
+/** An image index or Docker manifest list: child manifests. */
+export interface ImageIndex extends ManifestCommon {
+  kind: 'index';
+  manifests: Descriptor[];
+}
+
+export type Manifest = ImageManifest | ImageIndex;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Parses manifest bytes. The media type comes from the body's `mediaType`, else from the
+ * Content-Type, else from the shape (image-spec manifest.md / image-index.md); a body whose
+ * `mediaType` contradicts its Content-Type is invalid (distribution-spec "Pushing Manifests").
+ */
+export function parseManifest(bytes: Uint8Array, contentType?: string): Manifest {
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch {
+    throw new ManifestParseError('manifest is not valid JSON');
+  }
+  if (!isRecord(json)) throw new ManifestParseError('manifest must be a JSON object');
+  if (json.schemaVersion !== 2) throw new ManifestParseError('schemaVersion must be 2');
+  const declared = json.mediaType;
+  if (declared !== undefined && typeof declared !== 'string') throw new ManifestParseError('mediaType must be a string');
+  const header = bareMediaType(contentType);
+  const headerIsManifest = header !== undefined && [...IMAGE_MANIFEST_TYPES, ...INDEX_TYPES].includes(header);
+  if (declared && headerIsManifest && declared !== header) {
+    throw new ManifestParseError(`mediaType "${declared}" does not match Content-Type "${header}"`);
+  }
+  const mediaType = declared ?? (headerIsManifest ? header : 'manifests' in json ? MediaType.ociIndex : MediaType.ociManifest);
+  try {
+    return INDEX_TYPES.includes(mediaType) ? parseIndex(json, mediaType) : parseImage(json, mediaType);
+  } catch (error) {
+    if (error instanceof DescriptorParseError) throw new ManifestParseError(error.message);
+    throw error;
+  }
+}
+
+function common(json: Record<string, unknown>, mediaType: string): ManifestCommon {
+  const { subject, artifactType, annotations } = json;
+  if (artifactType !== undefined && typeof artifactType !== 'string') throw new ManifestParseError('artifactType must be a string');
+  if (annotations !== undefined && (!isRecord(annotations) || Object.values(annotations).some((v) => typeof v !== 'string'))) {
+    throw new ManifestParseError('annotations must map strings to strings');
+  }
+  return {
+    mediaType,
+    ...(subject !== undefined ? { subject: parseDescriptor(subject, 'subject') } : {}),
+    ...(artifactType !== undefined ? { artifactType } : {}),
+    ...(annotations !== undefined ? { annotations: annotations as Record<string, string> } : {}),
+  };
+}
+
+function descriptorList(value: unknown, field: string): Descriptor[] {
+  if (!Array.isArray(value)) throw new ManifestParseError(`${field} must be an array`);
+  return value.map((item, i) => parseDescriptor(item, `${field}[${i}]`));
+}
+
+function parseImage(json: Record<string, unknown>, mediaType: string): ImageManifest {
+  if (!IMAGE_MANIFEST_TYPES.includes(mediaType)) throw new ManifestParseError(`unsupported manifest media type "${mediaType}"`);
+  if ('manifests' in json) throw new ManifestParseError('an image manifest has no "manifests" field');
+  return {
+    kind: 'image',
+    ...common(json, mediaType),
+    config: parseDescriptor(json.config, 'config'),
+    layers: descriptorList(json.layers ?? [], 'layers'),
+  };
+}
+
+function parseIndex(json: Record<string, unknown>, mediaType: string): ImageIndex {
+  if ('config' in json || 'layers' in json) throw new ManifestParseError('an index has no "config" or "layers" field');
+  return { kind: 'index', ...common(json, mediaType), manifests: descriptorList(json.manifests, 'manifests') };
+}
+
+/** Every descriptor the manifest references and a registry must hold (subject excluded). */
+export function referencedDescriptors(manifest: Manifest): Descriptor[] {
+  return manifest.kind === 'image' ? [manifest.config, ...manifest.layers] : manifest.manifests;
+}
+
+/** The artifactType a referrers listing reports (distribution-spec "Listing Referrers"). */
+export function referrerArtifactType(manifest: Manifest): string | undefined {
+  if (manifest.artifactType) return manifest.artifactType;
+  return manifest.kind === 'image' ? manifest.config.mediaType : undefined;
+}

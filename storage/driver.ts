@@ -1,0 +1,89 @@
+import type { Readable } from 'node:stream';
+
+/** Metadata of one stored object. */
+export interface FileInfo {
+  size: number;
+  modified: Date;
+}
+
+/** An inclusive-exclusive byte range: bytes `start` up to (not including) `end`. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+/** Raised by a driver when a path does not exist. */
+export class PathNotFoundError extends Error {
+  constructor(readonly path: string) {
+    super(`path not found: ${path}`);
+  }
+}
+
+/** Raised by `append` when the upload's current size is not the offset the caller expected. */
+export class OffsetMismatchError extends Error {
+  constructor(
+    readonly path: string,
+    readonly expected: number,
+    readonly actual: number,
+  ) {
+    super(`append to ${path} at offset ${expected}, but it holds ${actual} bytes`);
+  }
+}
+
+/** Raised when the storage backend cannot be reached or refuses service (answered as 503). */
+export class StorageUnavailableError extends Error {}
+
+/**
+ * The storage backend: a tree of objects addressed by slash-separated paths relative to the
+ * registry root (`docker/registry/v2/...`). Everything above a driver is backend-agnostic.
+ *
+ * Paths never start with a slash and never contain `.` or `..` segments; callers build them
+ * from validated names only (see paths.ts).
+ */
+export interface Driver {
+  /** Human-readable location, e.g. `/srv/registry` or `s3://bucket/prefix`. */
+  readonly location: string;
+
+  /** Size and modification time, or undefined when the path holds no object. */
+  stat(path: string): Promise<FileInfo | undefined>;
+
+  /** The whole content of a small object (links, manifests). Throws PathNotFoundError. */
+  getContent(path: string): Promise<Buffer>;
+
+  /** Writes a small object atomically: readers see the old or the new content, never a mix. */
+  putContent(path: string, content: Buffer | string): Promise<void>;
+
+  /** Streams an object, or the given byte range of it. Throws PathNotFoundError. */
+  reader(path: string, range?: ByteRange): Promise<Readable>;
+
+  /**
+   * Streams `source` into an object that becomes visible only once complete (temp + rename,
+   * or a multipart upload). Returns the byte count. On error nothing is left at `path`.
+   */
+  write(path: string, source: Readable): Promise<number>;
+
+  /**
+   * Appends `source` to an upload object that currently holds exactly `offset` bytes (0 creates
+   * it); throws OffsetMismatchError otherwise. Returns the new size. Appended objects may be
+   * readable only through `stat`, `reader` after `move`, and `delete`: they are upload scratch.
+   */
+  append(path: string, source: Readable, offset: number): Promise<number>;
+
+  /** Names of the direct children of a directory-like prefix; [] when there are none. */
+  list(path: string): Promise<string[]>;
+
+  /** Moves an object (or a finished append object) to `to`, replacing what was there. */
+  move(from: string, to: string): Promise<void>;
+
+  /** Deletes an object or everything under a prefix; deleting nothing is not an error. */
+  delete(path: string): Promise<void>;
+
+  /** A URL from which a client may fetch the object directly (S3 presigned), if enabled. */
+  redirectURL?(path: string): Promise<string | undefined>;
+
+  /** Confirms the backend is reachable and usable; throws a one-line error otherwise. */
+  check(): Promise<void>;
+
+  /** Releases sockets and handles. */
+  close?(): Promise<void>;
+}
