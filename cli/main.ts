@@ -1,0 +1,21 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { registerServe } from './commands/serve.ts';
+
+/** The `berth` command: one module per subcommand under cli/commands/. */
+export function buildProgram(): Command {
+  const program = new Command('berth')
+    .description('Berth: an OCI container registry and a pull/push client')
+    .showHelpAfterError()
+    .exitOverride();
+  registerServe(program);
+  return program;
+}
+
+try {
+  await buildProgram().parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : error.exitCode);
+  console.error(`berth: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}
