@@ -61,10 +61,14 @@ export function isDigestAlgorithm(name: string): name is DigestAlgorithm {
 
 /** A pass-through stream that hashes and counts the bytes flowing through it. */
 export class DigestingStream extends Transform {
-  private readonly hash: Hash;
+  /** The running hash; pass one in to continue hashing content that began earlier. */
+  readonly hash: Hash;
   bytes = 0;
 
-  constructor(readonly algorithm: DigestAlgorithm = 'sha256', hash?: Hash) {
+  constructor(
+    readonly algorithm: DigestAlgorithm = 'sha256',
+    hash?: Hash,
+  ) {
     super();
     this.hash = hash ?? createHash(algorithm);
   }

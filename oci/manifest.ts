@@ -105,3 +105,20 @@ export function referrerArtifactType(manifest: Manifest): string | undefined {
   if (manifest.artifactType) return manifest.artifactType;
   return manifest.kind === 'image' ? manifest.config.mediaType : undefined;
 }
+
+const DOCKER_SCHEMA1_SIGNED = 'application/vnd.docker.distribution.manifest.v1+prettyjws';
+
+/**
+ * The media type stored manifest bytes declare, without validating them, so content another
+ * registry wrote (a Docker schema1 manifest in a registry:2 root, say) is still served.
+ */
+export function declaredMediaType(bytes: Uint8Array): string {
+  try {
+    const json = JSON.parse(Buffer.from(bytes).toString('utf8')) as Record<string, unknown>;
+    if (typeof json.mediaType === 'string') return json.mediaType;
+    if (json.schemaVersion === 1) return DOCKER_SCHEMA1_SIGNED;
+    return 'manifests' in json ? MediaType.ociIndex : MediaType.ociManifest;
+  } catch {
+    return MediaType.ociManifest;
+  }
+}

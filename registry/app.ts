@@ -1,0 +1,72 @@
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Store } from '../storage/store.ts';
+import { sendError, toRegistryError, RegistryError } from './errors.ts';
+import { ManifestCache } from './manifest-cache.ts';
+import { sendJSON } from './responses.ts';
+import type { RouteMatch } from './route.ts';
+import { matchRoute } from './router.ts';
+
+export interface AppOptions {
+  store: Store;
+  /** Bytes of parsed manifests kept in memory per process. */
+  manifestCacheBytes?: number;
+  log?: (message: string) => void;
+}
+
+/** The registry's HTTP application: the distribution API under /v2/ and a health check. */
+export function createApp(options: AppOptions): express.Express {
+  const { store } = options;
+  const log = options.log ?? ((message: string) => console.error(message));
+  const manifests = new ManifestCache(options.manifestCacheBytes ?? 64 * 1024 * 1024);
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.set('query parser', 'simple');
+
+  app.get('/healthz', (_req, res) => sendJSON(res, 200, { status: 'ok' }));
+
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    if (!req.path.startsWith('/v2')) return next();
+    res.setHeader('Docker-Distribution-API-Version', 'registry/2.0');
+    res.locals.match = matchRoute(req.method, req.path);
+    next();
+  });
+
+  app.use(async (req: Request, res: Response, next: NextFunction) => {
+    const match = res.locals.match as RouteMatch | undefined;
+    if (!match) return next();
+    await match.endpoint.handle({
+      req,
+      res,
+      store,
+      manifests,
+      params: match.params,
+      name: match.params.name ?? '',
+      mayPull: () => true,
+    });
+  });
+
+  app.use((req: Request, _res: Response, next: NextFunction) => {
+    next(new RegistryError('UNSUPPORTED', `no endpoint at ${req.path}`, { status: 404 }));
+  });
+
+  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const known = toRegistryError(error);
+    if (!req.complete) req.resume();
+    if (known) {
+      sendError(res, req.method, known);
+      return;
+    }
+    if (isClientGone(error, req)) return;
+    log(`${req.method} ${req.originalUrl}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    sendError(res, req.method, new RegistryError('UNKNOWN', 'internal server error'));
+  });
+
+  return app;
+}
+
+/** A request whose client disconnected mid-transfer: nothing to answer, nothing to log. */
+function isClientGone(error: unknown, req: Request): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return req.destroyed || code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'EPIPE';
+}

@@ -1,0 +1,79 @@
+import cluster from 'node:cluster';
+import type { ServeConfig } from './config.ts';
+import { openDriver } from '../storage/open-driver.ts';
+import { startServer, type RunningServer } from './server.ts';
+
+/** Messages a worker sends the primary. */
+type WorkerMessage = { type: 'listening'; url: string } | { type: 'failed'; error: string };
+
+async function openCheckedDriver(config: ServeConfig) {
+  const driver = openDriver(config.storage, config.s3);
+  await driver.check();
+  return driver;
+}
+
+function onShutdownSignal(handler: () => void): void {
+  process.once('SIGTERM', handler);
+  process.once('SIGINT', handler);
+}
+
+/**
+ * Runs `berth serve`: one process, or a primary with `workers` processes sharing the port
+ * (node:cluster). No worker keeps state another needs; all of it lives in storage.
+ * Resolves with the URL once every worker accepts requests.
+ */
+export async function serve(config: ServeConfig, announce: (url: string) => void): Promise<void> {
+  if (cluster.isWorker) return runWorker(config);
+  await openCheckedDriver(config).then((driver) => driver.close?.());
+  if (config.workers <= 1) {
+    const running = await startServer({ driver: openDriver(config.storage, config.s3), host: config.host, port: config.port });
+    announce(running.url);
+    onShutdownSignal(() => void running.close().then(() => process.exit(0)));
+    return;
+  }
+  await runPrimary(config, announce);
+}
+
+async function runWorker(config: ServeConfig): Promise<void> {
+  let running: RunningServer | undefined;
+  onShutdownSignal(() => void (running?.close() ?? Promise.resolve()).then(() => process.exit(0)));
+  process.on('disconnect', () => void (running?.close() ?? Promise.resolve()).then(() => process.exit(0)));
+  try {
+    running = await startServer({ driver: openDriver(config.storage, config.s3), host: config.host, port: config.port });
+    process.send?.({ type: 'listening', url: running.url } satisfies WorkerMessage);
+  } catch (error) {
+    process.send?.({ type: 'failed', error: (error as Error).message } satisfies WorkerMessage);
+    process.exit(1);
+  }
+}
+
+async function runPrimary(config: ServeConfig, announce: (url: string) => void): Promise<void> {
+  let stopping = false;
+  let ready = 0;
+  const fork = () => cluster.fork();
+  await new Promise<void>((resolve, reject) => {
+    cluster.on('message', (_worker, message: WorkerMessage) => {
+      if (message.type === 'failed') reject(new Error(message.error));
+      else if (++ready === config.workers) {
+        announce(message.url);
+        resolve();
+      }
+    });
+    for (let i = 0; i < config.workers; i++) fork();
+  });
+  cluster.on('exit', (worker, code) => {
+    if (stopping) return;
+    console.error(`worker ${worker.process.pid} exited with ${code}; starting another`);
+    fork();
+  });
+  onShutdownSignal(() => {
+    stopping = true;
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
+    const check = setInterval(() => {
+      if (Object.keys(cluster.workers ?? {}).length === 0) {
+        clearInterval(check);
+        process.exit(0);
+      }
+    }, 50);
+  });
+}

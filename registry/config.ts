@@ -1,0 +1,80 @@
+import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { parse } from 'yaml';
+
+/** Settings of `berth serve`, from flags over environment over the YAML file over defaults. */
+export interface ServeConfig {
+  host: string;
+  port: number;
+  /** A directory, or `s3://BUCKET[/PREFIX]`. */
+  storage: string;
+  workers: number;
+  /** The `storage.s3` section of the config file, passed to the S3 driver as is. */
+  s3: Record<string, unknown>;
+  /** Every section of the config file, for the parts that read their own (auth, gc). */
+  file: Record<string, unknown>;
+}
+
+export interface ServeFlags {
+  listen?: string;
+  storage?: string;
+  config?: string;
+  workers?: string;
+}
+
+export const DEFAULT_LISTEN = '0.0.0.0:5000';
+export const DEFAULT_STORAGE = './data';
+
+export class ConfigError extends Error {}
+
+function parseListen(text: string): { host: string; port: number } {
+  const match = text.match(/^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/);
+  const port = Number(match?.[3]);
+  if (!match || port > 65535) throw new ConfigError(`invalid listen address "${text}" (want HOST:PORT)`);
+  return { host: match[1] ?? (match[2] || '0.0.0.0'), port };
+}
+
+function parseWorkers(text: string): number {
+  if (text === 'auto') return availableParallelism();
+  const workers = Number(text);
+  if (!Number.isInteger(workers) || workers < 1) throw new ConfigError(`invalid worker count "${text}" (want a number or "auto")`);
+  return workers;
+}
+
+async function readConfigFile(path: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read config file ${path}: ${(error as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = parse(text);
+  } catch (error) {
+    throw new ConfigError(`config file ${path} is not valid YAML: ${(error as Error).message.split('\n')[0]}`);
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError(`config file ${path} must be a YAML mapping`);
+  return parsed as Record<string, unknown>;
+}
+
+function section(file: Record<string, unknown>, key: string): Record<string, unknown> {
+  const value = file[key];
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
+
+/**
+ * Resolves the configuration. The file's `storage` may be a string or a mapping with
+ * `path` or `s3url` plus an `s3` section; `workers` defaults to one per core.
+ */
+export async function loadServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): Promise<ServeConfig> {
+  const configPath = flags.config ?? env.BERTH_CONFIG;
+  const file = configPath ? await readConfigFile(configPath) : {};
+  const storageSection = section(file, 'storage');
+  const fileStorage = typeof file.storage === 'string' ? file.storage : (storageSection.url ?? storageSection.path);
+  const listen = parseListen(flags.listen ?? env.BERTH_LISTEN ?? (typeof file.listen === 'string' ? file.listen : DEFAULT_LISTEN));
+  const storage = flags.storage ?? env.BERTH_STORAGE ?? (typeof fileStorage === 'string' ? fileStorage : DEFAULT_STORAGE);
+  const workersText = flags.workers ?? env.BERTH_WORKERS ?? (file.workers !== undefined ? String(file.workers) : 'auto');
+  return { ...listen, storage, workers: parseWorkers(workersText), s3: section(storageSection, 's3'), file };
+}

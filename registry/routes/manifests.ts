@@ -1,0 +1,137 @@
+import { Digest } from '../../oci/digest.ts';
+import { declaredMediaType, parseManifest, referencedDescriptors, type Manifest } from '../../oci/manifest.ts';
+import { isTag, parseManifestReference, type ManifestReference } from '../../oci/reference.ts';
+import { RegistryError, type ErrorEntry } from '../errors.ts';
+import type { CachedManifest } from '../manifest-cache.ts';
+import { manifestLocation, readBody, sendEmpty } from '../responses.ts';
+import type { Route, RouteContext } from '../route.ts';
+
+/** distribution-spec "Pushing Manifests": registries should accept at least 4 MB. */
+export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+
+function reference(context: RouteContext): ManifestReference {
+  return parseManifestReference(context.params.reference!);
+}
+
+function manifestUnknown(context: RouteContext): RegistryError {
+  return new RegistryError('MANIFEST_UNKNOWN', `manifest ${context.params.reference} is not in repository ${context.name}`);
+}
+
+async function resolve(context: RouteContext, ref: ManifestReference): Promise<Digest> {
+  const digest = ref.digest ?? (await context.store.repositories.resolveTag(context.name, ref.tag));
+  if (!digest) throw manifestUnknown(context);
+  return digest;
+}
+
+/** Reads a manifest of the repository, from the cache when another request already parsed it. */
+async function loadManifest(context: RouteContext, digest: Digest): Promise<CachedManifest | undefined> {
+  const { store, name, manifests } = context;
+  const cached = manifests.get(digest);
+  if (cached) return (await store.repositories.hasManifest(name, digest)) ? cached : undefined;
+  const bytes = await store.repositories.getManifest(name, digest);
+  if (!bytes) return undefined;
+  const entry = { bytes, mediaType: declaredMediaType(bytes) };
+  manifests.set(digest, entry);
+  return entry;
+}
+
+async function getManifest(context: RouteContext): Promise<void> {
+  const { req, res } = context;
+  const digest = await resolve(context, reference(context));
+  const manifest = await loadManifest(context, digest);
+  if (!manifest) throw manifestUnknown(context);
+  res.writeHead(200, {
+    'Content-Type': manifest.mediaType,
+    'Content-Length': manifest.bytes.length,
+    'Docker-Content-Digest': `${digest}`,
+    ETag: `"${digest}"`,
+  });
+  res.end(req.method === 'HEAD' ? undefined : manifest.bytes);
+}
+
+/** Tags to set: the reference when it is a tag, plus every `?tag=` (end-7b). */
+function tagsToSet(context: RouteContext, ref: ManifestReference): string[] {
+  const query = context.req.query.tag;
+  const extra = query === undefined ? [] : Array.isArray(query) ? query : [query];
+  const tags = [...(ref.tag ? [ref.tag] : []), ...extra.map(String)];
+  const invalid = tags.find((tag) => !isTag(tag));
+  if (invalid !== undefined) throw new RegistryError('MANIFEST_INVALID', `invalid tag "${invalid}"`);
+  return [...new Set(tags)];
+}
+
+/** MANIFEST_BLOB_UNKNOWN for each referenced blob or child manifest the repository lacks. */
+async function missingReferences(context: RouteContext, manifest: Manifest): Promise<ErrorEntry[]> {
+  const missing: ErrorEntry[] = [];
+  for (const descriptor of referencedDescriptors(manifest)) {
+    if (descriptor.urls?.length) continue;
+    if (!(await context.store.repositories.blobInfo(context.name, descriptor.digest))) {
+      missing.push({
+        code: 'MANIFEST_BLOB_UNKNOWN',
+        message: `${descriptor.mediaType} ${descriptor.digest} is not in repository ${context.name}`,
+        detail: { digest: `${descriptor.digest}` },
+      });
+    }
+  }
+  return missing;
+}
+
+async function putManifest(context: RouteContext): Promise<void> {
+  const { req, res, store, name } = context;
+  const ref = reference(context);
+  const tags = tagsToSet(context, ref);
+  const bytes = await readBody(
+    req,
+    MAX_MANIFEST_BYTES,
+    () => new RegistryError('MANIFEST_INVALID', `manifests are limited to ${MAX_MANIFEST_BYTES} bytes`, { status: 413 }),
+  );
+  const manifest = parseManifest(bytes, req.headers['content-type']);
+  const digest = Digest.of(bytes, ref.digest?.algorithm ?? 'sha256');
+  if (ref.digest && !ref.digest.equals(digest)) {
+    throw new RegistryError('DIGEST_INVALID', `manifest digest is ${digest}, not ${ref.digest}`);
+  }
+  const [first, ...more] = await missingReferences(context, manifest);
+  if (first) throw new RegistryError(first.code, first.message, { detail: first.detail, more });
+  await store.repositories.putManifest(name, digest, bytes, manifest);
+  for (const tag of tags) await store.repositories.tag(name, tag, digest);
+  context.manifests.set(digest, { bytes, mediaType: manifest.mediaType });
+  sendEmpty(res, 201, {
+    Location: manifestLocation(name, digest),
+    'Docker-Content-Digest': `${digest}`,
+    ...(tags.length ? { 'OCI-Tag': tags.join(', ') } : {}),
+    ...(manifest.subject ? { 'OCI-Subject': `${manifest.subject.digest}` } : {}),
+  });
+}
+
+async function deleteManifest(context: RouteContext): Promise<void> {
+  const { res, store, name } = context;
+  const ref = reference(context);
+  if (ref.tag !== undefined) {
+    if (!(await store.repositories.deleteTag(name, ref.tag))) throw manifestUnknown(context);
+    sendEmpty(res, 202);
+    return;
+  }
+  const existing = await loadManifest(context, ref.digest);
+  if (!existing) throw manifestUnknown(context);
+  await store.repositories.deleteManifest(name, ref.digest, subjectOf(existing.bytes));
+  sendEmpty(res, 202, { 'Docker-Content-Digest': `${ref.digest}` });
+}
+
+/** The subject of stored manifest bytes, if they parse and have one. */
+function subjectOf(bytes: Buffer): Digest | undefined {
+  try {
+    return parseManifest(bytes).subject?.digest;
+  } catch {
+    return undefined;
+  }
+}
+
+/** end-3 (GET/HEAD), end-7a/7b (PUT, multi-tag), end-9 (DELETE tag or manifest). */
+export const manifestsRoute: Route = {
+  pattern: /^\/v2\/(?<name>.+)\/manifests\/(?<reference>[^/]+)$/,
+  methods: {
+    GET: { id: 'end-3', action: 'pull', handle: getManifest },
+    HEAD: { id: 'end-3', action: 'pull', handle: getManifest },
+    PUT: { id: 'end-7', action: 'push', handle: putManifest },
+    DELETE: { id: 'end-9', action: 'delete', handle: deleteManifest },
+  },
+};

@@ -1,0 +1,43 @@
+import type { Digest } from '../oci/digest.ts';
+
+/**
+ * Distribution's storage layout (design.md §2), so a registry:2 root is served in place.
+ * Every name and tag reaching here was validated by the spec's grammars (oci/reference.ts),
+ * which admit no `.`-only segment: no path can leave the root.
+ */
+const ROOT = 'docker/registry/v2';
+
+export const paths = {
+  blobsRoot: `${ROOT}/blobs`,
+  repositoriesRoot: `${ROOT}/repositories`,
+
+  blobData: (digest: Digest) => `${ROOT}/blobs/${digest.algorithm}/${digest.hex.slice(0, 2)}/${digest.hex}/data`,
+  blobDir: (digest: Digest) => `${ROOT}/blobs/${digest.algorithm}/${digest.hex.slice(0, 2)}/${digest.hex}`,
+
+  repository: (name: string) => `${ROOT}/repositories/${name}`,
+  layerLink: (name: string, digest: Digest) => `${ROOT}/repositories/${name}/_layers/${digest.algorithm}/${digest.hex}/link`,
+  layersRoot: (name: string) => `${ROOT}/repositories/${name}/_layers`,
+
+  manifestsRoot: (name: string) => `${ROOT}/repositories/${name}/_manifests`,
+  revisionsRoot: (name: string) => `${ROOT}/repositories/${name}/_manifests/revisions`,
+  revisionLink: (name: string, digest: Digest) =>
+    `${ROOT}/repositories/${name}/_manifests/revisions/${digest.algorithm}/${digest.hex}/link`,
+  tagsRoot: (name: string) => `${ROOT}/repositories/${name}/_manifests/tags`,
+  tag: (name: string, tag: string) => `${ROOT}/repositories/${name}/_manifests/tags/${tag}`,
+  tagCurrentLink: (name: string, tag: string) => `${ROOT}/repositories/${name}/_manifests/tags/${tag}/current/link`,
+  tagIndexLink: (name: string, tag: string, digest: Digest) =>
+    `${ROOT}/repositories/${name}/_manifests/tags/${tag}/index/${digest.algorithm}/${digest.hex}/link`,
+
+  uploadsRoot: (name: string) => `${ROOT}/repositories/${name}/_uploads`,
+  upload: (name: string, id: string) => `${ROOT}/repositories/${name}/_uploads/${id}`,
+  uploadData: (name: string, id: string) => `${ROOT}/repositories/${name}/_uploads/${id}/data`,
+  uploadStartedAt: (name: string, id: string) => `${ROOT}/repositories/${name}/_uploads/${id}/startedat`,
+  /** Berth's own upload state (the digest algorithm); Distribution ignores the extra file. */
+  uploadState: (name: string, id: string) => `${ROOT}/repositories/${name}/_uploads/${id}/berth-upload.json`,
+
+  /** Berth's referrers index: one link per manifest whose `subject` is the given digest. */
+  referrersRoot: (name: string, subject: Digest) =>
+    `${ROOT}/repositories/${name}/_berth/referrers/${subject.algorithm}/${subject.hex}`,
+  referrerLink: (name: string, subject: Digest, referrer: Digest) =>
+    `${ROOT}/repositories/${name}/_berth/referrers/${subject.algorithm}/${subject.hex}/${referrer.algorithm}/${referrer.hex}/link`,
+};

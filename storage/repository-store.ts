@@ -1,0 +1,159 @@
+import { Digest } from '../oci/digest.ts';
+import type { Manifest } from '../oci/manifest.ts';
+import { isDigestAlgorithm } from '../oci/digest.ts';
+import type { BlobStore } from './blob-store.ts';
+import { PathNotFoundError, type Driver, type FileInfo } from './driver.ts';
+import { paths } from './paths.ts';
+
+/**
+ * A repository is a set of link files pointing into the shared blob store: `_layers` for blobs,
+ * `_manifests/revisions` for manifests, `_manifests/tags` for tags (Distribution's layout).
+ */
+export class RepositoryStore {
+  constructor(
+    private readonly driver: Driver,
+    private readonly blobs: BlobStore,
+  ) {}
+
+  private async readLink(path: string): Promise<Digest | undefined> {
+    try {
+      return Digest.tryParse((await this.driver.getContent(path)).toString('utf8').trim());
+    } catch (error) {
+      if (error instanceof PathNotFoundError) return undefined;
+      throw error;
+    }
+  }
+
+  private writeLink(path: string, digest: Digest): Promise<void> {
+    return this.driver.putContent(path, digest.toString());
+  }
+
+  private async linkExists(path: string): Promise<boolean> {
+    return (await this.driver.stat(path)) !== undefined;
+  }
+
+  async exists(name: string): Promise<boolean> {
+    return (await this.driver.list(paths.repository(name))).length > 0;
+  }
+
+  /** Links a stored blob into the repository, making it pullable there. */
+  linkBlob(name: string, digest: Digest): Promise<void> {
+    return this.writeLink(paths.layerLink(name, digest), digest);
+  }
+
+  /**
+   * The blob's info if the repository holds it, as a layer or as a manifest (so any
+   * content of the repository can be fetched by digest through the blob endpoint).
+   */
+  async blobInfo(name: string, digest: Digest): Promise<FileInfo | undefined> {
+    const linked =
+      (await this.linkExists(paths.layerLink(name, digest))) || (await this.linkExists(paths.revisionLink(name, digest)));
+    return linked ? this.blobs.stat(digest) : undefined;
+  }
+
+  /** Removes the repository's link to a blob; the bytes stay until garbage collection. */
+  async unlinkBlob(name: string, digest: Digest): Promise<boolean> {
+    if (!(await this.linkExists(paths.layerLink(name, digest)))) return false;
+    await this.driver.delete(linkDir(paths.layerLink(name, digest)));
+    return true;
+  }
+
+  async hasManifest(name: string, digest: Digest): Promise<boolean> {
+    return this.linkExists(paths.revisionLink(name, digest));
+  }
+
+  /** The manifest's bytes, if the repository holds it. */
+  async getManifest(name: string, digest: Digest): Promise<Buffer | undefined> {
+    if (!(await this.hasManifest(name, digest))) return undefined;
+    try {
+      return await this.blobs.getContent(digest);
+    } catch (error) {
+      if (error instanceof PathNotFoundError) return undefined;
+      throw error;
+    }
+  }
+
+  /** Stores manifest bytes as a blob, links the revision, and indexes it under its subject. */
+  async putManifest(name: string, digest: Digest, bytes: Buffer, manifest: Manifest): Promise<void> {
+    await this.blobs.putContent(digest, bytes);
+    await this.writeLink(paths.revisionLink(name, digest), digest);
+    if (manifest.subject) await this.writeLink(paths.referrerLink(name, manifest.subject.digest, digest), digest);
+  }
+
+  /** Deletes a manifest revision, every tag pointing at it, and its referrers-index entry. */
+  async deleteManifest(name: string, digest: Digest, subject: Digest | undefined): Promise<boolean> {
+    if (!(await this.hasManifest(name, digest))) return false;
+    for (const tag of await this.listTagNames(name)) {
+      if ((await this.resolveTag(name, tag))?.equals(digest)) await this.driver.delete(paths.tag(name, tag));
+    }
+    if (subject) await this.driver.delete(linkDir(paths.referrerLink(name, subject, digest)));
+    await this.driver.delete(linkDir(paths.revisionLink(name, digest)));
+    return true;
+  }
+
+  async resolveTag(name: string, tag: string): Promise<Digest | undefined> {
+    return this.readLink(paths.tagCurrentLink(name, tag));
+  }
+
+  async tag(name: string, tag: string, digest: Digest): Promise<void> {
+    await this.writeLink(paths.tagIndexLink(name, tag, digest), digest);
+    await this.writeLink(paths.tagCurrentLink(name, tag), digest);
+  }
+
+  async deleteTag(name: string, tag: string): Promise<boolean> {
+    if (!(await this.linkExists(paths.tagCurrentLink(name, tag)))) return false;
+    await this.driver.delete(paths.tag(name, tag));
+    return true;
+  }
+
+  private listTagNames(name: string): Promise<string[]> {
+    return this.driver.list(paths.tagsRoot(name));
+  }
+
+  /** Tags in ASCII order, or undefined when the repository does not exist. */
+  async listTags(name: string): Promise<string[] | undefined> {
+    const tags = await this.listTagNames(name);
+    if (tags.length === 0 && !(await this.exists(name))) return undefined;
+    return tags.sort(asciiOrder);
+  }
+
+  /** Digests of the manifests in the repository whose `subject` is the given digest. */
+  async referrers(name: string, subject: Digest): Promise<Digest[]> {
+    const root = paths.referrersRoot(name, subject);
+    const found: Digest[] = [];
+    for (const algorithm of await this.driver.list(root)) {
+      if (!isDigestAlgorithm(algorithm)) continue;
+      for (const hex of await this.driver.list(`${root}/${algorithm}`)) {
+        const digest = Digest.tryParse(`${algorithm}:${hex}`);
+        if (digest && (await this.hasManifest(name, digest))) found.push(digest);
+      }
+    }
+    return found;
+  }
+
+  /** Every repository name in ASCII order: directories holding `_manifests`, at any depth. */
+  async catalog(): Promise<string[]> {
+    const names: string[] = [];
+    const walk = async (prefix: string, dir: string): Promise<void> => {
+      const children = await this.driver.list(dir);
+      if (children.includes('_manifests') && prefix) names.push(prefix);
+      await Promise.all(
+        children
+          .filter((child) => !child.startsWith('_'))
+          .map((child) => walk(prefix ? `${prefix}/${child}` : child, `${dir}/${child}`)),
+      );
+    };
+    await walk('', paths.repositoriesRoot);
+    return names.sort(asciiOrder);
+  }
+}
+
+/** The directory of a link file: deleting it leaves no empty digest directory behind. */
+function linkDir(linkPath: string): string {
+  return linkPath.slice(0, linkPath.lastIndexOf('/'));
+}
+
+/** Go's sort.Strings order, which the spec names for tag lists. */
+export function asciiOrder(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,154 @@
+import { createHash, randomUUID, type Hash } from 'node:crypto';
+import { pipeline, type Readable } from 'node:stream';
+import { Digest, DigestingStream, type DigestAlgorithm } from '../oci/digest.ts';
+import type { BlobStore } from './blob-store.ts';
+import { PathNotFoundError, type Driver, type FileInfo } from './driver.ts';
+import { DigestMismatchError, UploadUnknownError } from './errors.ts';
+import { paths } from './paths.ts';
+import type { RepositoryStore } from './repository-store.ts';
+
+export interface UploadStatus {
+  id: string;
+  /** Bytes received so far. */
+  offset: number;
+}
+
+interface UploadState {
+  algorithm: DigestAlgorithm;
+}
+
+/** A running hash of an upload's first `offset` bytes, kept between requests. */
+interface CachedHash {
+  algorithm: DigestAlgorithm;
+  offset: number;
+  hash: Hash;
+}
+
+/** Enough for every upload a busy server has in flight; older ones just re-hash on commit. */
+const MAX_CACHED_HASHES = 4096;
+
+/**
+ * Blob upload sessions, kept in storage (`_uploads/<id>/`) so that an upload survives a restart
+ * and may continue on another process or replica. Bytes are hashed as they arrive; the running
+ * hash is cached in this process, so committing does not re-read the data in the common case.
+ * When another process appended a chunk (or an append failed midway) the cache is stale and the
+ * commit re-hashes the data from storage instead.
+ */
+export class UploadStore {
+  private readonly hashes = new Map<string, CachedHash>();
+
+  constructor(
+    private readonly driver: Driver,
+    private readonly blobs: BlobStore,
+    private readonly repositories: RepositoryStore,
+  ) {}
+
+  async start(name: string, algorithm: DigestAlgorithm = 'sha256'): Promise<UploadStatus> {
+    const id = randomUUID();
+    const state: UploadState = { algorithm };
+    await this.driver.putContent(paths.uploadStartedAt(name, id), new Date().toISOString());
+    await this.driver.putContent(paths.uploadState(name, id), JSON.stringify(state));
+    return { id, offset: 0 };
+  }
+
+  private async state(name: string, id: string): Promise<UploadState> {
+    try {
+      const state = JSON.parse((await this.driver.getContent(paths.uploadState(name, id))).toString()) as UploadState;
+      return state;
+    } catch (error) {
+      if (error instanceof PathNotFoundError || error instanceof SyntaxError) {
+        // A session Distribution started has only `startedat`: it hashes with sha256.
+        if (await this.driver.stat(paths.uploadStartedAt(name, id))) return { algorithm: 'sha256' };
+        throw new UploadUnknownError(id);
+      }
+      throw error;
+    }
+  }
+
+  async status(name: string, id: string): Promise<UploadStatus> {
+    await this.state(name, id);
+    return { id, offset: await this.size(name, id) };
+  }
+
+  private async size(name: string, id: string): Promise<number> {
+    return (await this.driver.stat(paths.uploadData(name, id)))?.size ?? 0;
+  }
+
+  /**
+   * Appends a chunk that must start at `start` (the current offset when undefined).
+   * Returns the new offset; throws OffsetMismatchError when `start` is not the current offset.
+   */
+  async append(name: string, id: string, source: Readable, start?: number): Promise<UploadStatus> {
+    const { algorithm } = await this.state(name, id);
+    const offset = start ?? (await this.size(name, id));
+    const key = `${name}/${id}`;
+    const cached = this.hashes.get(key);
+    this.hashes.delete(key);
+    const hash =
+      cached?.offset === offset && cached.algorithm === algorithm ? cached.hash : offset === 0 ? createHash(algorithm) : undefined;
+    // Without a hash of the earlier bytes there is nothing to continue: the commit re-hashes.
+    const body = hash ? pipeline(source, new DigestingStream(algorithm, hash), ignoreError) : source;
+    const size = await this.driver.append(paths.uploadData(name, id), body, offset);
+    if (hash) this.remember(key, { algorithm, offset: size, hash });
+    return { id, offset: size };
+  }
+
+  private remember(key: string, entry: CachedHash): void {
+    if (this.hashes.size >= MAX_CACHED_HASHES) this.hashes.delete(this.hashes.keys().next().value as string);
+    this.hashes.set(key, entry);
+  }
+
+  /**
+   * Finishes the upload: verifies that its bytes hash to `digest`, moves them into the blob
+   * store (unless the blob is already there) and links the blob into the repository.
+   */
+  async complete(name: string, id: string, digest: Digest): Promise<FileInfo> {
+    await this.state(name, id);
+    const key = `${name}/${id}`;
+    const size = await this.size(name, id);
+    const cached = this.hashes.get(key);
+    this.hashes.delete(key);
+    const actual =
+      cached && cached.offset === size && cached.algorithm === digest.algorithm
+        ? Digest.fromHash(digest.algorithm, cached.hash)
+        : await this.rehash(name, id, digest.algorithm, size);
+    if (!actual.equals(digest)) throw new DigestMismatchError(digest, actual);
+    const existing = await this.blobs.stat(digest);
+    if (existing) {
+      await this.driver.delete(paths.upload(name, id));
+    } else {
+      if (size === 0) await this.driver.putContent(paths.uploadData(name, id), Buffer.alloc(0));
+      await this.driver.move(paths.uploadData(name, id), paths.blobData(digest));
+      await this.driver.delete(paths.upload(name, id));
+    }
+    await this.repositories.linkBlob(name, digest);
+    return existing ?? { size, modified: new Date() };
+  }
+
+  /** Streams a whole blob in one request (single POST or PUT with body) and commits it. */
+  async ingest(name: string, source: Readable, digest: Digest): Promise<FileInfo> {
+    const { id } = await this.start(name, digest.algorithm);
+    try {
+      await this.append(name, id, source, 0);
+      return await this.complete(name, id, digest);
+    } catch (error) {
+      await this.cancel(name, id).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async cancel(name: string, id: string): Promise<void> {
+    await this.state(name, id);
+    this.hashes.delete(`${name}/${id}`);
+    await this.driver.delete(paths.upload(name, id));
+  }
+
+  private async rehash(name: string, id: string, algorithm: DigestAlgorithm, size: number): Promise<Digest> {
+    const hash = createHash(algorithm);
+    if (size > 0) for await (const chunk of await this.driver.reader(paths.uploadData(name, id))) hash.update(chunk as Buffer);
+    return Digest.fromHash(algorithm, hash);
+  }
+}
+
+/** Errors surface through the driver's own pipeline; this callback only satisfies the API. */
+function ignoreError(): void {}
