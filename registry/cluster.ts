@@ -12,9 +12,16 @@ async function openCheckedDriver(config: ServeConfig) {
   return driver;
 }
 
+/** Runs `handler` on the first SIGTERM/SIGINT; later ones wait for the same graceful stop. */
 function onShutdownSignal(handler: () => void): void {
-  process.once('SIGTERM', handler);
-  process.once('SIGINT', handler);
+  let stopping = false;
+  const once = () => {
+    if (stopping) return;
+    stopping = true;
+    handler();
+  };
+  process.on('SIGTERM', once);
+  process.on('SIGINT', once);
 }
 
 /**

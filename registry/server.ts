@@ -41,9 +41,12 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     server,
     async close(graceMs = 30_000) {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Keep-alive connections turn idle as their last response ends: close them as they do.
+      const sweep = setInterval(() => server.closeIdleConnections(), 50);
       server.closeIdleConnections();
       const timer = setTimeout(() => server.closeAllConnections(), graceMs);
       await closed;
+      clearInterval(sweep);
       clearTimeout(timer);
       await options.driver.close?.();
     },

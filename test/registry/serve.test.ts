@@ -1,0 +1,140 @@
+/** `berth serve` as a user runs it (design.md §5): flags, errors, shutdown, several processes. */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { startBerthProcess } from '../helpers/berth.ts';
+import { randomBlob } from '../helpers/content.ts';
+import { freePort } from '../helpers/processes.ts';
+
+const CLI = join(import.meta.dirname, '../../cli/main.ts');
+const berth = (args: string[]) =>
+  promisify(execFile)(process.execPath, ['--import', 'tsx', CLI, ...args]).then(
+    (result) => ({ code: 0, ...result }),
+    (error: { code: number; stdout: string; stderr: string }) => error,
+  );
+
+let root: string;
+before(async () => {
+  root = await mkdtemp(join(tmpdir(), 'berth-serve-'));
+});
+after(() => rm(root, { recursive: true, force: true }));
+
+describe('berth serve', () => {
+  it('announces the address, serves, and exits 0 on SIGTERM', async () => {
+    const server = await startBerthProcess(['--storage', root, '--workers', '1']);
+    assert.match(server.process.output(), new RegExp(`listening on ${server.url}`));
+    assert.equal((await fetch(`${server.url}/v2/`)).status, 200);
+    assert.equal(await server.process.stop('SIGTERM'), 0);
+  });
+
+  it('runs several workers on one port', async () => {
+    const server = await startBerthProcess(['--storage', root, '--workers', '2']);
+    try {
+      const blob = randomBlob();
+      const push = await fetch(`${server.url}/v2/workers/app/blobs/uploads/?digest=${blob.digest}`, { method: 'POST', body: blob.bytes });
+      assert.equal(push.status, 201);
+      for (let i = 0; i < 10; i++) assert.equal((await fetch(`${server.url}/v2/workers/app/blobs/${blob.digest}`)).status, 200);
+    } finally {
+      assert.equal(await server.stop().then(() => server.process.child.exitCode), 0);
+    }
+  });
+
+  it('takes its settings from a YAML config file and the environment', async () => {
+    const port = await freePort();
+    const config = join(root, 'berth.yml');
+    await writeFile(config, `listen: 127.0.0.1:${port}\nstorage: ${join(root, 'from-config')}\nworkers: 1\n`);
+    const { startProcess } = await import('../helpers/processes.ts');
+    const child = await startProcess(process.execPath, ['--import', 'tsx', CLI, 'serve'], /listening on/, {
+      env: { ...process.env, BERTH_CONFIG: config },
+    });
+    try {
+      assert.match(child.output(), new RegExp(`listening on http://127.0.0.1:${port}`));
+    } finally {
+      await child.stop();
+    }
+  });
+
+  it('finishes an in-flight upload when told to stop', async () => {
+    const server = await startBerthProcess(['--storage', root, '--workers', '1']);
+    const blob = randomBlob(8 * 1024 * 1024);
+    let offset = 0;
+    // fetch reads the first chunk before it connects; by the third the request is in flight.
+    const slow = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        if (offset >= blob.bytes.length) return controller.close();
+        controller.enqueue(blob.bytes.subarray(offset, offset + (1 << 20)));
+        if (offset === 2 << 20) void server.process.stop('SIGTERM');
+        offset += 1 << 20;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      },
+    });
+    const push = await fetch(`${server.url}/v2/graceful/app/blobs/uploads/?digest=${blob.digest}`, {
+      method: 'POST',
+      body: slow,
+      duplex: 'half',
+    } as RequestInit);
+    assert.equal(push.status, 201);
+    assert.equal(await server.process.stop(), 0);
+    const again = await startBerthProcess(['--storage', root, '--workers', '1']);
+    try {
+      const pulled = await fetch(`${again.url}/v2/graceful/app/blobs/${blob.digest}`);
+      assert.deepEqual(Buffer.from(await pulled.arrayBuffer()), blob.bytes);
+    } finally {
+      await again.stop();
+    }
+  });
+
+  it('fails with one clear line and exit 1 on an unknown flag, a bad address or an unreadable config', async () => {
+    const cases: [string[], RegExp][] = [
+      [['serve', '--nonsense'], /unknown option '--nonsense'/],
+      [['serve', '--listen', 'nowhere'], /invalid listen address "nowhere"/],
+      [['serve', '--config', join(root, 'missing.yml')], /cannot read config file/],
+      [['serve', '--workers', 'many'], /invalid worker count/],
+    ];
+    for (const [args, message] of cases) {
+      const result = await berth(args);
+      assert.equal(result.code, 1, args.join(' '));
+      assert.match(result.stderr, message);
+    }
+  });
+});
+
+describe('an upload continued by another process on the same root', () => {
+  it('completes and verifies after the first server is gone', async () => {
+    const blob = randomBlob(3 * 1024 * 1024);
+    const first = await startBerthProcess(['--storage', root, '--workers', '1']);
+    const started = await fetch(`${first.url}/v2/handoff/app/blobs/uploads/`, { method: 'POST' });
+    const location = started.headers.get('location')!;
+    const half = 1024 * 1024;
+    const patch = await fetch(`${first.url}${location}`, {
+      method: 'PATCH',
+      body: blob.bytes.subarray(0, half),
+      headers: { 'Content-Range': `0-${half - 1}` },
+    });
+    assert.equal(patch.status, 202);
+    await first.stop();
+
+    const second = await startBerthProcess(['--storage', root, '--workers', '1']);
+    try {
+      const status = await fetch(`${second.url}${location}`);
+      assert.equal(status.status, 204);
+      assert.equal(status.headers.get('range'), `0-${half - 1}`);
+      const rest = await fetch(`${second.url}${location}`, {
+        method: 'PATCH',
+        body: blob.bytes.subarray(half),
+        headers: { 'Content-Range': `${half}-${blob.bytes.length - 1}` },
+      });
+      assert.equal(rest.status, 202);
+      const close = await fetch(`${second.url}${rest.headers.get('location')}?digest=${blob.digest}`, { method: 'PUT' });
+      assert.equal(close.status, 201);
+      const pulled = await fetch(`${second.url}/v2/handoff/app/blobs/${blob.digest}`);
+      assert.deepEqual(Buffer.from(await pulled.arrayBuffer()), blob.bytes);
+    } finally {
+      await second.stop();
+    }
+  });
+});
