@@ -5,9 +5,11 @@ import { MediaType } from '../../oci/media-types.ts';
 export class RegistryAPI {
   constructor(readonly url: string) {}
 
-  request(method: string, path: string, init: { body?: Buffer | string; headers?: Record<string, string> } = {}): Promise<Response> {
+  /** `path` may come straight from a Location header: a missing one fails the test here. */
+  request(method: string, path: string | null, init: { body?: Uint8Array | string; headers?: Record<string, string> } = {}): Promise<Response> {
+    if (path === null) throw new Error(`${method}: the previous response had no Location`);
     const target = path.startsWith('http') ? path : `${this.url}${path}`;
-    return fetch(target, { method, body: init.body, headers: init.headers, redirect: 'manual' });
+    return fetch(target, { method, body: init.body as BodyInit | undefined, headers: init.headers, redirect: 'manual' });
   }
 
   /** Pushes a blob with a single POST (end-4b) and checks it was created. */

@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { startBerthProcess } from '../helpers/berth.ts';
 import { randomBlob } from '../helpers/content.ts';
+import { RegistryAPI } from '../helpers/registry-api.ts';
 import { freePort } from '../helpers/processes.ts';
 
 const CLI = join(import.meta.dirname, '../../cli/main.ts');
@@ -35,8 +36,7 @@ describe('berth serve', () => {
     const server = await startBerthProcess(['--storage', root, '--workers', '2']);
     try {
       const blob = randomBlob();
-      const push = await fetch(`${server.url}/v2/workers/app/blobs/uploads/?digest=${blob.digest}`, { method: 'POST', body: blob.bytes });
-      assert.equal(push.status, 201);
+      await new RegistryAPI(server.url).pushBlob('workers/app', blob);
       for (let i = 0; i < 10; i++) assert.equal((await fetch(`${server.url}/v2/workers/app/blobs/${blob.digest}`)).status, 200);
     } finally {
       assert.equal(await server.stop().then(() => server.process.child.exitCode), 0);
@@ -110,8 +110,7 @@ describe('an upload continued by another process on the same root', () => {
     const started = await fetch(`${first.url}/v2/handoff/app/blobs/uploads/`, { method: 'POST' });
     const location = started.headers.get('location')!;
     const half = 1024 * 1024;
-    const patch = await fetch(`${first.url}${location}`, {
-      method: 'PATCH',
+    const patch = await new RegistryAPI(first.url).request('PATCH', location, {
       body: blob.bytes.subarray(0, half),
       headers: { 'Content-Range': `0-${half - 1}` },
     });
@@ -123,8 +122,7 @@ describe('an upload continued by another process on the same root', () => {
       const status = await fetch(`${second.url}${location}`);
       assert.equal(status.status, 204);
       assert.equal(status.headers.get('range'), `0-${half - 1}`);
-      const rest = await fetch(`${second.url}${location}`, {
-        method: 'PATCH',
+      const rest = await new RegistryAPI(second.url).request('PATCH', location, {
         body: blob.bytes.subarray(half),
         headers: { 'Content-Range': `${half}-${blob.bytes.length - 1}` },
       });
