@@ -1,0 +1,30 @@
+/** docker-compose.yml is checked, not run: no Docker engine runs here (README "Deploying"). */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { it } from 'node:test';
+import { promisify } from 'node:util';
+import { parse } from 'yaml';
+
+const ROOT = join(import.meta.dirname, '../..');
+
+interface ComposeFile {
+  services: Record<string, { image?: string; build?: unknown; command?: string[]; depends_on?: Record<string, unknown>; environment?: Record<string, string> }>;
+  volumes: Record<string, unknown>;
+}
+
+it('is valid for docker-compose and resolves to MinIO, a bucket job, two Berth replicas and a balancer', async () => {
+  const { stdout } = await promisify(execFile)('docker-compose', ['-f', join(ROOT, 'docker-compose.yml'), 'config'], { cwd: ROOT });
+  const compose = parse(stdout) as ComposeFile;
+  const services = compose.services;
+  assert.match(services.minio?.image ?? '', /^minio\/minio/);
+  assert.ok(services['create-bucket']?.depends_on?.minio);
+  const replicas = Object.entries(services).filter(([, service]) => service.command?.[0] === 'serve');
+  assert.ok(replicas.length >= 2, 'two or more Berth replicas');
+  for (const [, replica] of replicas) {
+    assert.match(replica.command?.join(' ') ?? '', /--storage s3:\/\//);
+    assert.equal(replica.environment?.AWS_ENDPOINT_URL_S3, 'http://minio:9000');
+  }
+  assert.ok(services['load-balancer']?.depends_on);
+  assert.ok('minio-data' in compose.volumes);
+});
