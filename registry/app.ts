@@ -52,7 +52,7 @@ export function createApp(options: AppOptions): express.Express {
 
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
     const known = toRegistryError(error);
-    if (!req.complete) req.resume();
+    if (!req.complete) discardBody(req, res);
     if (known) {
       sendError(res, req.method, known);
       return;
@@ -63,6 +63,16 @@ export function createApp(options: AppOptions): express.Express {
   });
 
   return app;
+}
+
+/** Bodies up to this size are read and dropped after an error so the connection stays usable. */
+const DRAIN_LIMIT = 1 << 20;
+
+/** Drops an unread request body: small ones are drained, large or unsized ones end the connection. */
+function discardBody(req: Request, res: Response): void {
+  const length = Number(req.headers['content-length'] ?? Number.NaN);
+  if (length <= DRAIN_LIMIT) req.resume();
+  else if (!res.headersSent) res.setHeader('Connection', 'close');
 }
 
 /** A request whose client disconnected mid-transfer: nothing to answer, nothing to log. */

@@ -29,24 +29,24 @@ export function uploadRange(offset: number): string {
   return `0-${Math.max(offset - 1, 0)}`;
 }
 
-/** Reads a whole (small) request body, refusing more than `limit` bytes with 413. */
+/**
+ * Reads a whole (small) request body, refusing more than `limit` bytes with `tooLarge()`.
+ * The stream is left open on refusal, so the error can still be answered.
+ */
 export async function readBody(req: IncomingMessage, limit: number, tooLarge: () => RegistryError): Promise<Buffer> {
-  const declared = Number(req.headers['content-length']);
-  if (declared > limit) {
-    req.resume();
-    throw tooLarge();
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) {
-      req.resume();
-      throw tooLarge();
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks, size);
+  if (Number(req.headers['content-length']) > limit) throw tooLarge();
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) return void chunks.push(chunk);
+      req.off('data', onData).off('end', onEnd).pause();
+      reject(tooLarge());
+    };
+    const onEnd = () => resolve(Buffer.concat(chunks, size));
+    req.on('data', onData).once('end', onEnd).once('error', reject);
+  });
 }
 
 /** A query parameter given once, or undefined; repeated parameters are a client error. */

@@ -59,7 +59,6 @@ async function appendChunk(context: RouteContext, id: string): Promise<UploadSta
     return await store.uploads.append(name, id, req, chunkStart(req));
   } catch (error) {
     if (error instanceof OffsetMismatchError || (error instanceof RegistryError && error.status === 416)) {
-      req.resume();
       const status = await store.uploads.status(name, id);
       throw new RegistryError('BLOB_UPLOAD_INVALID', error.message, { status: 416, headers: uploadHeaders(name, status) });
     }
@@ -124,7 +123,6 @@ async function finishUpload(context: RouteContext): Promise<void> {
   const id = uploadId(context);
   const digest = queryDigest(req);
   if (!digest) {
-    req.resume();
     throw new RegistryError('DIGEST_INVALID', 'the closing PUT needs ?digest= naming the whole blob');
   }
   if (hasBody(req)) await appendChunk(context, id);
