@@ -1,0 +1,159 @@
+import { Digest } from '../oci/digest.ts';
+import { deepAnalysis, type DeepReport } from './deep-analysis.ts';
+import { GC_DEFAULTS, planGarbage, sum } from './gc.ts';
+import { ManifestGraph } from './manifest-graph.ts';
+import type { Store } from './store.ts';
+
+/** An image: a distinct manifest tags point to in one repository. */
+export interface ImageFigures {
+  repository: string;
+  digest: string;
+  mediaType: string;
+  tags: string[];
+  /** Bytes of the distinct blobs it reaches, as if stored alone. */
+  bytes: number;
+}
+
+export interface RepositoryFigures {
+  name: string;
+  tags: number;
+  images: number;
+  /** Sum of its image sizes. */
+  logicalBytes: number;
+  /** Bytes of the distinct blobs its images reach: uniqueBytes + sharedBytes. */
+  storedBytes: number;
+  /** Of storedBytes, blobs no other repository's images reach. */
+  uniqueBytes: number;
+  sharedBytes: number;
+}
+
+export interface SharedBlob {
+  digest: string;
+  size: number;
+  mediaType: string;
+  images: number;
+  repositories: number;
+  /** size × (images − 1): what storing it once instead of once per image saves. */
+  bytesSaved: number;
+}
+
+export interface AnalysisReport {
+  storage: string;
+  generatedAt: string;
+  /** Distinct blobs in the store, whatever references them. */
+  physicalBytes: number;
+  blobCount: number;
+  /** Distinct blobs some image reaches. */
+  referencedBytes: number;
+  /** Sum of image sizes over all repositories. */
+  logicalBytes: number;
+  /** logicalBytes / physicalBytes (1 for an empty store). */
+  dedupRatio: number;
+  /** Blobs nothing references (no tag, no revision, no referrer of a survivor): what gc frees. */
+  unreferencedBytes: number;
+  unreferencedBlobs: number;
+  /** Upload sessions idle past gc's maximum age. */
+  staleUploads: { count: number; bytes: number };
+  /** Blobs images name that the store lacks (foreign layers, damage). */
+  missingBlobs: number;
+  repositories: RepositoryFigures[];
+  images: ImageFigures[];
+  /** Blobs in more than one image, most bytes saved first. */
+  topSharedBlobs: SharedBlob[];
+  deep?: DeepReport;
+}
+
+export interface AnalyzeOptions {
+  /** How many shared blobs to list. */
+  top?: number;
+  uploadMaxAgeMs?: number;
+  /** Also open the layers for file-level figures (deep-analysis.ts). */
+  deep?: boolean;
+}
+
+interface BlobUse {
+  mediaType: string;
+  images: number;
+  repositories: number;
+}
+
+/** The storage accounting (README "Storage analysis"), read-only and safe while the registry runs. */
+export async function analyze(store: Store, options: AnalyzeOptions = {}): Promise<AnalysisReport> {
+  const graph = new ManifestGraph(store.blobs);
+  const plan = await planGarbage(store, graph, { gracePeriodMs: 0, uploadMaxAgeMs: options.uploadMaxAgeMs ?? GC_DEFAULTS.uploadMaxAgeMs });
+  const sizes = new Map(plan.stored.map((blob) => [blob.digest.toString(), blob.size]));
+  const uses = new Map<string, BlobUse>();
+  const images: ImageFigures[] = [];
+  const perRepository: { name: string; tags: number; images: ImageFigures[]; blobs: Set<string> }[] = [];
+  const missing = new Set<string>();
+
+  for (const name of plan.marks.repositories.keys()) {
+    const tagsByImage = await tagsByManifest(store, name);
+    const blobs = new Set<string>();
+    const repositoryImages: ImageFigures[] = [];
+    for (const [digest, tags] of tagsByImage) {
+      const reached = await graph.reach(Digest.parse(digest));
+      for (const [key, mediaType] of reached) {
+        if (!sizes.has(key)) missing.add(key);
+        const use = uses.get(key) ?? { mediaType, images: 0, repositories: 0 };
+        use.images += 1;
+        if (!blobs.has(key)) use.repositories += 1;
+        uses.set(key, use);
+        blobs.add(key);
+      }
+      const bytes = sum([...reached.keys()].map((key) => sizes.get(key) ?? 0));
+      repositoryImages.push({ repository: name, digest, mediaType: reached.get(digest) ?? '', tags, bytes });
+    }
+    images.push(...repositoryImages);
+    perRepository.push({ name, tags: sum([...tagsByImage.values()].map((tags) => tags.length)), images: repositoryImages, blobs });
+  }
+
+  const sizeOf = (key: string): number => sizes.get(key) ?? 0;
+  const repositories = perRepository.map(({ name, tags, images, blobs }): RepositoryFigures => {
+    const keys = [...blobs];
+    const uniqueBytes = sum(keys.filter((key) => uses.get(key)!.repositories === 1).map(sizeOf));
+    const storedBytes = sum(keys.map(sizeOf));
+    return { name, tags, images: images.length, logicalBytes: sum(images.map((image) => image.bytes)), storedBytes, uniqueBytes, sharedBytes: storedBytes - uniqueBytes };
+  });
+  const physicalBytes = sum(plan.stored.map((blob) => blob.size));
+  const logicalBytes = sum(repositories.map((repository) => repository.logicalBytes));
+  const report: AnalysisReport = {
+    storage: store.driver.location,
+    generatedAt: new Date().toISOString(),
+    physicalBytes,
+    blobCount: plan.stored.length,
+    referencedBytes: sum([...uses.keys()].map(sizeOf)),
+    logicalBytes,
+    dedupRatio: physicalBytes === 0 ? 1 : logicalBytes / physicalBytes,
+    unreferencedBytes: sum(plan.unreferenced.map((blob) => blob.size)),
+    unreferencedBlobs: plan.unreferenced.length,
+    staleUploads: { count: plan.uploads.length, bytes: sum(plan.uploads.map((upload) => upload.size)) },
+    missingBlobs: missing.size,
+    repositories,
+    images,
+    topSharedBlobs: topShared(uses, sizes, options.top ?? 20),
+  };
+  if (options.deep) report.deep = await deepAnalysis(store, images, graph, options.top ?? 20);
+  return report;
+}
+
+/** The repository's tagged manifests, each with the tags naming it. */
+async function tagsByManifest(store: Store, name: string): Promise<Map<string, string[]>> {
+  const byManifest = new Map<string, string[]>();
+  for (const tag of (await store.repositories.listTags(name)) ?? []) {
+    const digest = (await store.repositories.resolveTag(name, tag))?.toString();
+    if (digest) byManifest.set(digest, [...(byManifest.get(digest) ?? []), tag]);
+  }
+  return byManifest;
+}
+
+function topShared(uses: Map<string, BlobUse>, sizes: Map<string, number>, top: number): SharedBlob[] {
+  return [...uses]
+    .filter(([key, use]) => use.images > 1 && sizes.has(key))
+    .map(([digest, use]) => {
+      const size = sizes.get(digest)!;
+      return { digest, size, mediaType: use.mediaType, images: use.images, repositories: use.repositories, bytesSaved: size * (use.images - 1) };
+    })
+    .sort((a, b) => b.bytesSaved - a.bytesSaved || a.digest.localeCompare(b.digest))
+    .slice(0, top);
+}

@@ -1,0 +1,183 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Digest } from '../oci/digest.ts';
+import { PathNotFoundError } from './driver.ts';
+import { ManifestGraph } from './manifest-graph.ts';
+import { mark, type MarkOptions, type Marks } from './mark.ts';
+import { paths } from './paths.ts';
+import type { Store } from './store.ts';
+import { repositoryLinks, storedBlobs, storedUploads, type StoredBlob, type StoredUpload } from './walk.ts';
+
+export interface GcTiming {
+  /** Unreferenced blobs younger than this stay: a push uploads its blobs before the manifest naming them. */
+  gracePeriodMs: number;
+  /** Upload sessions idle for longer than this are purged. */
+  uploadMaxAgeMs: number;
+  /** After unlinking what it will delete, how long gc waits for manifest pushes already past validation to land. */
+  settleMs: number;
+}
+
+export const GC_DEFAULTS: GcTiming = { gracePeriodMs: 60 * 60_000, uploadMaxAgeMs: 24 * 60 * 60_000, settleMs: 10_000 };
+
+export interface GcOptions extends MarkOptions, Partial<GcTiming> {
+  dryRun?: boolean;
+  log?: (line: string) => void;
+}
+
+/** What a collection would remove, decided by one mark over the store. */
+export interface GarbagePlan {
+  marks: Marks;
+  /** Every blob in the store. */
+  stored: StoredBlob[];
+  /** Blobs nothing marked reaches, whatever their age. */
+  unreferenced: StoredBlob[];
+  /** The unreferenced blobs past the grace period: what a sweep deletes. */
+  sweepable: StoredBlob[];
+  /** Revision links of manifests that do not survive (only with deleteUntagged). */
+  revisions: { repository: string; digest: Digest }[];
+  /** Upload sessions idle past the maximum age. */
+  uploads: StoredUpload[];
+}
+
+export async function planGarbage(store: Store, graph: ManifestGraph, options: GcOptions = {}, now = new Date()): Promise<GarbagePlan> {
+  const { gracePeriodMs, uploadMaxAgeMs } = { ...GC_DEFAULTS, ...options };
+  const stored: StoredBlob[] = [];
+  for await (const blob of storedBlobs(store.driver)) stored.push(blob);
+  const marks = await mark(store, graph, options);
+  const unreferenced = stored.filter((blob) => !marks.blobs.has(blob.digest.toString()));
+  const revisions = [...marks.repositories].flatMap(([repository, { revisions, surviving }]) =>
+    revisions.filter((digest) => !surviving.has(digest.toString())).map((digest) => ({ repository, digest })),
+  );
+  const uploads = (await Promise.all([...marks.repositories.keys()].map((name) => storedUploads(store.driver, name)))).flat();
+  return {
+    marks,
+    stored,
+    unreferenced,
+    sweepable: unreferenced.filter((blob) => now.getTime() - blob.modified.getTime() >= gracePeriodMs),
+    revisions,
+    uploads: uploads.filter((upload) => now.getTime() - upload.lastActive.getTime() >= uploadMaxAgeMs),
+  };
+}
+
+export interface GcReport {
+  dryRun: boolean;
+  blobs: { digest: string; size: number }[];
+  blobBytes: number;
+  revisions: { repository: string; digest: string }[];
+  uploads: { repository: string; id: string; size: number }[];
+  uploadBytes: number;
+  /** Unreferenced blobs kept because they are younger than the grace period. */
+  youngBlobs: number;
+  /** Blobs gc was about to delete when a concurrent push linked them again: put back. */
+  restored: string[];
+}
+
+/**
+ * Mark and sweep, safe while the registry serves pushes (README "Garbage collection"):
+ * 1. mark from the roots; candidates are unmarked blobs older than the grace period;
+ * 2. unlink the candidates from every repository (and drop untagged revisions), so from now on
+ *    no manifest push can validate against them without linking them again;
+ * 3. wait `settleMs` for pushes that validated before step 2, then mark again and spare what they reach;
+ * 4. move the candidates into a quarantine, then look for links written since step 2: any
+ *    candidate linked again is moved back, the rest deleted.
+ */
+export async function collectGarbage(store: Store, options: GcOptions = {}): Promise<GcReport> {
+  const log = options.log ?? (() => undefined);
+  const graph = new ManifestGraph(store.blobs);
+  const plan = await planGarbage(store, graph, options);
+  const report: GcReport = {
+    dryRun: options.dryRun ?? false,
+    blobs: [],
+    blobBytes: 0,
+    revisions: plan.revisions.map(({ repository, digest }) => ({ repository, digest: digest.toString() })),
+    uploads: plan.uploads.map(({ repository, id, size }) => ({ repository, id, size })),
+    uploadBytes: sum(plan.uploads.map((upload) => upload.size)),
+    youngBlobs: plan.unreferenced.length - plan.sweepable.length,
+    restored: [],
+  };
+  if (options.dryRun) return withBlobs(report, plan.sweepable);
+
+  for (const upload of plan.uploads) await store.driver.delete(paths.upload(upload.repository, upload.id));
+  for (const { repository, digest } of plan.revisions) await dropRevision(store, graph, repository, digest);
+  const candidates = new Map(plan.sweepable.map((blob) => [blob.digest.toString(), blob]));
+  await unlinkEverywhere(store, candidates);
+  if (candidates.size === 0) return withBlobs(report, []);
+
+  await sleep(options.settleMs ?? GC_DEFAULTS.settleMs);
+  const remarked = await mark(store, graph, options);
+  for (const key of candidates.keys()) if (remarked.blobs.has(key)) candidates.delete(key);
+  for (const [key, blob] of candidates) {
+    if (!(await quarantine(store, blob.digest))) candidates.delete(key);
+  }
+
+  await relinkRetaggedRevisions(store, plan.revisions);
+  const linked = new Set<string>();
+  for (const name of await store.repositories.catalog()) for (const key of await repositoryLinks(store.driver, name)) linked.add(key);
+  for (const [key, blob] of candidates) {
+    if (linked.has(key)) {
+      await store.driver.move(paths.gcQuarantine(blob.digest), paths.blobData(blob.digest));
+      report.restored.push(key);
+      log(`kept ${key}: linked again while gc ran`);
+      candidates.delete(key);
+    } else {
+      await store.driver.delete(paths.gcQuarantine(blob.digest));
+      await store.driver.delete(paths.blobDir(blob.digest));
+    }
+  }
+  return withBlobs(report, [...candidates.values()]);
+}
+
+/** Moves a blob's data aside; false when it is already gone (another collection took it). */
+async function quarantine(store: Store, digest: Digest): Promise<boolean> {
+  try {
+    await store.driver.move(paths.blobData(digest), paths.gcQuarantine(digest));
+    return true;
+  } catch (error) {
+    if (error instanceof PathNotFoundError) return false;
+    throw error;
+  }
+}
+
+function withBlobs(report: GcReport, blobs: StoredBlob[]): GcReport {
+  report.blobs = blobs.map((blob) => ({ digest: blob.digest.toString(), size: blob.size }));
+  report.blobBytes = sum(blobs.map((blob) => blob.size));
+  return report;
+}
+
+/** Removes a repository's revision link (and its referrers-index entry) unless a tag now names it. */
+async function dropRevision(store: Store, graph: ManifestGraph, repository: string, digest: Digest): Promise<void> {
+  if (await taggedIn(store, repository, digest)) return;
+  const subject = (await graph.node(digest))?.subject;
+  if (subject) await store.driver.delete(parentOf(paths.referrerLink(repository, subject, digest)));
+  await store.driver.delete(parentOf(paths.revisionLink(repository, digest)));
+}
+
+/** A push may tag a manifest just after gc dropped its revision: the tag wins. */
+async function relinkRetaggedRevisions(store: Store, revisions: GarbagePlan['revisions']): Promise<void> {
+  for (const { repository, digest } of revisions) {
+    if (await taggedIn(store, repository, digest)) await store.driver.putContent(paths.revisionLink(repository, digest), digest.toString());
+  }
+}
+
+async function taggedIn(store: Store, repository: string, digest: Digest): Promise<boolean> {
+  for (const tag of (await store.repositories.listTags(repository)) ?? []) {
+    if ((await store.repositories.resolveTag(repository, tag))?.equals(digest)) return true;
+  }
+  return false;
+}
+
+async function unlinkEverywhere(store: Store, candidates: Map<string, StoredBlob>): Promise<void> {
+  for (const name of await store.repositories.catalog()) {
+    for (const key of await repositoryLinks(store.driver, name)) {
+      const blob = candidates.get(key);
+      if (blob) await store.repositories.unlinkBlob(name, blob.digest);
+    }
+  }
+}
+
+function parentOf(path: string): string {
+  return path.slice(0, path.lastIndexOf('/'));
+}
+
+export function sum(values: number[]): number {
+  return values.reduce((total, value) => total + value, 0);
+}

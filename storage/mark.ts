@@ -1,0 +1,51 @@
+import type { Digest } from '../oci/digest.ts';
+import type { ManifestGraph } from './manifest-graph.ts';
+import { paths } from './paths.ts';
+import type { Store } from './store.ts';
+import { linkedDigests } from './walk.ts';
+
+export interface MarkOptions {
+  /** Untagged manifests are not roots: only tags (and referrers of what survives) keep content alive. */
+  deleteUntagged?: boolean;
+}
+
+/** What survives a garbage collection. */
+export interface Marks {
+  /** Every blob (manifests included) some root reaches, as digest strings. */
+  blobs: Set<string>;
+  /** Per repository: its revisions, and those of them that survive. */
+  repositories: Map<string, { revisions: Digest[]; surviving: Set<string> }>;
+}
+
+/**
+ * The mark phase. Roots are the manifests tags point to, and every revision unless
+ * `deleteUntagged`; marks follow index children, configs and layers, then referrers
+ * (manifests whose `subject` survives), until nothing new is reached.
+ */
+export async function mark(store: Store, graph: ManifestGraph, options: MarkOptions = {}): Promise<Marks> {
+  const marks: Marks = { blobs: new Set(), repositories: new Map() };
+  for (const name of await store.repositories.catalog()) {
+    const revisions = await linkedDigests(store.driver, paths.revisionsRoot(name));
+    const tags = (await store.repositories.listTags(name)) ?? [];
+    const tagged = await Promise.all(tags.map((tag) => store.repositories.resolveTag(name, tag)));
+    const roots = [...tagged.filter((digest) => digest !== undefined), ...(options.deleteUntagged ? [] : revisions)];
+    const revisionByKey = new Map(revisions.map((digest) => [digest.toString(), digest]));
+    const surviving = new Set<string>();
+    const visited = new Set<string>();
+    const pending = [...roots];
+    for (let digest = pending.pop(); digest; digest = pending.pop()) {
+      if (visited.has(digest.toString())) continue;
+      visited.add(digest.toString());
+      for (const key of (await graph.reach(digest)).keys()) {
+        marks.blobs.add(key);
+        const revision = revisionByKey.get(key);
+        if (!revision || surviving.has(key)) continue;
+        surviving.add(key);
+        // Without deleteUntagged every revision is a root already, referrers included.
+        if (options.deleteUntagged) pending.push(...(await store.repositories.referrers(name, revision)));
+      }
+    }
+    marks.repositories.set(name, { revisions, surviving });
+  }
+  return marks;
+}

@@ -1,0 +1,83 @@
+import { Digest, isDigestAlgorithm } from '../oci/digest.ts';
+import { PathNotFoundError, type Driver } from './driver.ts';
+import { paths } from './paths.ts';
+
+/** A blob as the store holds it. */
+export interface StoredBlob {
+  digest: Digest;
+  size: number;
+  modified: Date;
+}
+
+/** An upload session under a repository's `_uploads`. */
+export interface StoredUpload {
+  repository: string;
+  id: string;
+  /** Bytes received so far. */
+  size: number;
+  /** When it last made progress: the later of its start and its last appended chunk. */
+  lastActive: Date;
+}
+
+/** Every blob in the store (`blobs/<algorithm>/<2 hex>/<hex>/data`), one prefix directory at a time. */
+export async function* storedBlobs(driver: Driver): AsyncGenerator<StoredBlob> {
+  for (const algorithm of await driver.list(paths.blobsRoot)) {
+    if (!isDigestAlgorithm(algorithm)) continue;
+    for (const prefix of await driver.list(`${paths.blobsRoot}/${algorithm}`)) {
+      const hexes = await driver.list(`${paths.blobsRoot}/${algorithm}/${prefix}`);
+      const found = await Promise.all(
+        hexes.map(async (hex) => {
+          const digest = Digest.tryParse(`${algorithm}:${hex}`);
+          const info = digest && (await driver.stat(paths.blobData(digest)));
+          return digest && info ? { digest, size: info.size, modified: info.modified } : undefined;
+        }),
+      );
+      for (const blob of found) if (blob) yield blob;
+    }
+  }
+}
+
+/** The digests linked under `<root>/<algorithm>/<hex>/link`: a repository's `_layers` or revisions. */
+export async function linkedDigests(driver: Driver, root: string): Promise<Digest[]> {
+  const digests: Digest[] = [];
+  for (const algorithm of await driver.list(root)) {
+    if (!isDigestAlgorithm(algorithm)) continue;
+    for (const hex of await driver.list(`${root}/${algorithm}`)) {
+      const digest = Digest.tryParse(`${algorithm}:${hex}`);
+      if (digest) digests.push(digest);
+    }
+  }
+  return digests;
+}
+
+/** Every blob and manifest a repository links, as digest strings. */
+export async function repositoryLinks(driver: Driver, name: string): Promise<Set<string>> {
+  const [layers, revisions] = await Promise.all([
+    linkedDigests(driver, paths.layersRoot(name)),
+    linkedDigests(driver, paths.revisionsRoot(name)),
+  ]);
+  return new Set([...layers, ...revisions].map(String));
+}
+
+export async function storedUploads(driver: Driver, repository: string): Promise<StoredUpload[]> {
+  const ids = await driver.list(paths.uploadsRoot(repository));
+  return Promise.all(
+    ids.map(async (id) => {
+      const [data, started] = await Promise.all([driver.stat(paths.uploadData(repository, id)), startedAt(driver, repository, id)]);
+      const times = [data?.modified.getTime() ?? 0, started?.getTime() ?? 0];
+      return { repository, id, size: data?.size ?? 0, lastActive: new Date(Math.max(...times)) };
+    }),
+  );
+}
+
+/** The `startedat` timestamp an upload was created with, falling back to the file's own time. */
+async function startedAt(driver: Driver, repository: string, id: string): Promise<Date | undefined> {
+  const path = paths.uploadStartedAt(repository, id);
+  try {
+    const parsed = new Date((await driver.getContent(path)).toString('utf8').trim());
+    if (!Number.isNaN(parsed.getTime())) return parsed;
+  } catch (error) {
+    if (!(error instanceof PathNotFoundError)) throw error;
+  }
+  return (await driver.stat(path))?.modified;
+}
