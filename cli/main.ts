@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { registerAnalyze } from './commands/analyze.ts';
+import { registerGc } from './commands/gc.ts';
 import { registerServe } from './commands/serve.ts';
 
 /** The `berth` command: one module per subcommand under cli/commands/. */
@@ -9,6 +11,8 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerServe(program);
+  registerAnalyze(program);
+  registerGc(program);
   return program;
 }
 

@@ -5,6 +5,7 @@ import { ManifestCache } from './manifest-cache.ts';
 import { sendJSON } from './responses.ts';
 import type { RouteMatch } from './route.ts';
 import { matchRoute } from './router.ts';
+import { analysisHandler } from './routes/analysis.ts';
 
 export interface AppOptions {
   store: Store;
@@ -24,6 +25,7 @@ export function createApp(options: AppOptions): express.Express {
   app.set('query parser', 'simple');
 
   app.get('/healthz', (_req, res) => sendJSON(res, 200, { status: 'ok' }));
+  app.get('/api/v1/analysis', analysisHandler(store));
 
   app.use((req: Request, res: Response, next: NextFunction) => {
     if (!req.path.startsWith('/v2')) return next();

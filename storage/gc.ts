@@ -5,7 +5,7 @@ import { ManifestGraph } from './manifest-graph.ts';
 import { mark, type MarkOptions, type Marks } from './mark.ts';
 import { paths } from './paths.ts';
 import type { Store } from './store.ts';
-import { repositoryLinks, storedBlobs, storedUploads, type StoredBlob, type StoredUpload } from './walk.ts';
+import { repositoryDirectories, repositoryLinks, storedBlobs, storedUploads, type StoredBlob, type StoredUpload } from './walk.ts';
 
 export interface GcTiming {
   /** Unreferenced blobs younger than this stay: a push uploads its blobs before the manifest naming them. */
@@ -47,7 +47,8 @@ export async function planGarbage(store: Store, graph: ManifestGraph, options: G
   const revisions = [...marks.repositories].flatMap(([repository, { revisions, surviving }]) =>
     revisions.filter((digest) => !surviving.has(digest.toString())).map((digest) => ({ repository, digest })),
   );
-  const uploads = (await Promise.all([...marks.repositories.keys()].map((name) => storedUploads(store.driver, name)))).flat();
+  const names = await repositoryDirectories(store.driver);
+  const uploads = (await Promise.all(names.map((name) => storedUploads(store.driver, name)))).flat();
   return {
     marks,
     stored,
@@ -111,7 +112,9 @@ export async function collectGarbage(store: Store, options: GcOptions = {}): Pro
 
   await relinkRetaggedRevisions(store, plan.revisions);
   const linked = new Set<string>();
-  for (const name of await store.repositories.catalog()) for (const key of await repositoryLinks(store.driver, name)) linked.add(key);
+  for (const name of await repositoryDirectories(store.driver)) {
+    for (const key of await repositoryLinks(store.driver, name)) linked.add(key);
+  }
   for (const [key, blob] of candidates) {
     if (linked.has(key)) {
       await store.driver.move(paths.gcQuarantine(blob.digest), paths.blobData(blob.digest));
@@ -166,7 +169,7 @@ async function taggedIn(store: Store, repository: string, digest: Digest): Promi
 }
 
 async function unlinkEverywhere(store: Store, candidates: Map<string, StoredBlob>): Promise<void> {
-  for (const name of await store.repositories.catalog()) {
+  for (const name of await repositoryDirectories(store.driver)) {
     for (const key of await repositoryLinks(store.driver, name)) {
       const blob = candidates.get(key);
       if (blob) await store.repositories.unlinkBlob(name, blob.digest);

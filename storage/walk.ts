@@ -81,3 +81,22 @@ async function startedAt(driver: Driver, repository: string, id: string): Promis
   }
   return (await driver.stat(path))?.modified;
 }
+
+const REPOSITORY_PARTS = ['_layers', '_manifests', '_uploads'];
+
+/**
+ * Every repository directory holding links or uploads, at any depth. Unlike the catalog this
+ * includes repositories with blobs but no manifest yet: gc must see their links and uploads.
+ */
+export async function repositoryDirectories(driver: Driver): Promise<string[]> {
+  const names: string[] = [];
+  const walk = async (prefix: string, dir: string): Promise<void> => {
+    const children = await driver.list(dir);
+    if (prefix && children.some((child) => REPOSITORY_PARTS.includes(child))) names.push(prefix);
+    await Promise.all(
+      children.filter((child) => !child.startsWith('_')).map((child) => walk(prefix ? `${prefix}/${child}` : child, `${dir}/${child}`)),
+    );
+  };
+  await walk('', paths.repositoriesRoot);
+  return names.sort();
+}

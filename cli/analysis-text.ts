@@ -1,0 +1,79 @@
+import type { AnalysisReport } from '../storage/analysis.ts';
+import { formatBytes } from './format-bytes.ts';
+
+/** Columns padded to their widest cell; numbers right-aligned. */
+function table(header: string[], rows: string[][], rightAligned: number[]): string {
+  const widths = header.map((cell, i) => Math.max(cell.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const line = (row: string[]) =>
+    row.map((cell, i) => (rightAligned.includes(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
+}
+
+function shortDigest(digest: string): string {
+  return digest.replace(/^(\w+:)([0-9a-f]{12})[0-9a-f]+$/, '$1$2');
+}
+
+/** The terminal report of `berth analyze`. */
+export function renderTextReport(report: AnalysisReport): string {
+  const sections: string[] = [];
+  sections.push(
+    [
+      `Storage ${report.storage}`,
+      `  logical ${formatBytes(report.logicalBytes)} (every image as if stored alone)`,
+      `  physical ${formatBytes(report.physicalBytes)} in ${report.blobCount} blobs, dedup ratio ${report.dedupRatio.toFixed(2)}x`,
+      `  gc would free ${formatBytes(report.unreferencedBytes)} in ${report.unreferencedBlobs} unreferenced blobs` +
+        ` and ${formatBytes(report.staleUploads.bytes)} in ${report.staleUploads.count} stale uploads`,
+      ...(report.missingBlobs ? [`  ${report.missingBlobs} referenced blobs are missing from the store`] : []),
+    ].join('\n'),
+  );
+  sections.push(
+    table(
+      ['REPOSITORY', 'TAGS', 'IMAGES', 'LOGICAL', 'UNIQUE', 'SHARED'],
+      report.repositories.map((r) => [r.name, `${r.tags}`, `${r.images}`, formatBytes(r.logicalBytes), formatBytes(r.uniqueBytes), formatBytes(r.sharedBytes)]),
+      [1, 2, 3, 4, 5],
+    ),
+  );
+  if (report.topSharedBlobs.length) {
+    sections.push(
+      'Most shared blobs\n' +
+        table(
+          ['DIGEST', 'SIZE', 'IMAGES', 'REPOS', 'SAVED', 'MEDIA TYPE'],
+          report.topSharedBlobs.map((b) => [shortDigest(b.digest), formatBytes(b.size), `${b.images}`, `${b.repositories}`, formatBytes(b.bytesSaved), b.mediaType]),
+          [1, 2, 3, 4],
+        ),
+    );
+  }
+  const deep = report.deep;
+  if (deep) {
+    sections.push(
+      [
+        `Files (${deep.layersScanned} layers scanned, ${deep.layersSkipped.length} skipped, ${deep.filesHashed} files, ${formatBytes(deep.fileBytes)})`,
+        `  file-level dedup would save ${formatBytes(deep.duplicateFileBytes)} more${deep.truncated ? ' (at least: too many files to track all)' : ''}`,
+        `  files overwritten or deleted by later layers: ${formatBytes(deep.wastedBytes)} over all images`,
+        ...deep.layersSkipped.map((layer) => `  not scanned ${shortDigest(layer.digest)}: ${layer.reason}`),
+      ].join('\n'),
+    );
+    if (deep.topDuplicateFiles.length) {
+      sections.push(
+        'Most duplicated files\n' +
+          table(
+            ['PATH', 'SIZE', 'COPIES', 'SAVED'],
+            deep.topDuplicateFiles.map((f) => [f.path, formatBytes(f.size), `${f.copies}`, formatBytes(f.bytesSaved)]),
+            [1, 2, 3],
+          ),
+      );
+    }
+    const wasteful = deep.images.filter((image) => image.wastedBytes > 0);
+    if (wasteful.length) {
+      sections.push(
+        'Wasted space per image\n' +
+          table(
+            ['IMAGE', 'WASTED', 'FILES'],
+            wasteful.map((image) => [`${image.repository}:${image.tags.join(',')}`, formatBytes(image.wastedBytes), `${image.wastedFiles}`]),
+            [1, 2],
+          ),
+      );
+    }
+  }
+  return sections.join('\n\n') + '\n';
+}

@@ -1,0 +1,35 @@
+import { writeFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { analyze } from '../../storage/analysis.ts';
+import { renderHtmlReport } from '../analysis-html.ts';
+import { renderTextReport } from '../analysis-text.ts';
+import { openStore, type StoreFlags } from '../open-store.ts';
+
+interface AnalyzeFlags extends StoreFlags {
+  json?: boolean;
+  html?: string;
+  deep?: boolean;
+  top: string;
+}
+
+export function registerAnalyze(program: Command): void {
+  program
+    .command('analyze')
+    .description('report what the images really take: logical vs physical bytes, sharing, reclaimable space (read-only)')
+    .option('--storage <dir|s3://bucket/prefix>', 'the registry root (env BERTH_STORAGE, default as for serve)')
+    .option('--config <file>', 'YAML config file, as for serve (env BERTH_CONFIG)')
+    .option('--json', 'print the report as JSON')
+    .option('--html <file>', 'also write a self-contained HTML report with charts')
+    .option('--deep', 'open every layer: file-level duplicates and space wasted by overwritten or deleted files')
+    .option('--top <n>', 'how many shared blobs and duplicate files to list', '20')
+    .action(async (flags: AnalyzeFlags) => {
+      const { store, close } = await openStore(flags);
+      try {
+        const report = await analyze(store, { deep: flags.deep ?? false, top: Number(flags.top) });
+        if (flags.html) await writeFile(flags.html, renderHtmlReport(report));
+        process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderTextReport(report));
+      } finally {
+        await close();
+      }
+    });
+}
