@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { analyze } from '../../storage/analysis.ts';
+import { FsDriver } from '../../storage/fs-driver.ts';
+import { collectGarbage } from '../../storage/gc.ts';
+import { Store } from '../../storage/store.ts';
+import { startBerth, type RunningBerth } from '../helpers/berth.ts';
+import { blobOf, imageManifest, randomBlob, type TestBlob } from '../helpers/content.ts';
+import { run } from '../helpers/oci-image.ts';
+import { pullCompletely } from '../helpers/pull-check.ts';
+import { RegistryAPI } from '../helpers/registry-api.ts';
+import { pushSharedFixture, type SharedFixture } from '../helpers/shared-fixture.ts';
+
+const NOW = { gracePeriodMs: 0, settleMs: 0 };
+const CLI = join(import.meta.dirname, '../../cli/main.ts');
+const bytesOf = (blobs: TestBlob[]): number => blobs.reduce((total, blob) => total + blob.bytes.length, 0);
+
+async function pullEverything(berth: RunningBerth, fixture: SharedFixture): Promise<void> {
+  for (const image of fixture.images) for (const tag of image.tags) await pullCompletely(berth.url, image.repository, tag);
+}
+
+describe('gc on a registry of images sharing layers', () => {
+  let berth: RunningBerth;
+  let api: RegistryAPI;
+  let fixture: SharedFixture;
+  let store: Store;
+
+  before(async () => {
+    berth = await startBerth();
+    api = new RegistryAPI(berth.url);
+    fixture = await pushSharedFixture(api);
+    store = new Store(new FsDriver(berth.root));
+  });
+  after(() => berth.stop());
+
+  it('dry-run lists exactly the unreferenced blobs and deletes nothing', async () => {
+    const before = await analyze(store);
+    const report = await collectGarbage(store, { ...NOW, dryRun: true });
+    assert.deepEqual(report.blobs.map((blob) => blob.digest).sort(), fixture.garbage.map((blob) => `${blob.digest}`).sort());
+    assert.equal(report.blobBytes, before.unreferencedBytes);
+    assert.equal((await analyze(store)).physicalBytes, before.physicalBytes);
+  });
+
+  it('keeps unreferenced blobs younger than the grace period', async () => {
+    const report = await collectGarbage(store, { dryRun: true, gracePeriodMs: 60_000 });
+    assert.equal(report.blobs.length, 0);
+    assert.equal(report.youngBlobs, fixture.garbage.length);
+  });
+
+  it('reclaims exactly the unreferenced bytes, and every tag still pulls', async () => {
+    const before = await analyze(store);
+    const report = await collectGarbage(store, NOW);
+    assert.equal(report.blobBytes, bytesOf(fixture.garbage));
+    assert.equal(report.blobBytes, before.unreferencedBytes);
+    const afterwards = await analyze(store);
+    assert.equal(afterwards.physicalBytes, before.physicalBytes - report.blobBytes);
+    assert.equal(afterwards.unreferencedBytes, 0);
+    assert.equal(afterwards.logicalBytes, before.logicalBytes);
+    const junk = fixture.garbage[0]!;
+    assert.equal(existsSync(join(berth.root, 'docker/registry/v2/repositories/junk/_layers/sha256', junk.digest.hex)), false, 'link swept');
+    assert.equal(existsSync(join(berth.root, 'docker/registry/v2/blobs/sha256', junk.digest.hex.slice(0, 2), junk.digest.hex)), false);
+    await pullEverything(berth, fixture);
+    await pullCompletely(berth.url, fixture.untagged.repository, `${fixture.untagged.manifest.digest}`);
+  });
+
+  it('purges uploads idle past the maximum age', async () => {
+    const started = await api.request('POST', '/v2/app1/blobs/uploads/');
+    const chunk = randomBlob(777).bytes;
+    const patched = await api.request('PATCH', started.headers.get('location'), {
+      body: chunk,
+      headers: { 'Content-Type': 'application/octet-stream', 'Content-Range': `0-${chunk.length - 1}` },
+    });
+    assert.equal(patched.status, 202);
+    assert.equal((await collectGarbage(store, NOW)).uploads.length, 0, 'a fresh upload stays');
+    assert.deepEqual((await analyze(store, { uploadMaxAgeMs: 0 })).staleUploads, { count: 1, bytes: 777 });
+    const report = await collectGarbage(store, { ...NOW, uploadMaxAgeMs: 0 });
+    assert.equal(report.uploadBytes, 777);
+    assert.equal((await api.request('GET', started.headers.get('location'))).status, 404);
+  });
+
+  it('with --delete-untagged, drops untagged manifests, what only they reach, and referrers of what goes', async () => {
+    const { repository, manifest: untagged, reaches } = fixture.untagged;
+    const v1 = fixture.images.find((image) => image.repository === 'app2')!.manifest;
+    const referrer = async (subject: TestBlob, label: string): Promise<TestBlob[]> => {
+      const config = blobOf(`{"signature":"${label}"}`);
+      const payload = randomBlob(300);
+      for (const blob of [config, payload]) await api.pushBlob(repository, blob);
+      const manifest = imageManifest(config, [payload], { subject, artifactType: 'application/vnd.example.signature' });
+      assert.equal((await api.pushManifest(repository, `${manifest.digest}`, manifest)).status, 201);
+      return [manifest, config, payload];
+    };
+    const [keptReferrer] = await referrer(v1, 'v1');
+    const doomedReferrer = await referrer(untagged, 'untagged');
+    const base = reaches[2]!;
+    const doomed = [...reaches.filter((blob) => blob !== base), ...doomedReferrer];
+
+    const report = await collectGarbage(store, { ...NOW, deleteUntagged: true });
+    assert.deepEqual(report.blobs.map((blob) => blob.digest).sort(), doomed.map((blob) => `${blob.digest}`).sort());
+    assert.equal(report.blobBytes, bytesOf(doomed));
+    assert.equal((await api.request('GET', `/v2/${repository}/manifests/${untagged.digest}`)).status, 404);
+    await pullCompletely(berth.url, repository, `${keptReferrer!.digest}`);
+    const listed = (await (await api.request('GET', `/v2/${repository}/referrers/${v1.digest}`)).json()) as { manifests: unknown[] };
+    assert.equal(listed.manifests.length, 1);
+    await pullEverything(berth, fixture);
+  });
+
+  it('runs as `berth gc`, with --dry-run printing what would go', async () => {
+    const orphan = randomBlob(4321);
+    await api.pushBlob('app1', orphan);
+    const dry = await run(process.execPath, ['--import', 'tsx', CLI, 'gc', '--storage', berth.root, '--dry-run', '--grace-period', '0']);
+    assert.match(dry.stdout, new RegExp(`would delete blob ${orphan.digest}`));
+    assert.match(dry.stdout, /would free 4\.22 KiB \(4321 bytes\)/);
+    const done = await run(process.execPath, ['--import', 'tsx', CLI, 'gc', '--storage', berth.root, '--grace-period', '0', '--settle', '0', '--json']);
+    assert.equal(JSON.parse(done.stdout).blobBytes, 4321);
+    assert.equal((await api.request('HEAD', `/v2/app1/blobs/${orphan.digest}`)).status, 404);
+  });
+});
