@@ -55,7 +55,7 @@ export async function planGarbage(store: Store, graph: ManifestGraph, options: G
     unreferenced,
     sweepable: unreferenced.filter((blob) => now.getTime() - blob.modified.getTime() >= gracePeriodMs),
     revisions,
-    uploads: uploads.filter((upload) => now.getTime() - upload.lastActive.getTime() >= uploadMaxAgeMs),
+    uploads: uploads.filter((upload) => upload.lastActive && now.getTime() - upload.lastActive.getTime() >= uploadMaxAgeMs),
   };
 }
 
@@ -100,14 +100,19 @@ export async function collectGarbage(store: Store, options: GcOptions = {}): Pro
   for (const upload of plan.uploads) await store.driver.delete(paths.upload(upload.repository, upload.id));
   for (const { repository, digest } of plan.revisions) await dropRevision(store, graph, repository, digest);
   const candidates = new Map(plan.sweepable.map((blob) => [blob.digest.toString(), blob]));
-  await unlinkEverywhere(store, candidates);
+  const unlinked = await unlinkEverywhere(store, candidates);
   if (candidates.size === 0) return withBlobs(report, []);
+  /** A candidate something turned out to need: its links come back as they were. */
+  const spare = async (key: string, blob: StoredBlob): Promise<void> => {
+    for (const name of unlinked.get(key) ?? []) await store.repositories.linkBlob(name, blob.digest);
+    candidates.delete(key);
+  };
 
   await sleep(options.settleMs ?? GC_DEFAULTS.settleMs);
   const remarked = await mark(store, graph, options);
-  for (const key of candidates.keys()) if (remarked.blobs.has(key)) candidates.delete(key);
   for (const [key, blob] of candidates) {
-    if (!(await quarantine(store, blob.digest))) candidates.delete(key);
+    if (remarked.blobs.has(key)) await spare(key, blob);
+    else if (!(await quarantine(store, blob.digest))) candidates.delete(key);
   }
 
   await relinkRetaggedRevisions(store, plan.revisions);
@@ -118,9 +123,9 @@ export async function collectGarbage(store: Store, options: GcOptions = {}): Pro
   for (const [key, blob] of candidates) {
     if (linked.has(key)) {
       await store.driver.move(paths.gcQuarantine(blob.digest), paths.blobData(blob.digest));
+      await spare(key, blob);
       report.restored.push(key);
       log(`kept ${key}: linked again while gc ran`);
-      candidates.delete(key);
     } else {
       await store.driver.delete(paths.gcQuarantine(blob.digest));
       await store.driver.delete(paths.blobDir(blob.digest));
@@ -168,13 +173,17 @@ async function taggedIn(store: Store, repository: string, digest: Digest): Promi
   return false;
 }
 
-async function unlinkEverywhere(store: Store, candidates: Map<string, StoredBlob>): Promise<void> {
+/** Removes every repository's link to the candidates; returns, per candidate, the repositories it was linked in. */
+async function unlinkEverywhere(store: Store, candidates: Map<string, StoredBlob>): Promise<Map<string, string[]>> {
+  const unlinked = new Map<string, string[]>();
   for (const name of await repositoryDirectories(store.driver)) {
     for (const key of await repositoryLinks(store.driver, name)) {
       const blob = candidates.get(key);
-      if (blob) await store.repositories.unlinkBlob(name, blob.digest);
+      if (!blob || !(await store.repositories.unlinkBlob(name, blob.digest))) continue;
+      unlinked.set(key, [...(unlinked.get(key) ?? []), name]);
     }
   }
+  return unlinked;
 }
 
 function parentOf(path: string): string {

@@ -15,8 +15,8 @@ export interface StoredUpload {
   id: string;
   /** Bytes received so far. */
   size: number;
-  /** When it last made progress: the later of its start and its last appended chunk. */
-  lastActive: Date;
+  /** When it last made progress: the later of its start and its last appended chunk; undefined while it is being created. */
+  lastActive?: Date;
 }
 
 /** Every blob in the store (`blobs/<algorithm>/<2 hex>/<hex>/data`), one prefix directory at a time. */
@@ -64,8 +64,8 @@ export async function storedUploads(driver: Driver, repository: string): Promise
   return Promise.all(
     ids.map(async (id) => {
       const [data, started] = await Promise.all([driver.stat(paths.uploadData(repository, id)), startedAt(driver, repository, id)]);
-      const times = [data?.modified.getTime() ?? 0, started?.getTime() ?? 0];
-      return { repository, id, size: data?.size ?? 0, lastActive: new Date(Math.max(...times)) };
+      const times = [data?.modified, started].filter((time) => time !== undefined).map((time) => time.getTime());
+      return { repository, id, size: data?.size ?? 0, ...(times.length ? { lastActive: new Date(Math.max(...times)) } : {}) };
     }),
   );
 }
