@@ -13,8 +13,8 @@ interface Bar {
 }
 
 const ROW = 30;
-const LABEL_WIDTH = 220;
-const NOTE_WIDTH = 150;
+const LABEL_WIDTH = 200;
+const NOTE_WIDTH = 200;
 const WIDTH = 900;
 
 /** A horizontal (stacked) bar chart as inline SVG, scaled to the largest bar. */
