@@ -16,7 +16,7 @@ async function tarOf(entries: TarEntry[]): Promise<Buffer> {
   }
   archive.finalize();
   const chunks: Buffer[] = [];
-  for await (const chunk of archive) chunks.push(chunk);
+  for await (const chunk of archive) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
 }
 
