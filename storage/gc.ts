@@ -5,7 +5,7 @@ import { ManifestGraph } from './manifest-graph.ts';
 import { mark, type MarkOptions, type Marks } from './mark.ts';
 import { paths } from './paths.ts';
 import type { Store } from './store.ts';
-import { repositoryDirectories, repositoryLinks, storedBlobs, storedUploads, type StoredBlob, type StoredUpload } from './walk.ts';
+import { digestsUnder, repositoryDirectories, repositoryLinks, storedBlobs, storedUploads, type StoredBlob, type StoredUpload } from './walk.ts';
 
 export interface GcTiming {
   /** Unreferenced blobs younger than this stay: a push uploads its blobs before the manifest naming them. */
@@ -84,6 +84,7 @@ export interface GcReport {
 export async function collectGarbage(store: Store, options: GcOptions = {}): Promise<GcReport> {
   const log = options.log ?? (() => undefined);
   const graph = new ManifestGraph(store.blobs);
+  if (!options.dryRun) await recoverQuarantine(store);
   const plan = await planGarbage(store, graph, options);
   const report: GcReport = {
     dryRun: options.dryRun ?? false,
@@ -132,6 +133,13 @@ export async function collectGarbage(store: Store, options: GcOptions = {}): Pro
     }
   }
   return withBlobs(report, [...candidates.values()]);
+}
+
+/** A run that stopped midway may have left blobs in quarantine: back they go, for this run's mark to judge. */
+async function recoverQuarantine(store: Store): Promise<void> {
+  for (const digest of await digestsUnder(store.driver, paths.gcQuarantineRoot)) {
+    await store.driver.move(paths.gcQuarantine(digest), paths.blobData(digest));
+  }
 }
 
 /** Moves a blob's data aside; false when it is already gone (another collection took it). */

@@ -2,7 +2,7 @@ import type { Digest } from '../oci/digest.ts';
 import type { ManifestGraph } from './manifest-graph.ts';
 import { paths } from './paths.ts';
 import type { Store } from './store.ts';
-import { linkedDigests } from './walk.ts';
+import { digestsUnder } from './walk.ts';
 
 export interface MarkOptions {
   /** Untagged manifests are not roots: only tags (and referrers of what survives) keep content alive. */
@@ -25,7 +25,7 @@ export interface Marks {
 export async function mark(store: Store, graph: ManifestGraph, options: MarkOptions = {}): Promise<Marks> {
   const marks: Marks = { blobs: new Set(), repositories: new Map() };
   for (const name of await store.repositories.catalog()) {
-    const revisions = await linkedDigests(store.driver, paths.revisionsRoot(name));
+    const revisions = await digestsUnder(store.driver, paths.revisionsRoot(name));
     const tags = (await store.repositories.listTags(name)) ?? [];
     const tagged = await Promise.all(tags.map((tag) => store.repositories.resolveTag(name, tag)));
     const roots = [...tagged.filter((digest) => digest !== undefined), ...(options.deleteUntagged ? [] : revisions)];

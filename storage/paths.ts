@@ -42,5 +42,6 @@ export const paths = {
     `${ROOT}/repositories/${name}/_berth/referrers/${subject.algorithm}/${subject.hex}/${referrer.algorithm}/${referrer.hex}/link`,
 
   /** Where garbage collection parks a blob it is about to delete, so a push racing it can be undone. */
+  gcQuarantineRoot: `${ROOT}/_berth/gc-quarantine`,
   gcQuarantine: (digest: Digest) => `${ROOT}/_berth/gc-quarantine/${digest.algorithm}/${digest.hex}`,
 };

@@ -37,8 +37,8 @@ export async function* storedBlobs(driver: Driver): AsyncGenerator<StoredBlob> {
   }
 }
 
-/** The digests linked under `<root>/<algorithm>/<hex>/link`: a repository's `_layers` or revisions. */
-export async function linkedDigests(driver: Driver, root: string): Promise<Digest[]> {
+/** The digests named by `<root>/<algorithm>/<hex>` entries: a repository's `_layers` or revisions, the gc quarantine. */
+export async function digestsUnder(driver: Driver, root: string): Promise<Digest[]> {
   const digests: Digest[] = [];
   for (const algorithm of await driver.list(root)) {
     if (!isDigestAlgorithm(algorithm)) continue;
@@ -53,8 +53,8 @@ export async function linkedDigests(driver: Driver, root: string): Promise<Diges
 /** Every blob and manifest a repository links, as digest strings. */
 export async function repositoryLinks(driver: Driver, name: string): Promise<Set<string>> {
   const [layers, revisions] = await Promise.all([
-    linkedDigests(driver, paths.layersRoot(name)),
-    linkedDigests(driver, paths.revisionsRoot(name)),
+    digestsUnder(driver, paths.layersRoot(name)),
+    digestsUnder(driver, paths.revisionsRoot(name)),
   ]);
   return new Set([...layers, ...revisions].map(String));
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { mkdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { analyze } from '../../storage/analysis.ts';
@@ -63,6 +64,15 @@ describe('gc on a registry of images sharing layers', () => {
     assert.equal(existsSync(join(berth.root, 'docker/registry/v2/blobs/sha256', junk.digest.hex.slice(0, 2), junk.digest.hex)), false);
     await pullEverything(berth, fixture);
     await pullCompletely(berth.url, fixture.untagged.repository, `${fixture.untagged.manifest.digest}`);
+  });
+
+  it('puts back what a gc run that stopped midway left in quarantine', async () => {
+    const layer = fixture.images[0]!.reaches[4]!;
+    const blobs = join(berth.root, 'docker/registry/v2');
+    await mkdir(join(blobs, '_berth/gc-quarantine/sha256'), { recursive: true });
+    await rename(join(blobs, 'blobs/sha256', layer.digest.hex.slice(0, 2), layer.digest.hex, 'data'), join(blobs, '_berth/gc-quarantine/sha256', layer.digest.hex));
+    assert.equal((await collectGarbage(store, NOW)).blobs.length, 0);
+    await pullEverything(berth, fixture);
   });
 
   it('purges uploads idle past the maximum age', async () => {
