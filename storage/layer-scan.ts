@@ -3,7 +3,7 @@ import { posix } from 'node:path';
 import { pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { Decompress } from 'fzstd';
-import { extract } from 'tar-stream';
+import { extract, type Extract } from 'tar-stream';
 
 /** One layer's filesystem changes, in the order the tar lists them. */
 export interface LayerChanges {
@@ -37,6 +37,16 @@ export async function scanLayer(open: OpenLayer, visit?: FileVisitor): Promise<L
   // Failures surface through the tar iterator below, which the pipeline destroys with the error.
   if (decompress) pipeline(source, decompress, tar, () => undefined);
   else pipeline(source, tar, () => undefined);
+  try {
+    await readEntries(tar, changes, visit);
+  } catch (error) {
+    const format = decompress instanceof ZstdDecompress ? 'zstd' : decompress ? 'gzip' : 'plain';
+    throw new Error(`not a ${format} tar archive: ${(error as Error).message.split('. ')[0]}`, { cause: error });
+  }
+  return changes;
+}
+
+async function readEntries(tar: Extract, changes: LayerChanges, visit: FileVisitor | undefined): Promise<void> {
   for await (const entry of tar) {
     const path = normalize(entry.header.name);
     const name = posix.basename(path);
@@ -55,7 +65,6 @@ export async function scanLayer(open: OpenLayer, visit?: FileVisitor): Promise<L
     }
     entry.resume();
   }
-  return changes;
 }
 
 function decompression(magic: Buffer): Transform | undefined {
