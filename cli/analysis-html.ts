@@ -109,9 +109,9 @@ export function renderHtmlReport(report: AnalysisReport): string {
     `<div class="legend"><span><i class="unique"></i>unique to the repository</span><span><i class="shared"></i>shared with other repositories</span></div>`,
     barChart('repository-chart', repositoryBars),
     htmlTable(
-      ['Repository', 'Tags', 'Images', 'Logical', 'Unique', 'Shared'],
-      repositories.map((r) => [r.name, `${r.tags}`, `${r.images}`, formatBytes(r.logicalBytes), formatBytes(r.uniqueBytes), formatBytes(r.sharedBytes)]),
-      [1, 2, 3, 4, 5],
+      ['Repository', 'Tags', 'Images', 'Manifests', 'Logical', 'Unique', 'Shared'],
+      repositories.map((r) => [r.name, `${r.tags}`, `${r.images}`, `${r.manifests}`, formatBytes(r.logicalBytes), formatBytes(r.uniqueBytes), formatBytes(r.sharedBytes)]),
+      [1, 2, 3, 4, 5, 6],
     ),
     `</section>`,
     `<section id="shared"><h2>Most shared blobs</h2>`,

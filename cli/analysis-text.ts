@@ -28,9 +28,9 @@ export function renderTextReport(report: AnalysisReport): string {
   );
   sections.push(
     table(
-      ['REPOSITORY', 'TAGS', 'IMAGES', 'LOGICAL', 'UNIQUE', 'SHARED'],
-      report.repositories.map((r) => [r.name, `${r.tags}`, `${r.images}`, formatBytes(r.logicalBytes), formatBytes(r.uniqueBytes), formatBytes(r.sharedBytes)]),
-      [1, 2, 3, 4, 5],
+      ['REPOSITORY', 'TAGS', 'IMAGES', 'MANIFESTS', 'LOGICAL', 'UNIQUE', 'SHARED'],
+      report.repositories.map((r) => [r.name, `${r.tags}`, `${r.images}`, `${r.manifests}`, formatBytes(r.logicalBytes), formatBytes(r.uniqueBytes), formatBytes(r.sharedBytes)]),
+      [1, 2, 3, 4, 5, 6],
     ),
   );
   if (report.topSharedBlobs.length) {

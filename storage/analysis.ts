@@ -1,4 +1,5 @@
 import { Digest } from '../oci/digest.ts';
+import { MANIFEST_TYPES } from '../oci/media-types.ts';
 import { deepAnalysis, type DeepReport } from './deep-analysis.ts';
 import { GC_DEFAULTS, planGarbage, sum } from './gc.ts';
 import { ManifestGraph } from './manifest-graph.ts';
@@ -18,6 +19,8 @@ export interface RepositoryFigures {
   name: string;
   tags: number;
   images: number;
+  /** Distinct manifests its images reach, indexes expanded: an index and each platform's manifest. */
+  manifests: number;
   /** Sum of its image sizes. */
   logicalBytes: number;
   /** Bytes of the distinct blobs its images reach: uniqueBytes + sharedBytes. */
@@ -113,7 +116,16 @@ export async function analyze(store: Store, options: AnalyzeOptions = {}): Promi
     const keys = [...blobs];
     const uniqueBytes = sum(keys.filter((key) => uses.get(key)!.repositories === 1).map(sizeOf));
     const storedBytes = sum(keys.map(sizeOf));
-    return { name, tags, images: images.length, logicalBytes: sum(images.map((image) => image.bytes)), storedBytes, uniqueBytes, sharedBytes: storedBytes - uniqueBytes };
+    return {
+      name,
+      tags,
+      images: images.length,
+      manifests: keys.filter((key) => MANIFEST_TYPES.includes(uses.get(key)!.mediaType)).length,
+      logicalBytes: sum(images.map((image) => image.bytes)),
+      storedBytes,
+      uniqueBytes,
+      sharedBytes: storedBytes - uniqueBytes,
+    };
   });
   const physicalBytes = sum(plan.stored.map((blob) => blob.size));
   const logicalBytes = sum(repositories.map((repository) => repository.logicalBytes));

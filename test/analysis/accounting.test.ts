@@ -66,6 +66,9 @@ describe('storage accounting on a registry of images sharing layers', () => {
     const app1 = report.repositories.find((repository) => repository.name === 'app1');
     assert.equal(app1?.tags, 3);
     assert.equal(app1?.images, 2);
+    const multi = report.repositories.find((repository) => repository.name === 'multi');
+    assert.equal(multi?.images, 1);
+    assert.equal(multi?.manifests, 3, 'the index and its two platform manifests');
   });
 
   it('counts an index as itself and everything its children reach, each blob once', () => {
@@ -107,8 +110,8 @@ describe('storage accounting on a registry of images sharing layers', () => {
   it('prints a table by default', async () => {
     const cli = join(import.meta.dirname, '../../cli/main.ts');
     const { stdout } = await run(process.execPath, ['--import', 'tsx', cli, 'analyze', '--storage', berth.root]);
-    assert.match(stdout, /REPOSITORY\s+TAGS\s+IMAGES\s+LOGICAL\s+UNIQUE\s+SHARED/);
-    assert.match(stdout, /^app1\s+3\s+2\s/m);
+    assert.match(stdout, /REPOSITORY\s+TAGS\s+IMAGES\s+MANIFESTS\s+LOGICAL\s+UNIQUE\s+SHARED/);
+    assert.match(stdout, /^app1\s+3\s+2\s+2\s/m);
     assert.match(stdout, /dedup ratio \d+\.\d\dx/);
   });
 });
