@@ -78,8 +78,10 @@ export interface GcReport {
  * 2. unlink the candidates from every repository (and drop untagged revisions), so from now on
  *    no manifest push can validate against them without linking them again;
  * 3. wait `settleMs` for pushes that validated before step 2, then mark again and spare what they reach;
- * 4. move the candidates into a quarantine, then look for links written since step 2: any
- *    candidate linked again is moved back, the rest deleted.
+ * 4. move the candidates into a quarantine, then mark once more and look for links written since
+ *    step 2: a candidate marked or linked again is moved back, the rest deleted. A manifest push
+ *    re-checks its blobs after writing its revision, so it either lands before this last mark
+ *    or finds a quarantined blob missing and fails cleanly (registry/routes/manifests.ts).
  */
 export async function collectGarbage(store: Store, options: GcOptions = {}): Promise<GcReport> {
   const log = options.log ?? (() => undefined);
@@ -117,16 +119,17 @@ export async function collectGarbage(store: Store, options: GcOptions = {}): Pro
   }
 
   await relinkRetaggedRevisions(store, plan.revisions);
+  const survivors = await mark(store, graph, options);
   const linked = new Set<string>();
   for (const name of await repositoryDirectories(store.driver)) {
     for (const key of await repositoryLinks(store.driver, name)) linked.add(key);
   }
   for (const [key, blob] of candidates) {
-    if (linked.has(key)) {
+    if (linked.has(key) || survivors.blobs.has(key)) {
       await store.driver.move(paths.gcQuarantine(blob.digest), paths.blobData(blob.digest));
       await spare(key, blob);
       report.restored.push(key);
-      log(`kept ${key}: linked again while gc ran`);
+      log(`kept ${key}: a push referenced it again while gc ran`);
     } else {
       await store.driver.delete(paths.gcQuarantine(blob.digest));
       await store.driver.delete(paths.blobDir(blob.digest));

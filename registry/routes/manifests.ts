@@ -75,6 +75,20 @@ async function missingReferences(context: RouteContext, manifest: Manifest): Pro
   return missing;
 }
 
+/**
+ * A garbage collection running concurrently may have taken a blob since validation. Its last mark
+ * sees every revision written before it; one written later is checked here (storage/gc.ts).
+ */
+async function ensureStillStored(context: RouteContext, digest: Digest, manifest: Manifest, existed: boolean): Promise<void> {
+  for (const descriptor of referencedDescriptors(manifest).filter((descriptor) => !descriptor.urls?.length)) {
+    if (await context.store.blobs.stat(descriptor.digest)) continue;
+    if (!existed) await context.store.repositories.deleteManifest(context.name, digest, manifest.subject?.digest);
+    throw new RegistryError('MANIFEST_BLOB_UNKNOWN', `${descriptor.mediaType} ${descriptor.digest} was removed while the manifest was pushed`, {
+      detail: { digest: `${descriptor.digest}` },
+    });
+  }
+}
+
 async function putManifest(context: RouteContext): Promise<void> {
   const { req, res, store, name } = context;
   const ref = reference(context);
@@ -91,7 +105,9 @@ async function putManifest(context: RouteContext): Promise<void> {
   }
   const [first, ...more] = await missingReferences(context, manifest);
   if (first) throw new RegistryError(first.code, first.message, { detail: first.detail, more });
+  const existed = await store.repositories.hasManifest(name, digest);
   await store.repositories.putManifest(name, digest, bytes, manifest);
+  await ensureStillStored(context, digest, manifest, existed);
   for (const tag of tags) await store.repositories.tag(name, tag, digest);
   context.manifests.set(digest, { bytes, mediaType: manifest.mediaType });
   sendEmpty(res, 201, {

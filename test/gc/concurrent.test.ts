@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { utimes } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FsDriver } from '../../storage/fs-driver.ts';
 import { collectGarbage, planGarbage } from '../../storage/gc.ts';
 import { ManifestGraph } from '../../storage/manifest-graph.ts';
+import { paths } from '../../storage/paths.ts';
 import { Store } from '../../storage/store.ts';
 import { startBerth, type RunningBerth } from '../helpers/berth.ts';
 import { blobOf, imageManifest, randomBlob, type TestBlob } from '../helpers/content.ts';
@@ -48,6 +51,19 @@ class RacingDriver extends FsDriver {
   }
 }
 
+/** A driver that holds the write of one path until released: a manifest push stalled midway. */
+class StallingDriver extends FsDriver {
+  stall?: { path: string; until: Promise<void>; reached: () => void };
+
+  override async putContent(path: string, content: Buffer | string): Promise<void> {
+    if (path === this.stall?.path) {
+      this.stall.reached();
+      await this.stall.until;
+    }
+    return super.putContent(path, content);
+  }
+}
+
 describe('gc while the registry serves pushes', () => {
   let berth: RunningBerth;
   let api: RegistryAPI;
@@ -70,6 +86,38 @@ describe('gc while the registry serves pushes', () => {
     assert.equal(report.blobBytes, 0);
     await pushImage(api, 'race', 'late', [garbage]);
     await pullCompletely(berth.url, 'race', 'late');
+  });
+
+  it('fails a manifest push whose blob gc removed while the push was under way, rather than store it broken', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'berth-stall-'));
+    const driver = new StallingDriver(root);
+    const stalled = await startBerth({ root, driver });
+    const stalledAPI = new RegistryAPI(stalled.url);
+    try {
+      const layer = randomBlob(4096);
+      const config = blobOf('{"stalled":true}');
+      for (const blob of [layer, config]) await stalledAPI.pushBlob('slow', blob);
+      await pushImage(stalledAPI, 'slow', 'other', [randomBlob(10)]);
+      for (const blob of [layer, config]) await age(stalled, blob);
+      const manifest = imageManifest(config, [layer]);
+      let release = () => undefined as void;
+      const reachedRevision = new Promise<void>((resolve) => {
+        driver.stall = { path: paths.revisionLink('slow', manifest.digest), until: new Promise((r) => (release = r)), reached: resolve };
+      });
+      const push = stalledAPI.pushManifest('slow', 'v1', manifest);
+      await reachedRevision;
+      const report = await collectGarbage(new Store(new FsDriver(stalled.root)), { gracePeriodMs: 60_000, settleMs: 0 });
+      assert.ok(report.blobs.some((blob) => blob.digest === `${layer.digest}`), 'gc took the layer of the stalled push');
+      release();
+      const response = await push;
+      assert.deepEqual(await RegistryAPI.errorCodes(response), ['MANIFEST_BLOB_UNKNOWN']);
+      assert.equal((await stalledAPI.request('GET', `/v2/slow/manifests/${manifest.digest}`)).status, 404);
+      await pushImage(stalledAPI, 'slow', 'v1', [layer]);
+      await pullCompletely(stalled.url, 'slow', 'v1');
+    } finally {
+      await stalled.stop();
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it('never deletes what concurrent pushes upload or link: every tag pulls completely', async () => {
