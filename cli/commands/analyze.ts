@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { analyze } from '../../storage/analysis.ts';
 import { renderHtmlReport } from '../analysis-html.ts';
 import { renderTextReport } from '../analysis-text.ts';
@@ -9,7 +9,13 @@ interface AnalyzeFlags extends StoreFlags {
   json?: boolean;
   html?: string;
   deep?: boolean;
-  top: string;
+  top: number;
+}
+
+function count(text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0) throw new InvalidArgumentError('want a whole number');
+  return value;
 }
 
 export function registerAnalyze(program: Command): void {
@@ -21,11 +27,11 @@ export function registerAnalyze(program: Command): void {
     .option('--json', 'print the report as JSON')
     .option('--html <file>', 'also write a self-contained HTML report with charts')
     .option('--deep', 'open every layer: file-level duplicates and space wasted by overwritten or deleted files')
-    .option('--top <n>', 'how many shared blobs and duplicate files to list', '20')
+    .option('--top <n>', 'how many shared blobs and duplicate files to list', count, 20)
     .action(async (flags: AnalyzeFlags) => {
       const { store, close } = await openStore(flags);
       try {
-        const report = await analyze(store, { deep: flags.deep ?? false, top: Number(flags.top) });
+        const report = await analyze(store, { deep: flags.deep ?? false, top: flags.top });
         if (flags.html) await writeFile(flags.html, renderHtmlReport(report));
         process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderTextReport(report));
       } finally {
