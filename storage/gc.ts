@@ -39,10 +39,10 @@ export interface GarbagePlan {
 }
 
 export async function planGarbage(store: Store, graph: ManifestGraph, options: GcOptions = {}, now = new Date()): Promise<GarbagePlan> {
-  const { gracePeriodMs, uploadMaxAgeMs } = { ...GC_DEFAULTS, ...options };
+  const { uploadMaxAgeMs } = { ...GC_DEFAULTS, ...options };
   const stored: StoredBlob[] = [];
   for await (const blob of storedBlobs(store.driver)) stored.push(blob);
-  const marks = await mark(store, graph, options);
+  const marks = await mark(store, graph, markOptions(options, now));
   const unreferenced = stored.filter((blob) => !marks.blobs.has(blob.digest.toString()));
   const revisions = [...marks.repositories].flatMap(([repository, { revisions, surviving }]) =>
     revisions.filter((digest) => !surviving.has(digest.toString())).map((digest) => ({ repository, digest })),
@@ -53,10 +53,19 @@ export async function planGarbage(store: Store, graph: ManifestGraph, options: G
     marks,
     stored,
     unreferenced,
-    sweepable: unreferenced.filter((blob) => now.getTime() - blob.modified.getTime() >= gracePeriodMs),
+    sweepable: unreferenced.filter((blob) => blob.modified <= graceStart(options, now)),
     revisions,
     uploads: uploads.filter((upload) => upload.lastActive && now.getTime() - upload.lastActive.getTime() >= uploadMaxAgeMs),
   };
+}
+
+/** Blobs and untagged revisions written after this are young: the grace period protects them. */
+function graceStart(options: GcOptions, now: Date): Date {
+  return new Date(now.getTime() - (options.gracePeriodMs ?? GC_DEFAULTS.gracePeriodMs));
+}
+
+function markOptions(options: GcOptions, now: Date): MarkOptions {
+  return { deleteUntagged: options.deleteUntagged ?? false, untaggedRootsSince: graceStart(options, now) };
 }
 
 export interface GcReport {
@@ -87,7 +96,8 @@ export async function collectGarbage(store: Store, options: GcOptions = {}): Pro
   const log = options.log ?? (() => undefined);
   const graph = new ManifestGraph(store.blobs);
   if (!options.dryRun) await recoverQuarantine(store);
-  const plan = await planGarbage(store, graph, options);
+  const now = new Date();
+  const plan = await planGarbage(store, graph, options, now);
   const report: GcReport = {
     dryRun: options.dryRun ?? false,
     blobs: [],
@@ -112,14 +122,14 @@ export async function collectGarbage(store: Store, options: GcOptions = {}): Pro
   };
 
   await sleep(options.settleMs ?? GC_DEFAULTS.settleMs);
-  const remarked = await mark(store, graph, options);
+  const remarked = await mark(store, graph, markOptions(options, now));
   for (const [key, blob] of candidates) {
     if (remarked.blobs.has(key)) await spare(key, blob);
     else if (!(await quarantine(store, blob.digest))) candidates.delete(key);
   }
 
   await relinkRetaggedRevisions(store, plan.revisions);
-  const survivors = await mark(store, graph, options);
+  const survivors = await mark(store, graph, markOptions(options, now));
   const linked = new Set<string>();
   for (const name of await repositoryDirectories(store.driver)) {
     for (const key of await repositoryLinks(store.driver, name)) linked.add(key);

@@ -7,6 +7,11 @@ import { digestsUnder } from './walk.ts';
 export interface MarkOptions {
   /** Untagged manifests are not roots: only tags (and referrers of what survives) keep content alive. */
   deleteUntagged?: boolean;
+  /**
+   * With deleteUntagged, revisions written after this are roots all the same: a push writes an
+   * index's children, untagged, before the index that names them.
+   */
+  untaggedRootsSince?: Date;
 }
 
 /** What survives a garbage collection. */
@@ -28,7 +33,8 @@ export async function mark(store: Store, graph: ManifestGraph, options: MarkOpti
     const revisions = await digestsUnder(store.driver, paths.revisionsRoot(name));
     const tags = (await store.repositories.listTags(name)) ?? [];
     const tagged = await Promise.all(tags.map((tag) => store.repositories.resolveTag(name, tag)));
-    const roots = [...tagged.filter((digest) => digest !== undefined), ...(options.deleteUntagged ? [] : revisions)];
+    const untaggedRoots = options.deleteUntagged ? await writtenSince(store, name, revisions, options.untaggedRootsSince) : revisions;
+    const roots = [...tagged.filter((digest) => digest !== undefined), ...untaggedRoots];
     const revisionByKey = new Map(revisions.map((digest) => [digest.toString(), digest]));
     const surviving = new Set<string>();
     const visited = new Set<string>();
@@ -48,4 +54,10 @@ export async function mark(store: Store, graph: ManifestGraph, options: MarkOpti
     marks.repositories.set(name, { revisions, surviving });
   }
   return marks;
+}
+
+async function writtenSince(store: Store, name: string, revisions: Digest[], since: Date | undefined): Promise<Digest[]> {
+  if (!since) return [];
+  const written = await Promise.all(revisions.map((digest) => store.driver.stat(paths.revisionLink(name, digest))));
+  return revisions.filter((_, i) => (written[i]?.modified ?? since) > since);
 }

@@ -44,10 +44,13 @@ describe('gc on a registry of images sharing layers', () => {
     assert.equal((await analyze(store)).physicalBytes, before.physicalBytes);
   });
 
-  it('keeps unreferenced blobs younger than the grace period', async () => {
+  it('keeps unreferenced blobs and untagged manifests younger than the grace period', async () => {
     const report = await collectGarbage(store, { dryRun: true, gracePeriodMs: 60_000 });
     assert.equal(report.blobs.length, 0);
     assert.equal(report.youngBlobs, fixture.garbage.length);
+    const untagged = await collectGarbage(store, { dryRun: true, gracePeriodMs: 60_000, deleteUntagged: true });
+    assert.deepEqual(untagged.revisions, [], 'an index push writes its children untagged first');
+    assert.equal(untagged.blobs.length, 0);
   });
 
   it('reclaims exactly the unreferenced bytes, and every tag still pulls', async () => {
