@@ -113,15 +113,15 @@ export class UploadStore {
         ? Digest.fromHash(digest.algorithm, cached.hash)
         : await this.rehash(name, id, digest.algorithm, size);
     if (!actual.equals(digest)) throw new DigestMismatchError(digest, actual);
+    // Link first, then look: a concurrent gc either sees the link and keeps the blob, or has
+    // already taken it, and then this upload's own bytes take its place (storage/gc.ts).
+    await this.repositories.linkBlob(name, digest);
     const existing = await this.blobs.stat(digest);
-    if (existing) {
-      await this.driver.delete(paths.upload(name, id));
-    } else {
+    if (!existing) {
       if (size === 0) await this.driver.putContent(paths.uploadData(name, id), Buffer.alloc(0));
       await this.driver.move(paths.uploadData(name, id), paths.blobData(digest));
-      await this.driver.delete(paths.upload(name, id));
     }
-    await this.repositories.linkBlob(name, digest);
+    await this.driver.delete(paths.upload(name, id));
     return existing ?? { size, modified: new Date() };
   }
 

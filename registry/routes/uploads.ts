@@ -81,7 +81,8 @@ async function tryMount(context: RouteContext, digest: Digest): Promise<boolean>
     return false;
   }
   await store.repositories.linkBlob(name, digest);
-  return true;
+  // A concurrent gc may have taken the blob between the check and the link: then it is no mount.
+  return (await store.blobs.stat(digest)) !== undefined;
 }
 
 async function startUpload(context: RouteContext): Promise<void> {

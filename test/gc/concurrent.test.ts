@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FsDriver } from '../../storage/fs-driver.ts';
-import { collectGarbage, planGarbage } from '../../storage/gc.ts';
+import { collectGarbage, planGarbage, type GcReport } from '../../storage/gc.ts';
 import { ManifestGraph } from '../../storage/manifest-graph.ts';
 import { paths } from '../../storage/paths.ts';
 import { Store } from '../../storage/store.ts';
@@ -51,18 +51,35 @@ class RacingDriver extends FsDriver {
   }
 }
 
-/** A driver that holds the write of one path until released: a manifest push stalled midway. */
-class StallingDriver extends FsDriver {
-  stall?: { path: string; until: Promise<void>; reached: () => void };
+/** A driver that runs a hook just before it writes one given path: a push caught midway. */
+class HookedDriver extends FsDriver {
+  beforeWrite?: { path: string; hook: () => Promise<void> };
 
   override async putContent(path: string, content: Buffer | string): Promise<void> {
-    if (path === this.stall?.path) {
-      this.stall.reached();
-      await this.stall.until;
-    }
+    const hook = path === this.beforeWrite?.path ? this.beforeWrite.hook : undefined;
+    if (hook) this.beforeWrite = undefined;
+    await hook?.();
     return super.putContent(path, content);
   }
 }
+
+/** A registry over a HookedDriver, holding an old garbage blob (linked in `junk`) that gc will take. */
+async function withHookedRegistry(test: (berth: RunningBerth, driver: HookedDriver, garbage: TestBlob) => Promise<void>): Promise<void> {
+  const root = mkdtempSync(join(tmpdir(), 'berth-hooked-'));
+  const driver = new HookedDriver(root);
+  const berth = await startBerth({ root, driver });
+  try {
+    const garbage = randomBlob(4096);
+    await new RegistryAPI(berth.url).pushBlob('junk', garbage);
+    await age(berth, garbage);
+    await test(berth, driver, garbage);
+  } finally {
+    await berth.stop();
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+const collectNow = (berth: RunningBerth) => collectGarbage(new Store(new FsDriver(berth.root)), { gracePeriodMs: 60_000, settleMs: 0 });
 
 describe('gc while the registry serves pushes', () => {
   let berth: RunningBerth;
@@ -89,35 +106,35 @@ describe('gc while the registry serves pushes', () => {
   });
 
   it('fails a manifest push whose blob gc removed while the push was under way, rather than store it broken', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'berth-stall-'));
-    const driver = new StallingDriver(root);
-    const stalled = await startBerth({ root, driver });
-    const stalledAPI = new RegistryAPI(stalled.url);
-    try {
-      const layer = randomBlob(4096);
-      const config = blobOf('{"stalled":true}');
-      for (const blob of [layer, config]) await stalledAPI.pushBlob('slow', blob);
-      await pushImage(stalledAPI, 'slow', 'other', [randomBlob(10)]);
-      for (const blob of [layer, config]) await age(stalled, blob);
-      const manifest = imageManifest(config, [layer]);
-      let release = () => undefined as void;
-      const reachedRevision = new Promise<void>((resolve) => {
-        driver.stall = { path: paths.revisionLink('slow', manifest.digest), until: new Promise((r) => (release = r)), reached: resolve };
-      });
-      const push = stalledAPI.pushManifest('slow', 'v1', manifest);
-      await reachedRevision;
-      const report = await collectGarbage(new Store(new FsDriver(stalled.root)), { gracePeriodMs: 60_000, settleMs: 0 });
-      assert.ok(report.blobs.some((blob) => blob.digest === `${layer.digest}`), 'gc took the layer of the stalled push');
-      release();
-      const response = await push;
+    await withHookedRegistry(async (berth, driver, garbage) => {
+      const api = new RegistryAPI(berth.url);
+      await api.pushBlob('slow', garbage);
+      const manifest = imageManifest(blobOf('{"slow":true}'), [garbage]);
+      await api.pushBlob('slow', blobOf('{"slow":true}'));
+      let report: GcReport | undefined;
+      // gc runs after the push validated its blobs and before it writes its revision.
+      driver.beforeWrite = { path: paths.revisionLink('slow', manifest.digest), hook: async () => void (report = await collectNow(berth)) };
+      const response = await api.pushManifest('slow', 'v1', manifest);
+      assert.deepEqual(report?.blobs.map((blob) => blob.digest), [`${garbage.digest}`]);
       assert.deepEqual(await RegistryAPI.errorCodes(response), ['MANIFEST_BLOB_UNKNOWN']);
-      assert.equal((await stalledAPI.request('GET', `/v2/slow/manifests/${manifest.digest}`)).status, 404);
-      await pushImage(stalledAPI, 'slow', 'v1', [layer]);
-      await pullCompletely(stalled.url, 'slow', 'v1');
-    } finally {
-      await stalled.stop();
-      rmSync(root, { recursive: true, force: true });
-    }
+      assert.equal((await api.request('GET', `/v2/slow/manifests/${manifest.digest}`)).status, 404);
+      await pushImage(api, 'slow', 'v1', [garbage]);
+      await pullCompletely(berth.url, 'slow', 'v1');
+    });
+  });
+
+  it('keeps a blob whose upload completes while gc takes the stored copy', async () => {
+    await withHookedRegistry(async (berth, driver, garbage) => {
+      const api = new RegistryAPI(berth.url);
+      let report: GcReport | undefined;
+      // The stored copy is garbage when gc looks; the upload's link lands just after gc deleted it.
+      driver.beforeWrite = { path: paths.layerLink('fresh', garbage.digest), hook: async () => void (report = await collectNow(berth)) };
+      await api.pushBlob('fresh', garbage);
+      assert.deepEqual(report?.blobs.map((blob) => blob.digest), [`${garbage.digest}`]);
+      assert.equal((await api.request('HEAD', `/v2/fresh/blobs/${garbage.digest}`)).status, 200);
+      await pushImage(api, 'fresh', 'v1', [garbage]);
+      await pullCompletely(berth.url, 'fresh', 'v1');
+    });
   });
 
   it('never deletes what concurrent pushes upload or link: every tag pulls completely', async () => {
