@@ -12,13 +12,17 @@ export interface GcTiming {
   gracePeriodMs: number;
   /** Upload sessions idle for longer than this are purged. */
   uploadMaxAgeMs: number;
-  /** After unlinking what it will delete, how long gc waits for manifest pushes already past validation to land. */
+  /**
+   * After unlinking what it will delete, how long gc waits for manifest pushes already past
+   * validation to land. Berth's own pushes are safe without it (they re-check); it spares them a
+   * failed push, and protects servers that do not re-check (Distribution) on the same storage.
+   */
   settleMs: number;
 }
 
 export const GC_DEFAULTS: GcTiming = { gracePeriodMs: 60 * 60_000, uploadMaxAgeMs: 24 * 60 * 60_000, settleMs: 10_000 };
 
-export interface GcOptions extends MarkOptions, Partial<GcTiming> {
+export interface GcOptions extends Pick<MarkOptions, 'deleteUntagged'>, Partial<GcTiming> {
   dryRun?: boolean;
   log?: (line: string) => void;
 }
