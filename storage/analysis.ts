@@ -151,11 +151,13 @@ export async function analyze(store: Store, options: AnalyzeOptions = {}): Promi
 
 /** The repository's tagged manifests, each with the tags naming it. */
 async function tagsByManifest(store: Store, name: string): Promise<Map<string, string[]>> {
+  const tags = (await store.repositories.listTags(name)) ?? [];
+  const digests = await Promise.all(tags.map((tag) => store.repositories.resolveTag(name, tag)));
   const byManifest = new Map<string, string[]>();
-  for (const tag of (await store.repositories.listTags(name)) ?? []) {
-    const digest = (await store.repositories.resolveTag(name, tag))?.toString();
+  tags.forEach((tag, i) => {
+    const digest = digests[i]?.toString();
     if (digest) byManifest.set(digest, [...(byManifest.get(digest) ?? []), tag]);
-  }
+  });
   return byManifest;
 }
 
