@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { once } from 'node:events';
 import { after, before, it } from 'node:test';
 import { promisify } from 'node:util';
 import { createGzip } from 'node:zlib';
@@ -18,9 +19,9 @@ async function bigFileLayer(path: string, size: number): Promise<Buffer> {
   const chunk = Buffer.alloc(1 << 20);
   const written = (async () => {
     for (let left = size; left > 0; left -= chunk.length) {
-      if (!entry.write(chunk.subarray(0, Math.min(chunk.length, left)))) await new Promise((resolve) => entry.once('drain', resolve));
+      if (!entry.write(chunk.subarray(0, Math.min(chunk.length, left)))) await once(entry, 'drain');
     }
-    entry.end();
+    entry.end(Buffer.alloc(0));
     archive.finalize();
   })();
   const chunks: Buffer[] = [];
