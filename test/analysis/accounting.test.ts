@@ -5,35 +5,9 @@ import { analyze, type AnalysisReport } from '../../storage/analysis.ts';
 import { FsDriver } from '../../storage/fs-driver.ts';
 import { Store } from '../../storage/store.ts';
 import { startBerth, type RunningBerth } from '../helpers/berth.ts';
-import type { TestBlob } from '../helpers/content.ts';
 import { run } from '../helpers/oci-image.ts';
 import { RegistryAPI } from '../helpers/registry-api.ts';
-import { pushSharedFixture, type SharedFixture } from '../helpers/shared-fixture.ts';
-
-const bytesOf = (blobs: Iterable<TestBlob>): number => [...blobs].reduce((total, blob) => total + blob.bytes.length, 0);
-const byDigest = (blobs: TestBlob[]): Map<string, TestBlob> => new Map(blobs.map((blob) => [blob.digest.toString(), blob]));
-
-/** The README's accounting rules, computed straight from what the fixture pushed. */
-function expectedFigures(fixture: SharedFixture) {
-  const repositories = [...new Set(fixture.images.map((image) => image.repository))].sort();
-  const blobsOf = (name: string) => byDigest(fixture.images.filter((image) => image.repository === name).flatMap((image) => image.reaches));
-  const perRepository = repositories.map((name) => {
-    const own = blobsOf(name);
-    const others = byDigest(repositories.filter((other) => other !== name).flatMap((other) => [...blobsOf(other).values()]));
-    const unique = [...own.values()].filter((blob) => !others.has(blob.digest.toString()));
-    const images = fixture.images.filter((image) => image.repository === name);
-    return {
-      name,
-      images: images.length,
-      logicalBytes: images.reduce((total, image) => total + bytesOf(image.reaches), 0),
-      uniqueBytes: bytesOf(unique),
-      sharedBytes: bytesOf(own.values()) - bytesOf(unique),
-    };
-  });
-  const physicalBytes = bytesOf(fixture.stored);
-  const logicalBytes = perRepository.reduce((total, repository) => total + repository.logicalBytes, 0);
-  return { physicalBytes, logicalBytes, dedupRatio: logicalBytes / physicalBytes, unreferencedBytes: bytesOf(fixture.garbage), repositories: perRepository };
-}
+import { byDigest, bytesOf, expectedFigures, pushSharedFixture, type SharedFixture } from '../helpers/shared-fixture.ts';
 
 describe('storage accounting on a registry of images sharing layers', () => {
   let berth: RunningBerth;

@@ -12,11 +12,10 @@ import { blobOf, imageManifest, randomBlob, type TestBlob } from '../helpers/con
 import { run } from '../helpers/oci-image.ts';
 import { pullCompletely } from '../helpers/pull-check.ts';
 import { RegistryAPI } from '../helpers/registry-api.ts';
-import { pushSharedFixture, type SharedFixture } from '../helpers/shared-fixture.ts';
+import { bytesOf, pushSharedFixture, type SharedFixture } from '../helpers/shared-fixture.ts';
 
 const NOW = { gracePeriodMs: 0, settleMs: 0 };
 const CLI = join(import.meta.dirname, '../../cli/main.ts');
-const bytesOf = (blobs: TestBlob[]): number => blobs.reduce((total, blob) => total + blob.bytes.length, 0);
 
 async function pullEverything(berth: RunningBerth, fixture: SharedFixture): Promise<void> {
   for (const image of fixture.images) for (const tag of image.tags) await pullCompletely(berth.url, image.repository, tag);

@@ -2,6 +2,9 @@ import { blobOf, imageIndex, imageManifest, randomBlob, type TestBlob } from './
 import { MediaType } from '../../oci/media-types.ts';
 import type { RegistryAPI } from './registry-api.ts';
 
+export const bytesOf = (blobs: Iterable<TestBlob>): number => [...blobs].reduce((total, blob) => total + blob.bytes.length, 0);
+export const byDigest = (blobs: TestBlob[]): Map<string, TestBlob> => new Map(blobs.map((blob) => [blob.digest.toString(), blob]));
+
 /** One tagged image as the fixture knows it: every blob it reaches, each once. */
 export interface FixtureImage {
   repository: string;
@@ -18,6 +21,17 @@ export interface SharedFixture {
   garbage: TestBlob[];
   /** An untagged manifest (and its own layer): kept unless gc deletes untagged manifests. */
   untagged: { repository: string; manifest: TestBlob; reaches: TestBlob[] };
+}
+
+/** POST then PUT (end-4a, end-6): what every registry, Distribution included, accepts. */
+async function pushBlob(api: RegistryAPI, name: string, blob: TestBlob): Promise<void> {
+  const location = (await api.request('POST', `/v2/${name}/blobs/uploads/`)).headers.get('location');
+  const separator = location?.includes('?') ? '&' : '?';
+  const response = await api.request('PUT', location && `${location}${separator}digest=${blob.digest}`, {
+    body: blob.bytes,
+    headers: { 'Content-Type': 'application/octet-stream' },
+  });
+  if (response.status !== 201) throw new Error(`push of ${blob.digest} to ${name}: ${response.status}`);
 }
 
 function config(label: string): TestBlob {
@@ -37,7 +51,7 @@ export async function pushSharedFixture(api: RegistryAPI): Promise<SharedFixture
   const pushImage = async (repository: string, tags: string[], layers: TestBlob[], label: string): Promise<TestBlob[]> => {
     const cfg = config(label);
     for (const blob of [cfg, ...layers]) {
-      await api.pushBlob(repository, blob);
+      await pushBlob(api, repository, blob);
       stored.set(blob.digest.toString(), blob);
     }
     const manifest = imageManifest(cfg, layers);
@@ -70,7 +84,7 @@ export async function pushSharedFixture(api: RegistryAPI): Promise<SharedFixture
 
   const untaggedReaches = await pushImage('app2', [], [base, randomBlob(900)], 'app2 untagged');
   const junk = randomBlob(1_234);
-  await api.pushBlob('junk', junk);
+  await pushBlob(api, 'junk', junk);
   stored.set(junk.digest.toString(), junk);
   return {
     images,
@@ -79,3 +93,26 @@ export async function pushSharedFixture(api: RegistryAPI): Promise<SharedFixture
     untagged: { repository: 'app2', manifest: untaggedReaches[0]!, reaches: untaggedReaches },
   };
 }
+
+/** The README's accounting rules, computed straight from what the fixture pushed. */
+export function expectedFigures(fixture: SharedFixture) {
+  const repositories = [...new Set(fixture.images.map((image) => image.repository))].sort();
+  const blobsOf = (name: string) => byDigest(fixture.images.filter((image) => image.repository === name).flatMap((image) => image.reaches));
+  const perRepository = repositories.map((name) => {
+    const own = blobsOf(name);
+    const others = byDigest(repositories.filter((other) => other !== name).flatMap((other) => [...blobsOf(other).values()]));
+    const unique = [...own.values()].filter((blob) => !others.has(blob.digest.toString()));
+    const images = fixture.images.filter((image) => image.repository === name);
+    return {
+      name,
+      images: images.length,
+      logicalBytes: images.reduce((total, image) => total + bytesOf(image.reaches), 0),
+      uniqueBytes: bytesOf(unique),
+      sharedBytes: bytesOf(own.values()) - bytesOf(unique),
+    };
+  });
+  const physicalBytes = bytesOf(fixture.stored);
+  const logicalBytes = perRepository.reduce((total, repository) => total + repository.logicalBytes, 0);
+  return { physicalBytes, logicalBytes, dedupRatio: logicalBytes / physicalBytes, unreferencedBytes: bytesOf(fixture.garbage), repositories: perRepository };
+}
+
