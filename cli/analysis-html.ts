@@ -68,18 +68,36 @@ main { max-width: 1100px; margin: 0 auto; padding: 24px 40px 60px; }
 .card-value { font-size: 28px; font-weight: 700; margin: 4px 0; }
 .card-detail { color: var(--muted); font-size: 13px; }
 section { background: white; border-radius: 12px; padding: 20px 24px; margin-top: 24px; box-shadow: 0 4px 14px rgba(15, 23, 42, .06); }
-section h2 { margin: 0 0 12px; font-size: 18px; }
+section h2 { margin: 0 0 12px; font-size: 18px; } .chart + h2, table + h2 { margin-top: 22px; }
 .legend span { display: inline-flex; align-items: center; margin-right: 18px; color: var(--muted); font-size: 13px; }
 .legend i { width: 12px; height: 12px; border-radius: 3px; margin-right: 6px; display: inline-block; }
 .chart { width: 100%; height: auto; margin-top: 8px; }
 .chart .label { font-size: 13px; fill: var(--ink); } .chart .note { font-size: 12px; fill: var(--muted); }
 .unique { fill: var(--unique); background: var(--unique); } .shared { fill: var(--shared); background: var(--shared); }
 .saved { fill: var(--saved); background: var(--saved); } .waste { fill: var(--waste); background: var(--waste); }
+.logical { fill: #94a3b8; background: #94a3b8; } .untagged { fill: #a78bfa; background: #a78bfa; }
 table { width: 100%; border-collapse: collapse; margin-top: 14px; font-size: 14px; }
 th, td { text-align: left; padding: 7px 10px; border-bottom: 1px solid #e2e8f0; } th { color: var(--muted); font-weight: 600; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .empty { color: var(--muted); }
 `;
+
+/** Logical against physical bytes, the physical bar split by what keeps the bytes alive. */
+function overviewBars(report: AnalysisReport): Bar[] {
+  const untaggedOnly = report.physicalBytes - report.referencedBytes - report.unreferencedBytes;
+  return [
+    { label: 'Logical', segments: [{ value: report.logicalBytes, kind: 'logical', title: 'sum of image sizes' }], note: formatBytes(report.logicalBytes) },
+    {
+      label: 'Physical',
+      segments: [
+        { value: report.referencedBytes, kind: 'unique', title: `used by images: ${formatBytes(report.referencedBytes)}` },
+        { value: untaggedOnly, kind: 'untagged', title: `only untagged manifests: ${formatBytes(untaggedOnly)}` },
+        { value: report.unreferencedBytes, kind: 'waste', title: `unreferenced: ${formatBytes(report.unreferencedBytes)}` },
+      ],
+      note: formatBytes(report.physicalBytes),
+    },
+  ];
+}
 
 /** `berth analyze --html`: one self-contained page (inline CSS and SVG, no scripts or external assets). */
 export function renderHtmlReport(report: AnalysisReport): string {
@@ -105,6 +123,10 @@ export function renderHtmlReport(report: AnalysisReport): string {
     card('Dedup ratio', `${report.dedupRatio.toFixed(2)}×`, 'logical ÷ physical'),
     card('Reclaimable', formatBytes(report.unreferencedBytes + report.staleUploads.bytes), `${report.unreferencedBlobs} unreferenced blobs, ${report.staleUploads.count} stale uploads`),
     `</div>`,
+    `<section id="overview"><h2>What the images take</h2>`,
+    `<div class="legend"><span><i class="logical"></i>logical: every image alone</span><span><i class="unique"></i>stored, used by images</span><span><i class="untagged"></i>stored, only untagged manifests use it</span><span><i class="waste"></i>stored, unreferenced</span></div>`,
+    barChart('overview-chart', overviewBars(report)),
+    `</section>`,
     `<section id="repositories"><h2>Unique and shared bytes per repository</h2>`,
     `<div class="legend"><span><i class="unique"></i>unique to the repository</span><span><i class="shared"></i>shared with other repositories</span></div>`,
     barChart('repository-chart', repositoryBars),

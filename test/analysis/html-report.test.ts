@@ -59,6 +59,7 @@ describe('berth analyze --html in a real browser', () => {
     await tab.goto(`file://${page()}`);
     assert.deepEqual(requests, [`file://${page()}`]);
 
+    assert.equal(await tab.locator('#overview-chart rect').count(), 4, 'logical, and physical in three parts');
     const repositoryBars = await tab.locator('#repository-chart rect').count();
     assert.equal(repositoryBars, 2 * report.repositories.length, 'a unique and a shared bar per repository');
     const width = await tab.locator('#repository-chart').evaluate((svg) => svg.getBoundingClientRect().width);
