@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, rename } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { analyze } from '../../storage/analysis.ts';
@@ -118,13 +118,17 @@ describe('gc on a registry of images sharing layers', () => {
     await pullEverything(berth, fixture);
   });
 
-  it('runs as `berth gc`, with --dry-run printing what would go', async () => {
+  it('runs as `berth gc`, with --dry-run printing what would go, timings from flags or the config file', async () => {
     const orphan = randomBlob(4321);
     await api.pushBlob('app1', orphan);
     const dry = await run(process.execPath, ['--import', 'tsx', CLI, 'gc', '--storage', berth.root, '--dry-run', '--grace-period', '0']);
     assert.match(dry.stdout, new RegExp(`would delete blob ${orphan.digest}`));
     assert.match(dry.stdout, /would free 4\.22 KiB \(4321 bytes\)/);
-    const done = await run(process.execPath, ['--import', 'tsx', CLI, 'gc', '--storage', berth.root, '--grace-period', '0', '--settle', '0', '--json']);
+    const young = await run(process.execPath, ['--import', 'tsx', CLI, 'gc', '--storage', berth.root, '--dry-run']);
+    assert.match(young.stdout, /kept 1 unreferenced blobs younger than the grace period/);
+    const config = join(berth.root, 'gc-config.yml');
+    await writeFile(config, 'gc:\n  gracePeriod: 0s\n  settle: 0\n');
+    const done = await run(process.execPath, ['--import', 'tsx', CLI, 'gc', '--storage', berth.root, '--config', config, '--json']);
     assert.equal(JSON.parse(done.stdout).blobBytes, 4321);
     assert.equal((await api.request('HEAD', `/v2/app1/blobs/${orphan.digest}`)).status, 404);
   });
