@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { registerAnalyze } from './commands/analyze.ts';
+import { registerConformance } from './commands/conformance.ts';
 import { registerGc } from './commands/gc.ts';
 import { registerServe } from './commands/serve.ts';
 
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
   registerServe(program);
   registerAnalyze(program);
   registerGc(program);
+  registerConformance(program);
   return program;
 }
 

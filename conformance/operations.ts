@@ -1,0 +1,45 @@
+import { MANIFEST_ACCEPT, MediaType } from '../oci/media-types.ts';
+import { CheckFailure, describe, type CheckContext } from './check.ts';
+import type { Content } from './content.ts';
+
+/** Pushes a blob the portable way (end-4a POST, then end-6 PUT with the body), for setups. */
+export async function pushBlob({ client }: CheckContext, name: string, blob: Content): Promise<void> {
+  const start = await client.request('POST', `/v2/${name}/blobs/uploads/`, { headers: { 'Content-Length': '0' } });
+  const location = start.headers.get('location');
+  if (start.status !== 202 || !location) throw new CheckFailure(`setup: could not start an upload: ${describe(start, ['location'])}`);
+  const put = await client.request('PUT', withQuery(location, `digest=${blob.digest}`), {
+    body: blob.bytes,
+    headers: { 'Content-Type': 'application/octet-stream' },
+  });
+  if (put.status !== 201) throw new CheckFailure(`setup: could not push blob ${blob.digest}: ${describe(put)}`);
+}
+
+export async function pushManifest({ client }: CheckContext, name: string, reference: string, manifest: Content, mediaType: string = MediaType.ociManifest) {
+  return client.request('PUT', `/v2/${name}/manifests/${reference}`, { body: manifest.bytes, headers: { 'Content-Type': mediaType } });
+}
+
+/** GET or HEAD a manifest, accepting every manifest type as clients do ("Pulling manifests"). */
+export function fetchManifest({ client }: CheckContext, method: 'GET' | 'HEAD', name: string, reference: string) {
+  return client.request(method, `/v2/${name}/manifests/${reference}`, { headers: { Accept: MANIFEST_ACCEPT } });
+}
+
+/** Appends query parameters to a Location that may already carry some (Distribution's `_state`). */
+export function withQuery(location: string, query: string): string {
+  return `${location}${location.includes('?') ? '&' : '?'}${query}`;
+}
+
+/**
+ * Deletes what a workflow pushed, manifests then blobs (or the other way round when the
+ * registry wants it). Returns a note when the registry refuses deletes, for the report.
+ */
+export async function cleanUp(context: CheckContext, name: string, manifests: string[], blobs: string[]): Promise<string | undefined> {
+  const deleteAll = async (kind: 'manifests' | 'blobs', references: string[]) => {
+    const statuses: number[] = [];
+    for (const reference of references) statuses.push((await context.client.request('DELETE', `/v2/${name}/${kind}/${reference}`)).status);
+    return statuses;
+  };
+  const statuses = context.options.deleteManifestBeforeBlobs
+    ? [...(await deleteAll('manifests', manifests)), ...(await deleteAll('blobs', blobs))]
+    : [...(await deleteAll('blobs', blobs)), ...(await deleteAll('manifests', manifests))];
+  return statuses.some((status) => status === 400 || status === 405) ? `${name}: the registry refuses deletes; test content left in place` : undefined;
+}
