@@ -1,8 +1,35 @@
 import type { Driver } from './driver.ts';
 import { FsDriver } from './fs-driver.ts';
+import { S3Driver, type S3Settings } from './s3-driver.ts';
+
+export class StorageConfigError extends Error {}
+
+function text(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/**
+ * S3 settings for `s3://BUCKET[/PREFIX]`: the config file's `storage.s3` section over the
+ * standard AWS environment variables. A custom endpoint defaults to path-style addressing.
+ */
+export function s3Settings(url: string, section: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = process.env): S3Settings {
+  const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(url);
+  if (!match) throw new StorageConfigError(`invalid S3 storage URL "${url}" (want s3://BUCKET[/PREFIX])`);
+  const endpoint = text(section.endpoint) ?? text(env.AWS_ENDPOINT_URL_S3) ?? text(env.AWS_ENDPOINT_URL);
+  return {
+    bucket: match[1]!,
+    prefix: (match[2] ?? '').replace(/^\/+|\/+$/g, ''),
+    region: text(section.region) ?? text(env.AWS_REGION) ?? text(env.AWS_DEFAULT_REGION) ?? 'us-east-1',
+    ...(endpoint ? { endpoint } : {}),
+    forcePathStyle: typeof section.forcePathStyle === 'boolean' ? section.forcePathStyle : endpoint !== undefined,
+    accessKeyId: text(section.accessKeyId) ?? text(env.AWS_ACCESS_KEY_ID),
+    secretAccessKey: text(section.secretAccessKey) ?? text(env.AWS_SECRET_ACCESS_KEY),
+    redirect: section.redirect === true,
+  };
+}
 
 /** Opens the driver a `--storage` value names: a directory, or `s3://BUCKET[/PREFIX]`. */
-export function openDriver(storage: string, _s3Settings?: Record<string, unknown>): Driver {
-  if (storage.startsWith('s3://')) throw new Error('S3 storage is not available in this build');
+export function openDriver(storage: string, s3Section?: Record<string, unknown>): Driver {
+  if (storage.startsWith('s3://')) return new S3Driver(s3Settings(storage, s3Section));
   return new FsDriver(storage);
 }

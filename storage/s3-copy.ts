@@ -1,0 +1,103 @@
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  UploadPartCopyCommand,
+  type CompletedPart,
+} from '@aws-sdk/client-s3';
+import type { Readable } from 'node:stream';
+import type { S3Driver } from './s3-driver.ts';
+
+/** S3's limit for CopyObject and for one UploadPartCopy. */
+const MAX_COPY = 5 * 1024 ** 3;
+/** Ranges of a large source copied as separate parts. */
+const COPY_PART = 1024 ** 3;
+/** Every multipart part but the last must be at least this large. */
+export const MIN_PART = 5 * 1024 * 1024;
+
+/** A source for one server-side part copy: a key, optionally a byte range of it. */
+export interface PartSource {
+  key: string;
+  start: number;
+  end: number;
+}
+
+/** CopySource must be URL-encoded (`encodeURI`), bucket first. */
+function copySource(driver: S3Driver, key: string): string {
+  return encodeURI(`${driver.settings.bucket}/${key}`);
+}
+
+function notImplemented(error: unknown): boolean {
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  return status === 501 || (error as Error).name === 'NotImplemented';
+}
+
+/**
+ * Assembles `to` from server-side part copies. Returns false, leaving nothing behind, when the
+ * server has no UploadPartCopy, so the caller can stream the bytes instead.
+ */
+export async function copyParts(driver: S3Driver, sources: PartSource[], to: string): Promise<boolean> {
+  const { bucket } = driver.settings;
+  const { UploadId } = await driver.call(() => driver.client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: to })));
+  try {
+    const parts: CompletedPart[] = [];
+    for (const [i, source] of sources.entries()) {
+      const result = await driver.call(() =>
+        driver.client.send(
+          new UploadPartCopyCommand({
+            Bucket: bucket,
+            Key: to,
+            UploadId,
+            PartNumber: i + 1,
+            CopySource: copySource(driver, source.key),
+            CopySourceRange: `bytes=${source.start}-${source.end - 1}`,
+          }),
+        ),
+      );
+      parts.push({ PartNumber: i + 1, ETag: result.CopyPartResult?.ETag });
+    }
+    await driver.call(() =>
+      driver.client.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: to, UploadId, MultipartUpload: { Parts: parts } })),
+    );
+    return true;
+  } catch (error) {
+    await driver.client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: to, UploadId })).catch(() => undefined);
+    if (notImplemented(error)) return false;
+    throw error;
+  }
+}
+
+/** Splits one object into part-copy ranges S3 accepts: at most 5 GiB, and no tail under 5 MiB. */
+export function rangesOf(key: string, size: number): PartSource[] {
+  const ranges: PartSource[] = [];
+  for (let start = 0; start < size; start += COPY_PART) ranges.push({ key, start, end: Math.min(start + COPY_PART, size) });
+  const tail = ranges[ranges.length - 1];
+  if (ranges.length > 1 && tail && tail.end - tail.start < MIN_PART) {
+    ranges.pop();
+    ranges[ranges.length - 1]!.end = tail.end;
+  }
+  return ranges;
+}
+
+/** Streams bytes into `to` through the driver: the fallback when server-side copies are out. */
+export async function streamInto(driver: S3Driver, source: () => Promise<Readable>, to: string): Promise<void> {
+  await driver.upload(to, await source());
+}
+
+/** Copies one object server-side: CopyObject up to 5 GiB, part copies above, streaming as a last resort. */
+export async function copyObject(driver: S3Driver, from: string, to: string, size: number): Promise<void> {
+  if (size <= MAX_COPY) {
+    try {
+      await driver.call(() =>
+        driver.client.send(new CopyObjectCommand({ Bucket: driver.settings.bucket, Key: to, CopySource: copySource(driver, from) })),
+      );
+      return;
+    } catch (error) {
+      if (!notImplemented(error)) throw error;
+    }
+  } else if (await copyParts(driver, rangesOf(from, size), to)) {
+    return;
+  }
+  await streamInto(driver, () => driver.objectReader(from), to);
+}

@@ -1,0 +1,250 @@
+import {
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+  type ListObjectsV2CommandOutput,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { Readable } from 'node:stream';
+import { OffsetMismatchError, PathNotFoundError, StorageUnavailableError, type ByteRange, type Driver, type FileInfo } from './driver.ts';
+import { copyObject } from './s3-copy.ts';
+import { SegmentedObject } from './s3-segments.ts';
+
+/** Where and how to reach the bucket: the `storage.s3` config section over AWS environment variables. */
+export interface S3Settings {
+  bucket: string;
+  prefix: string;
+  region: string;
+  endpoint?: string;
+  /** Bucket in the path, not the host name: what MinIO, Ceph RGW and Swift expect. */
+  forcePathStyle: boolean;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  /** Answer blob GETs with 307 to a presigned URL, so bytes flow from S3 to the client. */
+  redirect: boolean;
+}
+
+/** Multipart part size for streamed writes: memory per upload is about twice this. */
+export const PART_SIZE = 8 * 1024 * 1024;
+const PRESIGN_SECONDS = 20 * 60;
+
+function statusOf(error: unknown): number | undefined {
+  return (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+}
+
+function isNotFound(error: unknown): boolean {
+  return statusOf(error) === 404 || (error as Error).name === 'NoSuchKey' || (error as Error).name === 'NotFound';
+}
+
+/**
+ * Stores the tree in an S3 bucket under a prefix, in the same layout as on disk. Needs only
+ * GET/PUT/HEAD/DELETE object, ListObjectsV2 with a delimiter, multipart uploads and CopyObject;
+ * UploadPartCopy and DeleteObjects are used where the server has them, with fallbacks.
+ */
+export class S3Driver implements Driver {
+  readonly client: S3Client;
+
+  constructor(readonly settings: S3Settings) {
+    this.client = new S3Client({
+      region: settings.region,
+      ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
+      forcePathStyle: settings.forcePathStyle,
+      ...(settings.accessKeyId && settings.secretAccessKey
+        ? { credentials: { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey } }
+        : {}),
+      // aws-chunked bodies with trailing checksums are mangled by several S3-compatible servers.
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      maxAttempts: 3,
+      requestHandler: { connectionTimeout: 5000, requestTimeout: 60_000 },
+    });
+  }
+
+  get location(): string {
+    return `s3://${this.settings.bucket}${this.settings.prefix ? `/${this.settings.prefix}` : ''}`;
+  }
+
+  key(path: string): string {
+    return this.settings.prefix ? `${this.settings.prefix}/${path}` : path;
+  }
+
+  private segments(path: string): SegmentedObject {
+    return new SegmentedObject(this, path);
+  }
+
+  /** Runs an S3 call, turning an unreachable or failing service into StorageUnavailableError. */
+  async call<T>(action: () => Promise<T>): Promise<T> {
+    try {
+      return await action();
+    } catch (error) {
+      if (error instanceof S3ServiceException && (statusOf(error) ?? 500) < 500) throw error;
+      if (isNotFound(error)) throw error;
+      throw new StorageUnavailableError(`S3 at ${this.settings.endpoint ?? 'AWS'} failed: ${(error as Error).message || (error as Error).name}`);
+    }
+  }
+
+  /** A plain object's info, without looking for upload segments. */
+  private async head(path: string): Promise<FileInfo | undefined> {
+    try {
+      const head = await this.call(() => this.client.send(new HeadObjectCommand({ Bucket: this.settings.bucket, Key: this.key(path) })));
+      return { size: head.ContentLength ?? 0, modified: head.LastModified ?? new Date(0) };
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async stat(path: string): Promise<FileInfo | undefined> {
+    return (await this.head(path)) ?? this.segments(path).stat();
+  }
+
+  async getContent(path: string): Promise<Buffer> {
+    const body = await this.reader(path);
+    const chunks: Buffer[] = [];
+    for await (const chunk of body) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  }
+
+  async putContent(path: string, content: Buffer | string): Promise<void> {
+    await this.putObject(this.key(path), content);
+  }
+
+  async putObject(key: string, content: Buffer | string): Promise<void> {
+    await this.call(() => this.client.send(new PutObjectCommand({ Bucket: this.settings.bucket, Key: key, Body: content })));
+  }
+
+  /** One object's bytes; an upload's appended segments read as one stream. */
+  async reader(path: string, range?: ByteRange): Promise<Readable> {
+    if (range && range.end <= range.start) return Readable.from([]);
+    try {
+      return await this.objectReader(this.key(path), range);
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+    const segmented = await this.segments(path).reader(range);
+    if (!segmented) throw new PathNotFoundError(path);
+    return segmented;
+  }
+
+  async objectReader(key: string, range?: ByteRange): Promise<Readable> {
+    const response = await this.call(() =>
+      this.client.send(
+        new GetObjectCommand({ Bucket: this.settings.bucket, Key: key, ...(range ? { Range: `bytes=${range.start}-${range.end - 1}` } : {}) }),
+      ),
+    );
+    return response.Body as Readable;
+  }
+
+  /** Streams into the object through a multipart upload: visible only once complete. */
+  async write(path: string, source: Readable): Promise<number> {
+    return this.upload(this.key(path), source);
+  }
+
+  async upload(key: string, source: Readable): Promise<number> {
+    let bytes = 0;
+    source.on('data', (chunk: Buffer) => (bytes += chunk.length));
+    const upload = new Upload({
+      client: this.client,
+      params: { Bucket: this.settings.bucket, Key: key, Body: source },
+      partSize: PART_SIZE,
+      queueSize: 2,
+      leavePartsOnError: false,
+    });
+    await this.call(() => upload.done());
+    return bytes;
+  }
+
+  async append(path: string, source: Readable, offset: number): Promise<number> {
+    const segments = this.segments(path);
+    const size = (await segments.stat())?.size ?? 0;
+    if (size !== offset) {
+      source.resume();
+      throw new OffsetMismatchError(path, offset, size);
+    }
+    return segments.append(source, offset);
+  }
+
+  /** Every key under a prefix, one ListObjectsV2 page at a time. */
+  async *keys(prefix: string, delimiter?: string): AsyncGenerator<ListObjectsV2CommandOutput> {
+    let token: string | undefined;
+    do {
+      const page = await this.call(() =>
+        this.client.send(
+          new ListObjectsV2Command({ Bucket: this.settings.bucket, Prefix: prefix, ContinuationToken: token, ...(delimiter ? { Delimiter: delimiter } : {}) }),
+        ),
+      );
+      yield page;
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  async list(path: string): Promise<string[]> {
+    const prefix = `${this.key(path)}/`;
+    const names = new Set<string>();
+    for await (const page of this.keys(prefix, '/')) {
+      for (const common of page.CommonPrefixes ?? []) names.add(common.Prefix!.slice(prefix.length, -1));
+      for (const object of page.Contents ?? []) names.add(object.Key!.slice(prefix.length));
+    }
+    names.delete('');
+    return [...names];
+  }
+
+  async move(from: string, to: string): Promise<void> {
+    const plain = await this.head(from);
+    if (plain) await copyObject(this, this.key(from), this.key(to), plain.size);
+    else if (await this.segments(from).stat()) await this.segments(from).concatenateInto(this.key(to));
+    else throw new PathNotFoundError(from);
+    await this.delete(from);
+  }
+
+  async delete(path: string): Promise<void> {
+    const key = this.key(path);
+    await this.call(() => this.client.send(new DeleteObjectCommand({ Bucket: this.settings.bucket, Key: key })));
+    for await (const page of this.keys(`${key}/`)) {
+      const keys = (page.Contents ?? []).map((object) => object.Key!);
+      if (keys.length) await this.deleteKeys(keys);
+    }
+    await this.segments(path).delete();
+  }
+
+  /** DeleteObjects where the server takes it; one DeleteObject per key where it does not. */
+  async deleteKeys(keys: string[]): Promise<void> {
+    try {
+      await this.call(() =>
+        this.client.send(new DeleteObjectsCommand({ Bucket: this.settings.bucket, Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true } })),
+      );
+    } catch (error) {
+      if (error instanceof StorageUnavailableError) throw error;
+      for (const Key of keys) await this.call(() => this.client.send(new DeleteObjectCommand({ Bucket: this.settings.bucket, Key })));
+    }
+  }
+
+  async redirectURL(path: string): Promise<string | undefined> {
+    if (!this.settings.redirect) return undefined;
+    return getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.settings.bucket, Key: this.key(path) }), { expiresIn: PRESIGN_SECONDS });
+  }
+
+  async check(): Promise<void> {
+    const where = `bucket "${this.settings.bucket}" at ${this.settings.endpoint ?? `AWS ${this.settings.region}`}`;
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.settings.bucket }), { abortSignal: AbortSignal.timeout(15_000) });
+    } catch (error) {
+      const status = statusOf(error);
+      if (status === 404) throw new Error(`${where} does not exist`, { cause: error });
+      if (status === 403 || status === 401) throw new Error(`access to ${where} denied: check the credentials`, { cause: error });
+      const cause = (error as { code?: string }).code ?? (error as Error).name;
+      throw new Error(`cannot reach ${where}: ${cause}${(error as Error).message ? ` (${(error as Error).message})` : ''}`, { cause: error });
+    }
+  }
+
+  async close(): Promise<void> {
+    this.client.destroy();
+  }
+}

@@ -1,0 +1,188 @@
+/** One suite of Driver cases, run against the filesystem driver and the S3 driver (s3rver). */
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import { OffsetMismatchError, PathNotFoundError, type Driver } from '../../storage/driver.ts';
+import { FsDriver } from '../../storage/fs-driver.ts';
+import { s3Settings } from '../../storage/open-driver.ts';
+import { S3Driver } from '../../storage/s3-driver.ts';
+import { startS3Server, type S3Server } from '../helpers/s3-server.ts';
+
+async function bytesOf(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** A stream that fails after sending some bytes, as a client cut off mid-upload does. */
+function failingStream(): Readable {
+  let sent = false;
+  return new Readable({
+    read() {
+      if (sent) return this.destroy(new Error('client went away'));
+      sent = true;
+      this.push(randomBytes(1000));
+    },
+  });
+}
+
+interface DriverFixture {
+  name: string;
+  open(): Promise<Driver>;
+  /** A second driver on the same store, as another replica would have. */
+  another(): Driver;
+  close(): Promise<void>;
+}
+
+let s3: S3Server;
+let fsRoot: string;
+before(async () => {
+  s3 = await startS3Server();
+  fsRoot = await mkdtemp(join(tmpdir(), 'driver-'));
+});
+after(async () => {
+  await s3.stop();
+  await rm(fsRoot, { recursive: true, force: true });
+});
+
+const fixtures: DriverFixture[] = [
+  {
+    name: 'fs',
+    open: async () => new FsDriver(fsRoot),
+    another: () => new FsDriver(fsRoot),
+    close: async () => undefined,
+  },
+  {
+    name: 's3',
+    open: async () => new S3Driver(s3Settings(`s3://${s3.bucket}/some/prefix`, {}, s3.env)),
+    another: () => new S3Driver(s3Settings(`s3://${s3.bucket}/some/prefix`, {}, s3.env)),
+    close: async () => undefined,
+  },
+];
+
+for (const fixture of fixtures) {
+  describe(`${fixture.name} driver`, () => {
+    let driver: Driver;
+    before(async () => {
+      driver = await fixture.open();
+      await driver.check();
+    });
+
+    it('puts and gets small content, and stats it', async () => {
+      await driver.putContent('a/b/link', 'sha256:abc');
+      assert.equal((await driver.getContent('a/b/link')).toString(), 'sha256:abc');
+      assert.equal((await driver.stat('a/b/link'))?.size, 10);
+      await driver.putContent('a/b/link', 'replaced');
+      assert.equal((await driver.getContent('a/b/link')).toString(), 'replaced');
+    });
+
+    it('reports missing paths: stat undefined, reads PathNotFoundError', async () => {
+      assert.equal(await driver.stat('no/such/file'), undefined);
+      await assert.rejects(driver.getContent('no/such/file'), PathNotFoundError);
+      await assert.rejects(driver.reader('no/such/file'), PathNotFoundError);
+      await assert.rejects(driver.move('no/such/file', 'x/y'), PathNotFoundError);
+      assert.deepEqual(await driver.list('no/such/dir'), []);
+    });
+
+    it('writes a stream atomically and reads byte ranges back', async () => {
+      const data = randomBytes(3 * 1024 * 1024 + 17);
+      assert.equal(await driver.write('blobs/one/data', Readable.from([data.subarray(0, 1000), data.subarray(1000)])), data.length);
+      assert.deepEqual(await bytesOf(await driver.reader('blobs/one/data')), data);
+      assert.deepEqual(await bytesOf(await driver.reader('blobs/one/data', { start: 10, end: 20 })), data.subarray(10, 20));
+      assert.deepEqual(await bytesOf(await driver.reader('blobs/one/data', { start: 5, end: 5 })), Buffer.alloc(0));
+    });
+
+    it('leaves nothing at the path when the source stream fails', async () => {
+      await assert.rejects(driver.write('blobs/failed/data', failingStream()));
+      assert.equal(await driver.stat('blobs/failed/data'), undefined);
+    });
+
+    it('lists direct children, files and directories, across many pages', async () => {
+      await Promise.all(Array.from({ length: 1200 }, (_, i) => driver.putContent(`many/tag${i}/current/link`, `${i}`)));
+      await driver.putContent('many/file', 'x');
+      const children = await driver.list('many');
+      assert.equal(children.length, 1201);
+      assert.ok(children.includes('tag1199') && children.includes('file'));
+    });
+
+    it('moves an object over another and deletes whole prefixes', async () => {
+      await driver.putContent('move/from', 'new');
+      await driver.putContent('move/to', 'old');
+      await driver.move('move/from', 'move/to');
+      assert.equal((await driver.getContent('move/to')).toString(), 'new');
+      assert.equal(await driver.stat('move/from'), undefined);
+      await driver.putContent('tree/a/b', '1');
+      await driver.putContent('tree/c', '2');
+      await driver.delete('tree');
+      assert.deepEqual(await driver.list('tree'), []);
+      await driver.delete('tree');
+    });
+
+    it('appends chunks of every size, refuses a wrong offset, and moves the result into place', async () => {
+      const sizes = [10, 1, 6 * 1024 * 1024, 100, 5 * 1024 * 1024 + 3, 7];
+      const data = randomBytes(sizes.reduce((a, b) => a + b, 0));
+      let offset = 0;
+      for (const size of sizes) {
+        const next = await driver.append('uploads/u1/data', Readable.from([data.subarray(offset, offset + size)]), offset);
+        assert.equal(next, offset + size);
+        offset = next;
+        assert.equal((await driver.stat('uploads/u1/data'))?.size, offset);
+      }
+      await assert.rejects(driver.append('uploads/u1/data', Readable.from([Buffer.from('x')]), 5), OffsetMismatchError);
+      await assert.rejects(driver.append('uploads/u2/data', Readable.from([Buffer.from('x')]), 3), OffsetMismatchError);
+      assert.deepEqual(await bytesOf(await driver.reader('uploads/u1/data')), data);
+      await driver.move('uploads/u1/data', 'blobs/appended/data');
+      assert.deepEqual(await bytesOf(await driver.reader('blobs/appended/data')), data);
+      assert.equal(await driver.stat('uploads/u1/data'), undefined);
+    });
+
+    it('continues an append on a second driver instance (another replica)', async () => {
+      const data = randomBytes(6 * 1024 * 1024 + 11);
+      const half = 6 * 1024 * 1024;
+      await driver.append('uploads/u3/data', Readable.from([data.subarray(0, half)]), 0);
+      const other = fixture.another();
+      assert.equal((await other.stat('uploads/u3/data'))?.size, half);
+      await other.append('uploads/u3/data', Readable.from([data.subarray(half)]), half);
+      await other.move('uploads/u3/data', 'blobs/replica/data');
+      const stored = await bytesOf(await driver.reader('blobs/replica/data'));
+      assert.equal(createHash('sha256').update(stored).digest('hex'), createHash('sha256').update(data).digest('hex'));
+      await driver.delete('uploads/u3');
+      assert.equal(await driver.stat('uploads/u3/data'), undefined);
+    });
+  });
+}
+
+describe('s3 driver specifics', () => {
+  it('fails check() with one clear line for a missing bucket and for an endpoint that is down', async () => {
+    const missing = new S3Driver(s3Settings('s3://no-such-bucket', {}, s3.env));
+    await assert.rejects(missing.check(), /bucket "no-such-bucket" at http:\/\/127\.0\.0\.1:\d+ does not exist/);
+    const down = new S3Driver(s3Settings('s3://berth', { endpoint: 'http://127.0.0.1:9' }, s3.env));
+    const started = Date.now();
+    await assert.rejects(down.check(), /cannot reach bucket "berth" at http:\/\/127\.0\.0\.1:9/);
+    assert.ok(Date.now() - started < 20_000);
+  });
+
+  it('presigns URLs a plain HTTP client can download from when redirect is on', async () => {
+    const driver = new S3Driver(s3Settings(`s3://${s3.bucket}`, { redirect: true }, s3.env));
+    await driver.putContent('presigned/object', 'straight from S3');
+    const url = await driver.redirectURL('presigned/object');
+    assert.ok(url);
+    assert.equal(await (await fetch(url)).text(), 'straight from S3');
+  });
+
+  it('reads settings from the URL, the config section and the AWS environment', () => {
+    const settings = s3Settings('s3://bucket/a/b/', { region: 'eu-west-1' }, { AWS_ENDPOINT_URL: 'http://minio:9000', AWS_ACCESS_KEY_ID: 'k' });
+    assert.equal(settings.bucket, 'bucket');
+    assert.equal(settings.prefix, 'a/b');
+    assert.equal(settings.region, 'eu-west-1');
+    assert.equal(settings.endpoint, 'http://minio:9000');
+    assert.equal(settings.forcePathStyle, true);
+    assert.equal(settings.accessKeyId, 'k');
+    assert.equal(s3Settings('s3://bucket', {}, {}).forcePathStyle, false);
+    assert.throws(() => s3Settings('s3://', {}, {}), /invalid S3 storage URL/);
+  });
+});
