@@ -1,0 +1,155 @@
+/**
+ * Berth on S3 (a real S3-compatible server, s3rver, over HTTP): conformance, skopeo, two
+ * replicas on one bucket, presigned redirects, and clear errors when the bucket is missing or gone.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { optionsFromEnv } from '../../conformance/options.ts';
+import { runConformance } from '../../conformance/runner.ts';
+import { startBerthProcess, type BerthProcess } from '../helpers/berth.ts';
+import { randomBlob } from '../helpers/content.ts';
+import { buildImage, run, skopeoCopy } from '../helpers/oci-image.ts';
+import { RegistryAPI } from '../helpers/registry-api.ts';
+import { startS3Server, type S3Server } from '../helpers/s3-server.ts';
+
+let s3: S3Server;
+let replicaA: BerthProcess;
+let replicaB: BerthProcess;
+let scratch: string;
+const STORAGE = () => `s3://${s3.bucket}/registry`;
+
+before(async () => {
+  s3 = await startS3Server();
+  scratch = await mkdtemp(join(tmpdir(), 'berth-s3-'));
+  [replicaA, replicaB] = await Promise.all([
+    startBerthProcess(['--storage', STORAGE(), '--workers', '1'], s3.env),
+    startBerthProcess(['--storage', STORAGE(), '--workers', '1'], s3.env),
+  ]);
+});
+after(async () => {
+  await Promise.all([replicaA.stop(), replicaB.stop()]);
+  await s3.stop();
+  await rm(scratch, { recursive: true, force: true });
+});
+
+describe('Berth on S3', () => {
+  it('passes every conformance check', async () => {
+    const report = await runConformance(optionsFromEnv({ OCI_ROOT_URL: replicaA.url, OCI_AUTOMATIC_CROSSMOUNT: 'true' }));
+    assert.deepEqual(
+      report.results.filter((r) => r.outcome.status !== 'passed'),
+      [],
+    );
+  });
+
+  it('round-trips an image with skopeo', async () => {
+    const layout = await buildImage('v1', [2 * 1024 * 1024, 1000]);
+    try {
+      await skopeoCopy(`oci:${layout}:v1`, `docker://${replicaA.host}/s3/app:v1`);
+      const back = join(scratch, 'back');
+      await skopeoCopy(`docker://${replicaB.host}/s3/app:v1`, `oci:${back}:v1`);
+      const { stdout } = await run('skopeo', ['inspect', '--tls-verify=false', `docker://${replicaB.host}/s3/app:v1`]);
+      assert.equal((JSON.parse(stdout) as { Layers: string[] }).Layers.length, 2);
+    } finally {
+      await rm(dirname(layout), { recursive: true, force: true });
+    }
+  });
+});
+
+describe('two replicas on one bucket', () => {
+  it('complete a chunked upload that alternates between them', async () => {
+    const blob = randomBlob(12 * 1024 * 1024 + 5);
+    const replicas = [new RegistryAPI(replicaA.url), new RegistryAPI(replicaB.url)];
+    const start = await replicas[0]!.request('POST', '/v2/replicas/app/blobs/uploads/');
+    let location = start.headers.get('location');
+    const chunk = 5 * 1024 * 1024;
+    for (let offset = 0, i = 1; offset < blob.bytes.length; offset += chunk, i++) {
+      const end = Math.min(offset + chunk, blob.bytes.length);
+      const patch = await replicas[i % 2]!.request('PATCH', location, {
+        body: blob.bytes.subarray(offset, end),
+        headers: { 'Content-Range': `${offset}-${end - 1}` },
+      });
+      assert.equal(patch.status, 202, await patch.text());
+      location = patch.headers.get('location');
+    }
+    const close = await replicas[0]!.request('PUT', `${location}?digest=${blob.digest}`);
+    assert.equal(close.status, 201, await close.text());
+    const pulled = await replicas[1]!.request('GET', `/v2/replicas/app/blobs/${blob.digest}`);
+    assert.deepEqual(Buffer.from(await pulled.arrayBuffer()), blob.bytes);
+  });
+
+  it('see a manifest pushed through one at once through the other, and its deletion', async () => {
+    const a = new RegistryAPI(replicaA.url);
+    const b = new RegistryAPI(replicaB.url);
+    const { imageManifest } = await import('../helpers/content.ts');
+    const config = randomBlob(100);
+    await a.pushBlob('replicas/app', config);
+    const manifest = imageManifest(config, []);
+    assert.equal((await a.pushManifest('replicas/app', 'v1', manifest)).status, 201);
+    const got = await b.request('GET', '/v2/replicas/app/manifests/v1');
+    assert.equal(got.status, 200);
+    assert.equal(got.headers.get('docker-content-digest'), `${manifest.digest}`);
+    assert.equal((await b.request('DELETE', `/v2/replicas/app/manifests/${manifest.digest}`)).status, 202);
+    assert.equal((await a.request('GET', '/v2/replicas/app/manifests/v1')).status, 404);
+    assert.equal((await a.request('GET', `/v2/replicas/app/manifests/${manifest.digest}`)).status, 404);
+  });
+});
+
+describe('S3 settings and failures', () => {
+  it('answers blob GETs with 307 to a presigned URL when redirect is on', async () => {
+    const config = join(scratch, 'redirect.yml');
+    await writeFile(config, `storage:\n  url: ${STORAGE()}\n  s3:\n    redirect: true\n`);
+    const redirecting = await startBerthProcess(['--config', config, '--workers', '1'], s3.env);
+    try {
+      const blob = randomBlob(5000);
+      const api = new RegistryAPI(redirecting.url);
+      await api.pushBlob('redirect/app', blob);
+      const get = await api.request('GET', `/v2/redirect/app/blobs/${blob.digest}`);
+      assert.equal(get.status, 307);
+      const location = get.headers.get('location')!;
+      assert.match(location, new RegExp(`^${s3.endpoint}/`));
+      assert.deepEqual(Buffer.from(await (await fetch(location)).arrayBuffer()), blob.bytes);
+    } finally {
+      await redirecting.stop();
+    }
+  });
+
+  it('refuses to start, in one line, on a missing bucket or an unreachable endpoint', async () => {
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const cli = join(import.meta.dirname, '../../cli/main.ts');
+    const serve = (storage: string, env: NodeJS.ProcessEnv) =>
+      promisify(execFile)(process.execPath, ['--import', 'tsx', cli, 'serve', '--storage', storage, '--listen', '127.0.0.1:0'], {
+        env: { ...process.env, ...env },
+        timeout: 30_000,
+      }).then(
+        () => ({ code: 0, stderr: '' }),
+        (error: { code: number; stderr: string }) => error,
+      );
+    const missing = await serve('s3://no-such-bucket', s3.env);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /berth serve: cannot start: bucket "no-such-bucket" at http:\/\/127\.0\.0\.1:\d+ does not exist/);
+    const down = await serve('s3://berth', { ...s3.env, AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9' });
+    assert.equal(down.code, 1);
+    assert.match(down.stderr, /berth serve: cannot start: cannot reach bucket "berth" at http:\/\/127\.0\.0\.1:9/);
+  });
+
+  it('answers 503 with a spec error body when S3 goes away, and serves again when it is back', async () => {
+    const standalone = await startS3Server('outage');
+    const server = await startBerthProcess(['--storage', 's3://outage', '--workers', '1'], standalone.env);
+    try {
+      await standalone.kill();
+      const response = await fetch(`${server.url}/v2/outage/app/tags/list`);
+      assert.equal(response.status, 503);
+      const body = (await response.json()) as { errors: { code: string; message: string }[] };
+      assert.equal(body.errors[0]?.code, 'UNAVAILABLE');
+      assert.match(body.errors[0]?.message ?? '', /S3 at http:\/\/127\.0\.0\.1:\d+ failed/);
+      assert.equal((await fetch(`${server.url}/v2/`)).status, 200);
+    } finally {
+      await server.stop();
+      await standalone.stop();
+    }
+  });
+});
