@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { registerAnalyze } from './commands/analyze.ts';
 import { registerConformance } from './commands/conformance.ts';
 import { registerGc } from './commands/gc.ts';
+import { registerPull } from './commands/pull.ts';
 import { registerServe } from './commands/serve.ts';
 
 /** The `berth` command: one module per subcommand under cli/commands/. */
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
   registerAnalyze(program);
   registerGc(program);
   registerConformance(program);
+  registerPull(program);
   return program;
 }
 

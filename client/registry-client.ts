@@ -1,0 +1,293 @@
+import type { Readable } from 'node:stream';
+import type { Got, OptionsOfBufferResponseBody, Response } from 'got';
+import { Digest } from '../oci/digest.ts';
+import type { Descriptor } from '../oci/descriptor.ts';
+import { parseManifest, type Manifest } from '../oci/manifest.ts';
+import { bareMediaType, MANIFEST_ACCEPT, MediaType } from '../oci/media-types.ts';
+import { DEFAULT_REGISTRY } from '../oci/reference.ts';
+import { Authenticator } from './auth.ts';
+import type { Credentials } from './credentials.ts';
+import { DigestMismatchError, RegistryResponseError } from './errors.ts';
+
+export interface RegistryClientOptions {
+  http: Got;
+  /** Talk plain HTTP to this registry (always so for localhost and loopback addresses). */
+  insecure?: boolean;
+  credentials: () => Promise<Credentials | undefined>;
+}
+
+/** A manifest as fetched: its exact bytes, parsed form, media type and digest. */
+export interface FetchedManifest {
+  bytes: Buffer;
+  manifest: Manifest;
+  mediaType: string;
+  digest: Digest;
+}
+
+/** A blob body being received; `status` 206 means the server honoured the Range asked for. */
+export interface BlobResponse {
+  status: number;
+  body: Readable;
+}
+
+type RequestInit = Omit<OptionsOfBufferResponseBody, 'method' | 'url' | 'responseType' | 'headers'> & {
+  headers?: Record<string, string>;
+};
+
+const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/;
+
+/** Docker Hub's API lives at a different host than the name users write. */
+function apiHost(registry: string): string {
+  return registry === DEFAULT_REGISTRY ? 'registry-1.docker.io' : registry;
+}
+
+/** Streams from a digest-named source are digest-checked here only when whole in memory. */
+function checkDigest(expected: Digest, bytes: Buffer, source: string): void {
+  const actual = Digest.of(bytes, expected.algorithm);
+  if (!actual.equals(expected)) throw new DigestMismatchError(expected, actual, source);
+}
+
+/**
+ * The distribution-spec API of one registry over HTTP: manifests, blobs, uploads, mounts, tags,
+ * referrers and deletes, with the auth challenge answered on the way.
+ */
+export class RegistryClient {
+  readonly baseURL: string;
+  private readonly auth: Authenticator;
+
+  constructor(
+    readonly registry: string,
+    private readonly options: RegistryClientOptions,
+  ) {
+    const plain = options.insecure || LOOPBACK.test(registry);
+    this.baseURL = `${plain ? 'http' : 'https'}://${apiHost(registry)}`;
+    this.auth = new Authenticator(options.http, options.credentials);
+  }
+
+  private url(path: string): URL {
+    return new URL(path, this.baseURL);
+  }
+
+  private headers(repository: string, extra: Record<string, string> = {}): Record<string, string> {
+    const authorization = this.auth.current(repository);
+    return { ...extra, ...(authorization ? { authorization } : {}) };
+  }
+
+  /**
+   * One request, answering a 401 challenge once. Bodies that are streams cannot be sent twice, so
+   * callers send those only after an earlier request of the same scope authenticated.
+   */
+  async request(method: string, repository: string, target: string | URL, init: RequestInit = {}): Promise<Response<Buffer>> {
+    const url = typeof target === 'string' ? this.url(target) : target;
+    const send = () =>
+      this.options.http(url, { ...init, method: method as 'GET', headers: this.headers(repository, init.headers), responseType: 'buffer' });
+    let response = await send();
+    const challenge = response.headers['www-authenticate'];
+    if (response.statusCode === 401 && challenge && (await this.auth.answer(challenge, repository))) response = await send();
+    return response;
+  }
+
+  private fail(method: string, url: URL | string, response: Response<Buffer>): never {
+    throw RegistryResponseError.from(method, String(url), response.statusCode, response.body);
+  }
+
+  /** `GET /v2/`: checks the registry answers and the credentials (if any) are accepted. */
+  async ping(): Promise<void> {
+    const response = await this.request('GET', '', '/v2/');
+    if (response.statusCode !== 200) this.fail('GET', '/v2/', response);
+  }
+
+  async getManifest(repository: string, reference: string): Promise<FetchedManifest> {
+    const path = `/v2/${repository}/manifests/${reference}`;
+    const response = await this.request('GET', repository, path, { headers: { accept: MANIFEST_ACCEPT } });
+    if (response.statusCode !== 200) this.fail('GET', this.url(path), response);
+    const bytes = response.body;
+    const contentType = response.headers['content-type'];
+    const pinned = Digest.tryParse(reference);
+    if (pinned) checkDigest(pinned, bytes, `${repository}@${reference}`);
+    const manifest = parseManifest(bytes, contentType);
+    return { bytes, manifest, mediaType: manifest.mediaType ?? bareMediaType(contentType) ?? MediaType.ociManifest, digest: pinned ?? Digest.of(bytes) };
+  }
+
+  /** The descriptor a tag or digest resolves to, or undefined when the registry lacks it. */
+  async headManifest(repository: string, reference: string): Promise<Descriptor | undefined> {
+    const path = `/v2/${repository}/manifests/${reference}`;
+    const response = await this.request('HEAD', repository, path, { headers: { accept: MANIFEST_ACCEPT } });
+    if (response.statusCode === 404) return undefined;
+    if (response.statusCode !== 200) this.fail('HEAD', this.url(path), response);
+    const digest = Digest.tryParse(String(response.headers['docker-content-digest'] ?? '')) ?? Digest.tryParse(reference);
+    if (!digest) return this.describe(await this.getManifest(repository, reference));
+    return { mediaType: bareMediaType(response.headers['content-type']) ?? MediaType.ociManifest, digest, size: Number(response.headers['content-length'] ?? 0) };
+  }
+
+  private describe(fetched: FetchedManifest): Descriptor {
+    return { mediaType: fetched.mediaType, digest: fetched.digest, size: fetched.bytes.length };
+  }
+
+  async putManifest(repository: string, reference: string, bytes: Buffer, mediaType: string): Promise<void> {
+    const path = `/v2/${repository}/manifests/${reference}`;
+    const response = await this.request('PUT', repository, path, { body: bytes, headers: { 'content-type': mediaType } });
+    if (response.statusCode !== 201) this.fail('PUT', this.url(path), response);
+  }
+
+  async deleteManifest(repository: string, digest: Digest): Promise<void> {
+    const path = `/v2/${repository}/manifests/${digest}`;
+    const response = await this.request('DELETE', repository, path);
+    if (response.statusCode !== 202) this.fail('DELETE', this.url(path), response);
+  }
+
+  async hasBlob(repository: string, digest: Digest): Promise<boolean> {
+    const path = `/v2/${repository}/blobs/${digest}`;
+    const response = await this.request('HEAD', repository, path);
+    if (response.statusCode === 404) return false;
+    if (response.statusCode !== 200) this.fail('HEAD', this.url(path), response);
+    return true;
+  }
+
+  /** Small blobs (configs), read whole and checked. */
+  async getBlobBytes(repository: string, digest: Digest): Promise<Buffer> {
+    const path = `/v2/${repository}/blobs/${digest}`;
+    const response = await this.request('GET', repository, path);
+    if (response.statusCode !== 200) this.fail('GET', this.url(path), response);
+    checkDigest(digest, response.body, `${repository}@${digest}`);
+    return response.body;
+  }
+
+  /**
+   * Opens a blob's body as a stream, from byte `offset` on (a `Range` request). The caller checks
+   * `status`: 206 resumes at `offset`, 200 starts again from byte 0.
+   */
+  async openBlob(repository: string, digest: Digest, offset = 0): Promise<BlobResponse> {
+    const url = this.url(`/v2/${repository}/blobs/${digest}`);
+    for (let attempt = 0; ; attempt++) {
+      const stream = this.options.http.stream(url, {
+        headers: this.headers(repository, offset > 0 ? { range: `bytes=${offset}-` } : {}),
+        retry: { limit: 0 },
+      });
+      const response = await new Promise<{ statusCode: number; headers: Record<string, string | string[] | undefined> }>((resolve, reject) => {
+        stream.once('response', resolve);
+        stream.once('error', reject);
+      });
+      const challenge = response.headers['www-authenticate'];
+      if (response.statusCode === 401 && attempt === 0 && typeof challenge === 'string' && (await this.auth.answer(challenge, repository))) {
+        stream.destroy();
+        continue;
+      }
+      if (response.statusCode === 200 || response.statusCode === 206) return { status: response.statusCode, body: stream };
+      const chunks: Buffer[] = [];
+      for await (const chunk of stream) chunks.push(chunk as Buffer);
+      throw RegistryResponseError.from('GET', String(url), response.statusCode, Buffer.concat(chunks));
+    }
+  }
+
+  /** Cross-repository mount: true when the registry linked the blob, false when it wants an upload. */
+  async mountBlob(repository: string, digest: Digest, from: string): Promise<boolean> {
+    const path = `/v2/${repository}/blobs/uploads/?mount=${digest}&from=${encodeURIComponent(from)}`;
+    const response = await this.request('POST', repository, path);
+    if (response.statusCode === 201) return true;
+    if (response.statusCode === 202) {
+      await this.cancelUpload(repository, this.location(response));
+      return false;
+    }
+    return this.fail('POST', this.url(path), response);
+  }
+
+  private location(response: Response<Buffer>): URL {
+    const location = response.headers.location;
+    if (!location) throw new Error(`${response.url}: ${response.statusCode} without a Location`);
+    return new URL(location, response.url);
+  }
+
+  /** Starts an upload session (POST) and returns its location. */
+  async startUpload(repository: string): Promise<URL> {
+    const path = `/v2/${repository}/blobs/uploads/`;
+    const response = await this.request('POST', repository, path);
+    if (response.statusCode !== 202) this.fail('POST', this.url(path), response);
+    return this.location(response);
+  }
+
+  private async cancelUpload(repository: string, location: URL): Promise<void> {
+    await this.request('DELETE', repository, location).catch(() => undefined);
+  }
+
+  /**
+   * Uploads a small blob in one request (POST with `digest`, end-4b); a registry that opens a
+   * session instead (Distribution) gets the bytes in the closing PUT.
+   */
+  async uploadSmall(repository: string, digest: Digest, bytes: Buffer): Promise<void> {
+    const path = `/v2/${repository}/blobs/uploads/?digest=${digest}`;
+    const headers = { 'content-type': 'application/octet-stream' };
+    const response = await this.request('POST', repository, path, { body: bytes, headers });
+    if (response.statusCode === 201) return;
+    if (response.statusCode !== 202) this.fail('POST', this.url(path), response);
+    await this.finishUpload(repository, this.location(response), digest, bytes);
+  }
+
+  /** The closing PUT of an upload, with the last bytes if any; `_state` and other parameters kept. */
+  async finishUpload(repository: string, location: URL, digest: Digest, body?: Buffer): Promise<void> {
+    const url = new URL(location);
+    url.searchParams.set('digest', digest.toString());
+    const response = await this.request('PUT', repository, url, {
+      ...(body ? { body } : {}),
+      headers: { 'content-type': 'application/octet-stream', ...(body ? {} : { 'content-length': '0' }) },
+    });
+    if (response.statusCode !== 201) this.fail('PUT', url, response);
+  }
+
+  /** How many bytes an upload session holds (its `Range: 0-N` header), for resuming it. */
+  async uploadedBytes(repository: string, location: URL): Promise<number> {
+    const response = await this.request('GET', repository, location);
+    if (response.statusCode !== 204 && response.statusCode !== 200) this.fail('GET', location, response);
+    const range = /^(?:bytes=)?0-(\d+)$/.exec(String(response.headers.range ?? ''));
+    return range ? Number(range[1]) + 1 : 0;
+  }
+
+  /**
+   * Sends a stream of bytes to an upload session in one PATCH starting at `offset`, returning the
+   * session's next location. Not retried here: the caller resumes from the registry's offset.
+   */
+  async patchUpload(repository: string, location: URL, body: Readable, offset: number, length?: number): Promise<URL> {
+    const headers: Record<string, string> = { 'content-type': 'application/octet-stream' };
+    if (length !== undefined) {
+      headers['content-length'] = String(length);
+      if (length > 0) headers['content-range'] = `${offset}-${offset + length - 1}`;
+    }
+    const response = await this.request('PATCH', repository, location, { body, headers, retry: { limit: 0 } });
+    if (response.statusCode !== 202 && response.statusCode !== 204) this.fail('PATCH', location, response);
+    return this.location(response);
+  }
+
+  /** Every tag of a repository, following `Link` pagination. */
+  async tags(repository: string): Promise<string[]> {
+    const tags: string[] = [];
+    let next: string | undefined = `/v2/${repository}/tags/list?n=1000`;
+    while (next) {
+      const response = await this.request('GET', repository, next);
+      if (response.statusCode !== 200) this.fail('GET', this.url(next), response);
+      tags.push(...((JSON.parse(response.body.toString('utf8')) as { tags?: string[] | null }).tags ?? []));
+      next = /<([^>]+)>;\s*rel="?next"?/.exec(String(response.headers.link ?? ''))?.[1];
+    }
+    return tags;
+  }
+
+  /**
+   * Manifests whose subject is `digest` (end-12a), or the referrers tag schema's index
+   * (`sha256-<hex>`) when the registry has no referrers API.
+   */
+  async referrers(repository: string, digest: Digest, artifactType?: string): Promise<Descriptor[]> {
+    const filter = artifactType ? `?artifactType=${encodeURIComponent(artifactType)}` : '';
+    const path = `/v2/${repository}/referrers/${digest}${filter}`;
+    const response = await this.request('GET', repository, path, { headers: { accept: MediaType.ociIndex } });
+    let index: Manifest | undefined;
+    if (response.statusCode === 200) {
+      index = parseManifest(response.body, MediaType.ociIndex);
+    } else if (response.statusCode === 404) {
+      const fallback = await this.headManifest(repository, `${digest.algorithm}-${digest.hex}`);
+      if (fallback) index = (await this.getManifest(repository, fallback.digest.toString())).manifest;
+    } else {
+      this.fail('GET', this.url(path), response);
+    }
+    const found = index?.kind === 'index' ? index.manifests : [];
+    return artifactType ? found.filter((d) => d.artifactType === artifactType) : found;
+  }
+}

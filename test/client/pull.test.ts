@@ -1,0 +1,151 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { DigestMismatchError } from '../../client/errors.ts';
+import { parsePlatform } from '../../client/platform.ts';
+import { pull } from '../../client/pull.ts';
+import { Digest } from '../../oci/digest.ts';
+import { Reference } from '../../oci/reference.ts';
+import { clientFor, REGISTRIES, tempStore } from '../helpers/client-fixtures.ts';
+import { startCountingProxy, type CountingProxy } from '../helpers/counting-proxy.ts';
+import { buildImage, run, skopeoCopy } from '../helpers/oci-image.ts';
+
+interface LayoutIndex {
+  manifests: { digest: string; size: number; annotations?: Record<string, string> }[];
+}
+
+async function readJSON<T>(path: string): Promise<T> {
+  return JSON.parse(await readFile(path, 'utf8')) as T;
+}
+
+/** The manifest a layout names `tag`, read back as JSON. */
+async function layoutManifest(dir: string, tag: string): Promise<{ config: { digest: string; size: number }; layers: { digest: string; size: number }[] }> {
+  const index = await readJSON<LayoutIndex>(join(dir, 'index.json'));
+  const entry = index.manifests.find((m) => m.annotations?.['org.opencontainers.image.ref.name'] === tag);
+  assert.ok(entry, `${tag} in ${dir}`);
+  return readJSON(join(dir, 'blobs', 'sha256', entry.digest.slice('sha256:'.length)));
+}
+
+for (const registry of REGISTRIES) {
+  describe(`berth pull against ${registry.name}`, () => {
+    let server: Awaited<ReturnType<typeof registry.start>>;
+    let proxy: CountingProxy;
+    let layout: string;
+    const platform = parsePlatform(undefined);
+
+    before(async () => {
+      server = await registry.start();
+      proxy = await startCountingProxy(server.url);
+      layout = await buildImage('v1', [400_000, 300_000, 1_500_000]);
+      await skopeoCopy(`oci:${layout}:v1`, `docker://${server.host}/app:v1`);
+      // v2 shares every layer of v1 and adds one.
+      await run('umoci', ['tag', '--image', `${layout}:v1`, 'v2']);
+      const extra = await mkdtemp(join(tmpdir(), 'extra-layer-'));
+      await writeFile(join(extra, 'extra.bin'), randomBytes(200_000));
+      await run('umoci', ['insert', '--image', `${layout}:v2`, extra, '/extra']);
+      await rm(extra, { recursive: true, force: true });
+      await skopeoCopy(`oci:${layout}:v2`, `docker://${server.host}/app:v2`);
+    });
+
+    after(async () => {
+      await proxy.stop();
+      await server.stop();
+      await rm(join(layout, '..'), { recursive: true, force: true });
+    });
+
+    test('pulls every blob once, then a re-pull of an image sharing all but one layer fetches only what changed', async () => {
+      const { store, remove } = await tempStore();
+      try {
+        const client = clientFor(proxy.host);
+        proxy.reset();
+        const first = await pull(client, Reference.parse(`${proxy.host}/app:v1`), { store, platform });
+        const v1 = await layoutManifest(layout, 'v1');
+        const v1Bytes = v1.config.size + v1.layers.reduce((sum, l) => sum + l.size, 0);
+        assert.equal(first.fetched.blobs, 4);
+        assert.equal(first.fetched.bytes, v1Bytes);
+        assert.equal(proxy.blobBytes(), v1Bytes);
+        for (const blob of [v1.config, ...v1.layers]) assert.ok(await store.has(Digest.parse(blob.digest), blob.size));
+
+        proxy.reset();
+        const second = await pull(client, Reference.parse(`${proxy.host}/app:v2`), { store, platform });
+        const v2 = await layoutManifest(layout, 'v2');
+        const added = v2.layers.at(-1)!;
+        assert.deepEqual(
+          proxy.blobGets().map((r) => r.path.split('/').at(-1)).sort(),
+          [added.digest, v2.config.digest].sort(),
+          'only the new layer and the new config cross the wire',
+        );
+        assert.equal(proxy.blobBytes(), added.size + v2.config.size);
+        assert.deepEqual(second.fetched, { blobs: 2, bytes: added.size + v2.config.size });
+        assert.deepEqual(second.present, { blobs: 3, bytes: v1Bytes - v1.config.size });
+
+        const index = await readJSON<LayoutIndex>(join(store.dir, 'index.json'));
+        assert.deepEqual(index.manifests.map((m) => m.annotations?.['org.opencontainers.image.ref.name']).sort(), [`${proxy.host}/app:v1`, `${proxy.host}/app:v2`]);
+        // skopeo reads the store Berth wrote.
+        const out = await mkdtemp(join(tmpdir(), 'skopeo-out-'));
+        await skopeoCopy(`oci:${store.dir}:${proxy.host}/app:v2`, `oci:${out}:copied`);
+        assert.equal((await layoutManifest(out, 'copied')).layers.length, v2.layers.length);
+        await rm(out, { recursive: true, force: true });
+      } finally {
+        await remove();
+      }
+    });
+
+    test('a download cut mid-stream resumes with Range from where it stopped', async () => {
+      const { store, remove } = await tempStore();
+      try {
+        const v1 = await layoutManifest(layout, 'v1');
+        proxy.reset();
+        proxy.cutNextBlobAfter(100_000);
+        await pull(clientFor(proxy.host), Reference.parse(`${proxy.host}/app:v1`), { store, platform, concurrency: 1 });
+        const cut = proxy.blobGets().find((r) => r.bytes === 100_000 && !r.range)!;
+        const resumed = proxy.blobGets().filter((r) => r.range);
+        assert.equal(resumed.length, 1);
+        assert.equal(resumed[0]!.path, cut.path);
+        const size = v1.layers.find((l) => cut.path.endsWith(l.digest))!.size;
+        assert.match(resumed[0]!.range!, /^bytes=\d+-$/);
+        assert.equal(resumed[0]!.status, 206);
+        const total = v1.config.size + v1.layers.reduce((sum, l) => sum + l.size, 0);
+        const offset = Number(/bytes=(\d+)-/.exec(resumed[0]!.range!)![1]);
+        assert.ok(offset > 0 && offset <= cut.bytes, `resumed at ${offset} after ${cut.bytes} bytes arrived`);
+        assert.equal(resumed[0]!.bytes, size - offset, 'the rest of the blob, not all of it');
+        assert.equal(proxy.blobBytes(), total + (cut.bytes - offset), 'only bytes lost in flight are fetched twice');
+        for (const layer of v1.layers) assert.ok(await store.has(Digest.parse(layer.digest), layer.size));
+      } finally {
+        await remove();
+      }
+    });
+
+    test('a server that ignores Range sends the blob again from the start', async () => {
+      const { store, remove } = await tempStore();
+      try {
+        proxy.reset();
+        proxy.ignoreRange = true;
+        proxy.cutNextBlobAfter(50_000);
+        await pull(clientFor(proxy.host), Reference.parse(`${proxy.host}/app:v1`), { store, platform, concurrency: 1 });
+        const v1 = await layoutManifest(layout, 'v1');
+        const total = v1.config.size + v1.layers.reduce((sum, l) => sum + l.size, 0);
+        assert.equal(proxy.blobBytes(), total + 50_000);
+      } finally {
+        proxy.ignoreRange = false;
+        await remove();
+      }
+    });
+
+    test('a digest mismatch is an error and leaves nothing in the store', async () => {
+      const { store, remove } = await tempStore();
+      try {
+        proxy.corruptNextBlob();
+        await assert.rejects(pull(clientFor(proxy.host), Reference.parse(`${proxy.host}/app:v1`), { store, platform, concurrency: 1 }), DigestMismatchError);
+        assert.deepEqual(await readdir(join(store.dir, 'blobs', 'sha256')), []);
+        assert.deepEqual(await readdir(join(store.dir, '.berth', 'incoming')), []);
+        assert.deepEqual((await readJSON<LayoutIndex>(join(store.dir, 'index.json'))).manifests, []);
+      } finally {
+        await remove();
+      }
+    });
+  });
+}

@@ -1,0 +1,98 @@
+import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** One request the proxy passed on, with the response body bytes it carried back. */
+export interface ProxiedRequest {
+  method: string;
+  path: string;
+  status: number;
+  range?: string;
+  bytes: number;
+}
+
+/** A reverse proxy in front of a registry that counts what crosses it and can misbehave on cue. */
+export interface CountingProxy {
+  url: string;
+  host: string;
+  requests: ProxiedRequest[];
+  /** Response body bytes of blob GETs since the last reset. */
+  blobBytes(): number;
+  blobGets(): ProxiedRequest[];
+  reset(): void;
+  /** The next blob GET body longer than this stops (connection destroyed) after this many bytes. */
+  cutNextBlobAfter(bytes: number): void;
+  /** The next blob GET's body has its first byte flipped. */
+  corruptNextBlob(): void;
+  /** Drop the Range header, as a server that ignores it would (answers 200 with the whole blob). */
+  ignoreRange: boolean;
+  stop(): Promise<void>;
+}
+
+const BLOB_PATH = /\/blobs\/sha256:[a-f0-9]{64}$/;
+
+export async function startCountingProxy(target: string): Promise<CountingProxy> {
+  const upstream = new URL(target);
+  const requests: ProxiedRequest[] = [];
+  let cutAfter: number | undefined;
+  let corrupt = false;
+  const state = { ignoreRange: false };
+
+  const handle = (incoming: IncomingMessage, outgoing: ServerResponse) => {
+    const path = incoming.url ?? '/';
+    const isBlobGet = incoming.method === 'GET' && BLOB_PATH.test(path.split('?')[0]!);
+    const headers = { ...incoming.headers, host: upstream.host };
+    if (state.ignoreRange) delete headers.range;
+    const record: ProxiedRequest = { method: incoming.method ?? 'GET', path, status: 0, bytes: 0, ...(incoming.headers.range ? { range: incoming.headers.range } : {}) };
+    requests.push(record);
+    const flip = isBlobGet && corrupt;
+    if (isBlobGet) corrupt = false;
+    const forward = httpRequest({ host: upstream.hostname, port: upstream.port, method: incoming.method, path, headers }, (response) => {
+      record.status = response.statusCode ?? 0;
+      const responseHeaders = { ...response.headers };
+      if (typeof responseHeaders.location === 'string') responseHeaders.location = responseHeaders.location.replace(upstream.origin, proxy.url);
+      outgoing.writeHead(record.status, responseHeaders);
+      response.on('data', (data: Buffer) => {
+        const chunk = flip && record.bytes === 0 ? Buffer.concat([Buffer.from([data[0]! ^ 0xff]), data.subarray(1)]) : data;
+        if (isBlobGet && cutAfter !== undefined && record.bytes + chunk.length > cutAfter) {
+          const part = chunk.subarray(0, cutAfter - record.bytes);
+          cutAfter = undefined;
+          record.bytes += part.length;
+          // A pause before the cut lets the client take in what arrived, as on a real network.
+          outgoing.write(part, () => setTimeout(() => outgoing.destroy(), 100));
+          response.destroy();
+          return;
+        }
+        record.bytes += chunk.length;
+        outgoing.write(chunk);
+      });
+      response.on('end', () => outgoing.end());
+    });
+    forward.on('error', () => outgoing.destroy());
+    incoming.pipe(forward);
+  };
+
+  const server = createServer(handle);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  const proxy: CountingProxy = {
+    url: `http://127.0.0.1:${port}`,
+    host: `127.0.0.1:${port}`,
+    requests,
+    blobBytes: () => proxy.blobGets().reduce((sum, r) => sum + r.bytes, 0),
+    blobGets: () => requests.filter((r) => r.method === 'GET' && BLOB_PATH.test(r.path.split('?')[0]!)),
+    reset: () => void requests.splice(0),
+    cutNextBlobAfter: (bytes) => void (cutAfter = bytes),
+    corruptNextBlob: () => void (corrupt = true),
+    get ignoreRange() {
+      return state.ignoreRange;
+    },
+    set ignoreRange(value: boolean) {
+      state.ignoreRange = value;
+    },
+    async stop() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+  return proxy;
+}
