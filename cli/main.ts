@@ -4,6 +4,8 @@ import { registerAnalyze } from './commands/analyze.ts';
 import { registerConformance } from './commands/conformance.ts';
 import { registerGc } from './commands/gc.ts';
 import { registerPull } from './commands/pull.ts';
+import { registerPush } from './commands/push.ts';
+import { registerCopy } from './commands/copy.ts';
 import { registerServe } from './commands/serve.ts';
 
 /** The `berth` command: one module per subcommand under cli/commands/. */
@@ -17,6 +19,8 @@ export function buildProgram(): Command {
   registerGc(program);
   registerConformance(program);
   registerPull(program);
+  registerPush(program);
+  registerCopy(program);
   return program;
 }
 

@@ -234,12 +234,15 @@ export class RegistryClient {
     if (response.statusCode !== 201) this.fail('PUT', url, response);
   }
 
-  /** How many bytes an upload session holds (its `Range: 0-N` header), for resuming it. */
-  async uploadedBytes(repository: string, location: URL): Promise<number> {
+  /**
+   * How many bytes an upload session holds (its `Range: 0-N` header) and where to continue it
+   * (Distribution moves the session's `_state` along with every response).
+   */
+  async uploadStatus(repository: string, location: URL): Promise<{ offset: number; location: URL }> {
     const response = await this.request('GET', repository, location);
     if (response.statusCode !== 204 && response.statusCode !== 200) this.fail('GET', location, response);
     const range = /^(?:bytes=)?0-(\d+)$/.exec(String(response.headers.range ?? ''));
-    return range ? Number(range[1]) + 1 : 0;
+    return { offset: range ? Number(range[1]) + 1 : 0, location: response.headers.location ? this.location(response) : location };
   }
 
   /**
