@@ -131,12 +131,28 @@ export class RepositoryStore {
     return found;
   }
 
-  /** Every repository name in ASCII order: directories holding `_manifests`, at any depth. */
+  private recentWalk?: { names: Promise<string[]>; at: number };
+
+  /**
+   * The catalog as of at most a couple of seconds ago. A client paging through a large catalog
+   * asks for each page within moments: one walk serves them all. Not for gc, which needs now.
+   */
+  recentCatalog(): Promise<string[]> {
+    const now = Date.now();
+    if (!this.recentWalk || now - this.recentWalk.at > CATALOG_REUSE_MS) {
+      const names = this.catalog();
+      this.recentWalk = { names, at: now };
+      names.catch(() => (this.recentWalk = undefined));
+    }
+    return this.recentWalk.names;
+  }
+
+  /** Every repository name in ASCII order: directories holding `_manifests` or `_layers` (as Distribution counts them), at any depth. */
   async catalog(): Promise<string[]> {
     const names: string[] = [];
     const walk = async (prefix: string, dir: string): Promise<void> => {
       const children = await this.driver.list(dir);
-      if (children.includes('_manifests') && prefix) names.push(prefix);
+      if (prefix && (children.includes('_manifests') || children.includes('_layers'))) names.push(prefix);
       await Promise.all(
         children
           .filter((child) => !child.startsWith('_'))
@@ -147,6 +163,9 @@ export class RepositoryStore {
     return names.sort(asciiOrder);
   }
 }
+
+/** How long one catalog walk answers later pages. */
+const CATALOG_REUSE_MS = 2000;
 
 /** The directory of a link file: deleting it leaves no empty digest directory behind. */
 function linkDir(linkPath: string): string {

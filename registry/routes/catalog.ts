@@ -3,7 +3,7 @@ import { sendJSON } from '../responses.ts';
 import type { Route, RouteContext } from '../route.ts';
 
 async function listRepositories({ req, res, store, mayPull }: RouteContext): Promise<void> {
-  const visible = (await store.repositories.catalog()).filter((name) => mayPull(name));
+  const visible = (await store.repositories.recentCatalog()).filter((name) => mayPull(name));
   const page = paginate(visible, req, '/v2/_catalog');
   sendJSON(res, 200, { repositories: page.items }, page.link ? { Link: page.link } : {});
 }

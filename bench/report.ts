@@ -1,0 +1,58 @@
+import type { MachineLimits } from './machine.ts';
+
+/** One workload's figures: every run of each server, their medians and the pairwise ratio. */
+export interface WorkloadResult {
+  name: string;
+  unit: string;
+  higherIsBetter: boolean;
+  storage: 'fs' | 's3';
+  berth: number[];
+  distribution: number[];
+  berthMedian: number;
+  distributionMedian: number;
+  /** Median of berth[i] / distribution[i]. */
+  ratio: number;
+  /** The floor the issue sets on `advantage`, if any. */
+  floor?: number;
+}
+
+export interface BenchResults {
+  date: string;
+  machine: MachineLimits;
+  workloads: WorkloadResult[];
+  /** Measured right after the 1 GiB pushes on fresh servers; absent when that workload did not run. */
+  peakRssMB?: { berth: number; distribution: number };
+}
+
+/** How many times better Berth is: the ratio, inverted for durations. */
+export function advantage(result: WorkloadResult): number {
+  return result.higherIsBetter ? result.ratio : 1 / result.ratio;
+}
+
+function figure(value: number): string {
+  return value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(3);
+}
+
+export function markdown(results: BenchResults): string {
+  const m = results.machine;
+  const lines = [
+    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}. Ceilings: sha256 ${figure(m.sha256MBps)} MB/s, ` +
+      `disk write (flushed) ${figure(m.diskWriteMBps)} MB/s, loopback HTTP ${figure(m.loopbackMBps)} MB/s.`,
+    '',
+    '| workload | storage | unit | Berth (median) | Distribution (median) | Berth/Distribution (median of pairs) | Berth is | floor |',
+    '|---|---|---|---:|---:|---:|---:|---|',
+  ];
+  for (const r of results.workloads) {
+    const better = advantage(r);
+    const floor = r.floor === undefined ? '' : better >= r.floor ? `≥ ${r.floor}× ✓` : `≥ ${r.floor}× ✗`;
+    lines.push(
+      `| ${r.name} | ${r.storage} | ${r.unit} | ${figure(r.berthMedian)} | ${figure(r.distributionMedian)} | ${r.ratio.toFixed(2)} | ${better.toFixed(2)}× ${better >= 1 ? 'better' : 'worse'} | ${floor} |`,
+    );
+  }
+  const rss = results.peakRssMB;
+  if (!rss) return lines.join('\n');
+  lines.push(
+    `| peak RSS during 1 GiB pushes (largest process) | fs | MB | ${rss.berth.toFixed(0)} | ${rss.distribution.toFixed(0)} | ${(rss.berth / rss.distribution).toFixed(2)} | | < 150 MB ${rss.berth < 150 ? '✓' : '✗'} |`,
+  );
+  return lines.join('\n');
+}

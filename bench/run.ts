@@ -1,0 +1,132 @@
+/**
+ * `npm run bench`: Berth (compiled, default settings) against Distribution 2.8.2 on the same
+ * machine, storage and workloads, measured interleaved; prints a markdown table and writes
+ * bench/results/latest.json. Never part of `npm test`.
+ */
+import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { buildImage } from '../test/helpers/oci-image.ts';
+import { startS3Server } from '../test/helpers/s3-server.ts';
+import { requireTools } from './http-load.ts';
+import { measureMachine } from './machine.ts';
+import { markdown, type BenchResults, type WorkloadResult } from './report.ts';
+import { startBerth, startDistribution, type BenchServer, type BenchStorage } from './servers.ts';
+import { median, medianRatio } from './stats.ts';
+import { MiB, type Workload } from './workload.ts';
+import { catalogListing, tagListing } from './workloads/listing.ts';
+import { blobHeadRate, manifestGetRate } from './workloads/requests.ts';
+import { skopeoRoundTrip } from './workloads/skopeo.ts';
+import { blobDownload, chunkedUpload, monolithicUpload } from './workloads/transfer.ts';
+
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    'no-s3': { type: 'boolean', default: false },
+  },
+});
+const quick = flags.quick;
+const runs = quick ? 2 : 3;
+const ROOT = join(import.meta.dirname, '..');
+
+/** Runs a workload on both servers, alternating which goes first so neither always runs cold. */
+async function measure(workload: Workload, servers: [BenchServer, BenchServer], storage: 'fs' | 's3', floor?: number): Promise<WorkloadResult> {
+  for (const server of servers) await workload.setup?.(server);
+  const figures: Record<string, number[]> = { berth: [], distribution: [] };
+  for (let run = 0; run < workload.runs; run++) {
+    const order = run % 2 ? [...servers].reverse() : servers;
+    for (const server of order) figures[server.name]!.push(await workload.measure(server, run));
+  }
+  const result: WorkloadResult = {
+    name: workload.name,
+    unit: workload.unit,
+    higherIsBetter: workload.higherIsBetter,
+    storage,
+    berth: figures.berth!,
+    distribution: figures.distribution!,
+    berthMedian: median(figures.berth!),
+    distributionMedian: median(figures.distribution!),
+    ratio: medianRatio(figures.berth!, figures.distribution!),
+    ...(floor !== undefined ? { floor } : {}),
+  };
+  console.error(`  ${workload.name} (${storage}): Berth ${result.berthMedian.toFixed(1)} vs Distribution ${result.distributionMedian.toFixed(1)} ${workload.unit}`);
+  return result;
+}
+
+function selected(workload: Workload): boolean {
+  return !flags.only || workload.name.toLowerCase().includes(flags.only.toLowerCase());
+}
+
+async function withServers<T>(storages: Record<'berth' | 'distribution', BenchStorage>, action: (servers: [BenchServer, BenchServer]) => Promise<T>): Promise<T> {
+  const servers: [BenchServer, BenchServer] = [await startBerth(storages.berth), await startDistribution(storages.distribution)];
+  try {
+    return await action(servers);
+  } finally {
+    await Promise.all(servers.map((server) => server.stop()));
+  }
+}
+
+async function main(): Promise<void> {
+  await requireTools();
+  await access(join(ROOT, 'dist/cli/main.js')).catch(() => {
+    throw new Error('no build: run `npm run bench` (it builds first) or `npm run build`');
+  });
+  console.error('measuring the machine…');
+  const machine = await measureMachine();
+  const scratch = await mkdtemp(join(tmpdir(), 'bench-'));
+  const roots = { berth: join(scratch, 'berth'), distribution: join(scratch, 'distribution') };
+  const workloads: WorkloadResult[] = [];
+  let peakRssMB: BenchResults['peakRssMB'];
+  let layout = '';
+  try {
+    console.error('local disk:');
+    await withServers({ berth: { kind: 'fs', root: roots.berth }, distribution: { kind: 'fs', root: roots.distribution } }, async (servers) => {
+      // First, on fresh servers, so their peak RSS is the peak of 1 GiB pushes.
+      const big = monolithicUpload(1024 * MiB, 2);
+      if (selected(big)) {
+        workloads.push(await measure(big, servers, 'fs', 1.2));
+        peakRssMB = { berth: (await servers[0].peakRss()) / 1e6, distribution: (await servers[1].peakRss()) / 1e6 };
+      }
+      layout = await buildImage('v1', [24 * MiB, 8 * MiB, 1 * MiB]);
+      const plan: [Workload, number?][] = [
+        [monolithicUpload(256 * MiB, runs), 1.2],
+        [chunkedUpload(256 * MiB, 16 * MiB, runs)],
+        [blobDownload(256 * MiB, runs), 1.2],
+        [blobHeadRate(quick ? 3 : 5, 32, runs), 1.5],
+        [manifestGetRate(quick ? 3 : 5, 32, runs), 1.5],
+        [tagListing(roots, 10_000, runs)],
+        [catalogListing(roots, 10_000, runs)],
+        [skopeoRoundTrip(() => layout, runs)],
+      ];
+      for (const [workload, floor] of plan) if (selected(workload)) workloads.push(await measure(workload, servers, 'fs', floor));
+    });
+    if (!flags['no-s3']) {
+      console.error('S3 (s3rver on loopback, the same server for both):');
+      const s3 = await startS3Server('bench');
+      try {
+        const storage: BenchStorage = { kind: 's3', endpoint: s3.endpoint, bucket: s3.bucket, env: s3.env };
+        await withServers({ berth: storage, distribution: storage }, async (servers) => {
+          for (const workload of [monolithicUpload(64 * MiB, 2, 'bench/s3'), blobDownload(64 * MiB, 2)]) {
+            if (selected(workload)) workloads.push(await measure(workload, servers, 's3'));
+          }
+        });
+      } finally {
+        await s3.stop();
+      }
+    }
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+    if (layout) await rm(dirname(layout), { recursive: true, force: true });
+  }
+  const results: BenchResults = { date: new Date().toISOString(), machine, workloads, ...(peakRssMB ? { peakRssMB } : {}) };
+  console.log(markdown(results));
+  await mkdir(join(ROOT, 'bench/results'), { recursive: true });
+  await writeFile(join(ROOT, 'bench/results/latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+}
+
+main().catch((error: unknown) => {
+  console.error(`bench: ${(error as Error).message}`);
+  process.exit(1);
+});

@@ -1,0 +1,116 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, startProcess, type RunningProcess } from '../test/helpers/processes.ts';
+
+/** A registry under benchmark: where it listens and how to read its memory. */
+export interface BenchServer {
+  name: 'berth' | 'distribution';
+  url: string;
+  host: string;
+  /** Peak resident memory (VmHWM) of its largest process, in bytes. */
+  peakRss(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** Storage both servers use, with equivalent settings. */
+export type BenchStorage = { kind: 'fs'; root: string } | { kind: 's3'; endpoint: string; bucket: string; env: NodeJS.ProcessEnv };
+
+const ROOT = join(import.meta.dirname, '..');
+
+async function vmHWM(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+}
+
+/** The process and, for Berth's cluster, its workers. */
+async function processTree(pid: number): Promise<number[]> {
+  const children = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');
+  const childPids = children.split(/\s+/).filter(Boolean).map(Number);
+  return [pid, ...(await Promise.all(childPids.map(processTree))).flat()];
+}
+
+async function peakOf(process: RunningProcess): Promise<number> {
+  const pids = await processTree(process.child.pid!);
+  return Math.max(...(await Promise.all(pids.map(vmHWM))));
+}
+
+/** Berth from the compiled build with `berth serve`'s defaults (one worker per core). */
+export async function startBerth(storage: BenchStorage): Promise<BenchServer> {
+  const port = await freePort();
+  const target = storage.kind === 'fs' ? storage.root : `s3://${storage.bucket}/berth`;
+  const child = await startProcess(
+    process.execPath,
+    [join(ROOT, 'dist/cli/main.js'), 'serve', '--listen', `127.0.0.1:${port}`, '--storage', target],
+    /listening on/,
+    { env: { ...process.env, ...(storage.kind === 's3' ? storage.env : {}), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } },
+  );
+  return {
+    name: 'berth',
+    url: `http://127.0.0.1:${port}`,
+    host: `127.0.0.1:${port}`,
+    peakRss: () => peakOf(child),
+    async stop() {
+      await child.stop();
+    },
+  };
+}
+
+function distributionStorage(storage: BenchStorage): string[] {
+  if (storage.kind === 'fs') return [`  filesystem: { rootdirectory: "${storage.root}" }`];
+  return [
+    '  s3:',
+    `    accesskey: ${storage.env.AWS_ACCESS_KEY_ID}`,
+    `    secretkey: ${storage.env.AWS_SECRET_ACCESS_KEY}`,
+    '    region: us-east-1',
+    `    regionendpoint: ${storage.endpoint}`,
+    `    bucket: ${storage.bucket}`,
+    '    rootdirectory: /distribution',
+    '    secure: false',
+    '    v4auth: true',
+  ];
+}
+
+/** Debian's docker-registry (Distribution 2.8.2) on the same kind of storage, logging off. */
+export async function startDistribution(storage: BenchStorage): Promise<BenchServer> {
+  const port = await freePort();
+  const dir = await mkdtemp(join(tmpdir(), 'bench-distribution-'));
+  const config = join(dir, 'config.yml');
+  await writeFile(
+    config,
+    [
+      'version: 0.1',
+      'log: { level: error, accesslog: { disabled: true } }',
+      'storage:',
+      ...distributionStorage(storage),
+      '  delete: { enabled: true }',
+      '  maintenance: { uploadpurging: { enabled: false } }',
+      `http: { addr: "127.0.0.1:${port}" }`,
+      '',
+    ].join('\n'),
+  );
+  // With logging off it prints nothing: "ready" is its HTTP port answering.
+  const child = spawn('docker-registry', ['serve', config], { stdio: 'ignore' });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  await waitForHTTP(`http://127.0.0.1:${port}/v2/`);
+  return {
+    name: 'distribution',
+    url: `http://127.0.0.1:${port}`,
+    host: `127.0.0.1:${port}`,
+    peakRss: async () => vmHWM(child.pid!),
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function waitForHTTP(url: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (await fetch(url).then((r) => r.status < 500, () => false)) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${url} did not answer within 10 s`);
+}
