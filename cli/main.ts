@@ -6,6 +6,10 @@ import { registerGc } from './commands/gc.ts';
 import { registerPull } from './commands/pull.ts';
 import { registerPush } from './commands/push.ts';
 import { registerCopy } from './commands/copy.ts';
+import { registerTags } from './commands/tags.ts';
+import { registerInspect } from './commands/inspect.ts';
+import { registerDelete } from './commands/delete.ts';
+import { registerLogin } from './commands/login.ts';
 import { registerServe } from './commands/serve.ts';
 
 /** The `berth` command: one module per subcommand under cli/commands/. */
@@ -21,6 +25,10 @@ export function buildProgram(): Command {
   registerPull(program);
   registerPush(program);
   registerCopy(program);
+  registerTags(program);
+  registerInspect(program);
+  registerDelete(program);
+  registerLogin(program);
   return program;
 }
 

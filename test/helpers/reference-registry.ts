@@ -13,8 +13,11 @@ export interface ReferenceRegistry {
   stop(): Promise<void>;
 }
 
-/** Starts the reference registry on a free port, serving `root` (a new temp dir by default). */
-export async function startReferenceRegistry(options: { root?: string } = {}): Promise<ReferenceRegistry> {
+/**
+ * Starts the reference registry on a free port, serving `root` (a new temp dir by default);
+ * `config` adds top-level YAML lines (an `auth:` section, say).
+ */
+export async function startReferenceRegistry(options: { root?: string; config?: string[] } = {}): Promise<ReferenceRegistry> {
   const ownsRoot = !options.root;
   const root = options.root ?? (await mkdtemp(join(tmpdir(), 'distribution-')));
   const port = await freePort();
@@ -30,6 +33,7 @@ export async function startReferenceRegistry(options: { root?: string } = {}): P
       '  delete: { enabled: true }',
       '  maintenance: { uploadpurging: { enabled: false } }',
       `http: { addr: "127.0.0.1:${port}" }`,
+      ...(options.config ?? []),
       '',
     ].join('\n'),
   );
