@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, open as openCallback } from 'node:fs';
-import { access, mkdir, open, readdir, readFile, rename, rm, stat, writeFile, constants } from 'node:fs/promises';
+import { access, mkdir, open, readdir, readFile, rename, rm, stat, writeFile, constants, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Readable } from 'node:stream';
@@ -13,6 +13,30 @@ const WRITE_BUFFER = 1 << 20;
 const READ_BUFFER = 4 << 20;
 
 const openDescriptor = promisify(openCallback);
+
+/** Written bytes between background flushes of a large write. */
+const SYNC_EVERY = 32 << 20;
+
+/**
+ * Flushes a file to disk in the background while it is being written, so the flush that makes
+ * it durable at the end waits for the last slice only, not for the whole blob.
+ */
+function syncWhileWriting(handle: FileHandle, source: Readable): () => Promise<void> {
+  let unsynced = 0;
+  let syncing: Promise<void> | undefined;
+  source.on('data', (chunk: Buffer) => {
+    unsynced += chunk.length;
+    if (unsynced < SYNC_EVERY || syncing) return;
+    unsynced = 0;
+    syncing = handle
+      .datasync()
+      .catch(() => undefined)
+      .finally(() => (syncing = undefined));
+  });
+  return async () => {
+    await syncing;
+  };
+}
 
 function isNotFound(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException).code;
@@ -117,9 +141,11 @@ export class FsDriver implements Driver {
       throw new OffsetMismatchError(path, offset, size);
     }
     const sink = createWriteStream(full, { fd: handle, start: offset, flags: 'r+', highWaterMark: WRITE_BUFFER, flush: true });
+    const backgroundSync = syncWhileWriting(handle, source);
     try {
       await pipeline(source, sink);
     } finally {
+      await backgroundSync();
       await handle.close().catch(() => undefined);
     }
     return offset + sink.bytesWritten;
