@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { Digest } from '../oci/digest.ts';
 import type { Descriptor } from '../oci/descriptor.ts';
-import { DigestMismatchError } from './errors.ts';
+import { DigestMismatchError, RegistryResponseError } from './errors.ts';
 import type { BlobOutcome, TransferProgress } from './progress.ts';
 import type { RegistryClient } from './registry-client.ts';
 
@@ -68,7 +68,12 @@ export async function uploadBlob(client: RegistryClient, repository: string, des
     } catch (error) {
       body.stream.destroy();
       if (attempt >= attempts || error instanceof DigestMismatchError) throw error;
-      const status = await client.uploadStatus(repository, location);
+      const status = await client.uploadStatus(repository, location).catch(async (statusError: unknown) => {
+        // A registry that lost the session, or cannot resume it after a broken request (Distribution
+        // checks its `_state` offset), gets the blob again in a new session.
+        if (!(statusError instanceof RegistryResponseError) || statusError.status >= 500) throw statusError;
+        return { offset: 0, location: await client.startUpload(repository) };
+      });
       // Bytes the registry did not keep are sent again: take them off the progress count.
       progress.rewind(digest.toString(), offset + body.sent() - status.offset);
       ({ offset, location } = status);

@@ -14,7 +14,7 @@ export const REGISTRIES = [
   { name: 'Distribution 2.8.2', start: () => startReferenceRegistry() },
 ] as const;
 
-const http = createHttp({ retries: 1 });
+const http = createHttp({ retries: 3 });
 
 export function clientFor(host: string, credentials?: Credentials): RegistryClient {
   return new RegistryClient(host, { http, credentials: async () => credentials });

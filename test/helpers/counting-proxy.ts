@@ -7,6 +7,7 @@ export interface ProxiedRequest {
   path: string;
   status: number;
   range?: string;
+  contentRange?: string;
   bytes: number;
 }
 
@@ -23,6 +24,10 @@ export interface CountingProxy {
   cutNextBlobAfter(bytes: number): void;
   /** The next blob GET's body has its first byte flipped. */
   corruptNextBlob(): void;
+  /** The next PATCH body is cut (both connections dropped) after this many bytes reach the registry. */
+  cutNextUploadAfter(bytes: number): void;
+  /** Answer the next `times` requests whose path contains `pathPart` with `status` (and Retry-After: 0). */
+  failNext(pathPart: string, status: number, times: number): void;
   /** Drop the Range header, as a server that ignores it would (answers 200 with the whole blob). */
   ignoreRange: boolean;
   stop(): Promise<void>;
@@ -35,6 +40,8 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
   const requests: ProxiedRequest[] = [];
   let cutAfter: number | undefined;
   let corrupt = false;
+  let cutUploadAfter: number | undefined;
+  let failure: { pathPart: string; status: number; times: number } | undefined;
   const state = { ignoreRange: false };
 
   const handle = (incoming: IncomingMessage, outgoing: ServerResponse) => {
@@ -42,8 +49,18 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
     const isBlobGet = incoming.method === 'GET' && BLOB_PATH.test(path.split('?')[0]!);
     const headers = { ...incoming.headers, host: upstream.host };
     if (state.ignoreRange) delete headers.range;
-    const record: ProxiedRequest = { method: incoming.method ?? 'GET', path, status: 0, bytes: 0, ...(incoming.headers.range ? { range: incoming.headers.range } : {}) };
+    const record: ProxiedRequest = { method: incoming.method ?? 'GET', path, status: 0, bytes: 0, ...(incoming.headers.range ? { range: incoming.headers.range } : {}),
+      ...(incoming.headers['content-range'] ? { contentRange: incoming.headers['content-range'] } : {}),
+    };
     requests.push(record);
+    if (failure && failure.times > 0 && path.includes(failure.pathPart)) {
+      failure.times -= 1;
+      record.status = failure.status;
+      incoming.resume();
+      outgoing.writeHead(failure.status, { 'content-type': 'application/json', 'retry-after': '0' });
+      outgoing.end(JSON.stringify({ errors: [{ code: 'UNAVAILABLE', message: 'injected by the test proxy' }] }));
+      return;
+    }
     const flip = isBlobGet && corrupt;
     if (isBlobGet) corrupt = false;
     const forward = httpRequest({ host: upstream.hostname, port: upstream.port, method: incoming.method, path, headers }, (response) => {
@@ -68,7 +85,27 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
       response.on('end', () => outgoing.end());
     });
     forward.on('error', () => outgoing.destroy());
-    incoming.pipe(forward);
+    const cutUpload = incoming.method === 'PATCH' ? cutUploadAfter : undefined;
+    if (cutUpload === undefined) {
+      incoming.pipe(forward);
+      return;
+    }
+    cutUploadAfter = undefined;
+    let sent = 0;
+    incoming.on('data', (chunk: Buffer) => {
+      if (sent + chunk.length <= cutUpload) {
+        sent += chunk.length;
+        forward.write(chunk);
+        return;
+      }
+      forward.write(chunk.subarray(0, cutUpload - sent), () => setTimeout(() => {
+        forward.destroy();
+        outgoing.destroy();
+      }, 100));
+      sent = cutUpload;
+      incoming.pause();
+    });
+    incoming.on('end', () => forward.end());
   };
 
   const server = createServer(handle);
@@ -83,6 +120,8 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
     reset: () => void requests.splice(0),
     cutNextBlobAfter: (bytes) => void (cutAfter = bytes),
     corruptNextBlob: () => void (corrupt = true),
+    cutNextUploadAfter: (bytes) => void (cutUploadAfter = bytes),
+    failNext: (pathPart, status, times) => void (failure = { pathPart, status, times }),
     get ignoreRange() {
       return state.ignoreRange;
     },
