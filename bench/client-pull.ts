@@ -17,6 +17,7 @@ import { parsePlatform } from '../client/platform.ts';
 import { pull } from '../client/pull.ts';
 import { RegistryClient } from '../client/registry-client.ts';
 import { Reference } from '../oci/reference.ts';
+import { startCountingProxy } from '../test/helpers/counting-proxy.ts';
 import { buildImage, skopeoCopy } from '../test/helpers/oci-image.ts';
 import { startReferenceRegistry } from '../test/helpers/reference-registry.ts';
 import { median, medianRatio } from './stats.ts';
@@ -78,18 +79,26 @@ try {
   const startup = median(startups);
   console.log(`of which berth's process start-up (berth --help): ${startup.toFixed(3)} s`);
 
-  const client = new RegistryClient(registry.host, { http: createHttp(), credentials: async () => undefined });
-  for (const concurrency of [1, 2, 4, 8]) {
-    const times: number[] = [];
-    for (let i = 0; i < 3; i++) {
-      times.push(
-        await inFreshDir(async (dir) => {
-          const store = await LayoutStore.open(dir);
-          return timed(() => pull(client, Reference.parse(image), { store, platform: parsePlatform(undefined), concurrency }));
-        }),
-      );
+  // Parallel downloads pay off with latency: sweep on loopback and behind a proxy adding 50 ms per request.
+  const distant = await startCountingProxy(registry.url, { delayMs: 50 });
+  try {
+    for (const [label, host] of [['loopback', registry.host], ['+50 ms per request', distant.host]] as const) {
+      const client = new RegistryClient(host, { http: createHttp(), credentials: async () => undefined });
+      for (const concurrency of [1, 2, 4, 8]) {
+        const times: number[] = [];
+        for (let i = 0; i < 3; i++) {
+          times.push(
+            await inFreshDir(async (dir) => {
+              const store = await LayoutStore.open(dir);
+              return timed(() => pull(client, Reference.parse(`${host}/bench/image:v1`), { store, platform: parsePlatform(undefined), concurrency }));
+            }),
+          );
+        }
+        console.log(`in-process pull (${label}), concurrency ${concurrency}: median ${median(times).toFixed(3)} s`);
+      }
     }
-    console.log(`in-process pull, concurrency ${concurrency}: median ${median(times).toFixed(3)} s`);
+  } finally {
+    await distant.stop();
   }
 } finally {
   await registry.stop();

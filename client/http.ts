@@ -24,7 +24,8 @@ export function createHttp(options: HttpOptions = {}): Got {
       http: new HttpAgent({ keepAlive: true, maxSockets: 32 }),
       https: new HttpsAgent({ keepAlive: true, maxSockets: 32 }),
     },
-    timeout: { lookup: idle, connect: idle, secureConnect: idle, send: idle * 4, response: idle, socket: idle },
+    // No `send` or `request` limit: a large upload or download may take as long as it needs while bytes flow.
+    timeout: { lookup: idle, connect: idle, secureConnect: idle, response: idle, socket: idle },
     retry: {
       limit: options.retries ?? 4,
       methods: ['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS'],

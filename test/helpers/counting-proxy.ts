@@ -35,7 +35,8 @@ export interface CountingProxy {
 
 const BLOB_PATH = /\/blobs\/sha256:[a-f0-9]{64}$/;
 
-export async function startCountingProxy(target: string): Promise<CountingProxy> {
+/** `delayMs` holds every request that long before passing it on, as a distant registry would. */
+export async function startCountingProxy(target: string, options: { delayMs?: number } = {}): Promise<CountingProxy> {
   const upstream = new URL(target);
   const requests: ProxiedRequest[] = [];
   let cutAfter: number | undefined;
@@ -108,7 +109,7 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
     incoming.on('end', () => forward.end());
   };
 
-  const server = createServer(handle);
+  const server = createServer(options.delayMs ? (incoming, outgoing) => void setTimeout(() => handle(incoming, outgoing), options.delayMs) : handle);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   const proxy: CountingProxy = {
