@@ -97,7 +97,7 @@ export async function downloadBlob(client: RegistryClient, repository: string, d
     const actual = digesting.digest();
     if (!actual.equals(digest)) throw new DigestMismatchError(digest, actual, `${repository}@${digest}`);
     await store.commitPartial(digest);
-    options.progress.finish(digest.toString(), 'fetched');
+    options.progress.finish(digest.toString(), 'fetched', descriptor.size);
     return received;
   }
 }

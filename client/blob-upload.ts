@@ -44,7 +44,7 @@ export async function uploadBlob(client: RegistryClient, repository: string, des
   const { digest, size } = descriptor;
   const { progress } = options;
   const done = (outcome: BlobOutcome): BlobOutcome => {
-    progress.finish(digest.toString(), outcome);
+    progress.finish(digest.toString(), outcome, size);
     return outcome;
   };
   if (await client.hasBlob(repository, digest)) return done('exists');

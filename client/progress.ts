@@ -10,7 +10,7 @@ export interface TransferProgress {
   advance(digest: string, bytes: number): void;
   /** `bytes` already counted in advance() are being sent again (a restarted transfer). */
   rewind(digest: string, bytes: number): void;
-  finish(digest: string, outcome: BlobOutcome): void;
+  finish(digest: string, outcome: BlobOutcome, size: number): void;
   close(): void;
 }
 
@@ -34,10 +34,10 @@ export class BarProgress implements TransferProgress {
 
   constructor(stream: NodeJS.WriteStream = process.stderr) {
     this.bars = new MultiBar(
-      { stream, format: ' {name} [{bar}] {percentage}% | {value}/{total} bytes', hideCursor: true, autopadding: true },
+      { stream, format: ' {name} [{bar}] {percentage}% | {value}/{total} bytes', hideCursor: true, autopadding: true, forceRedraw: true },
       Presets.shades_classic,
     );
-    this.total = this.bars.create(0, 0, { name: 'total       ' });
+    this.total = this.bars.create(0, 0, { name: 'total' });
   }
 
   start(digest: string, total: number): void {
@@ -55,12 +55,10 @@ export class BarProgress implements TransferProgress {
     this.total.increment(-bytes);
   }
 
-  finish(digest: string, _outcome: BlobOutcome): void {
+  /** A transferred blob's bar stays, full; blobs that moved no bytes only count in the summary. */
+  finish(digest: string, outcome: BlobOutcome): void {
     const bar = this.perBlob.get(digest);
-    if (!bar) return;
-    bar.update(bar.getTotal());
-    this.bars.remove(bar);
-    this.perBlob.delete(digest);
+    bar?.update(bar.getTotal(), { name: `${short(digest)} ${outcome}` });
   }
 
   close(): void {
@@ -70,20 +68,16 @@ export class BarProgress implements TransferProgress {
 
 /** One quiet line per blob once it is done, for logs and pipelines. */
 export class LineProgress implements TransferProgress {
-  private readonly sizes = new Map<string, number>();
-
   constructor(private readonly write: (line: string) => void = (line) => process.stderr.write(`${line}\n`)) {}
 
-  start(digest: string, total: number): void {
-    this.sizes.set(digest, total);
-  }
+  start(): void {}
 
   advance(): void {}
 
   rewind(): void {}
 
-  finish(digest: string, outcome: BlobOutcome): void {
-    this.write(`${short(digest)}: ${outcome} (${this.sizes.get(digest) ?? 0} bytes)`);
+  finish(digest: string, outcome: BlobOutcome, size: number): void {
+    this.write(`${short(digest)}: ${outcome} (${size} bytes)`);
   }
 
   close(): void {}

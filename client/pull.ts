@@ -56,7 +56,7 @@ export async function pull(client: RegistryClient, reference: Reference, options
       if (await store.has(blob.digest, blob.size)) {
         present.blobs += 1;
         present.bytes += blob.size;
-        progress.finish(blob.digest.toString(), 'present');
+        progress.finish(blob.digest.toString(), 'present', blob.size);
         return;
       }
       const received = await downloadBlob(client, reference.repository, blob, store, { progress });
