@@ -25,22 +25,24 @@ export class Authenticator {
   /** Works out an Authorization header for a `WWW-Authenticate` challenge; undefined if none helps. */
   async answer(challenge: string, repository: string): Promise<string | undefined> {
     const { scheme, params } = parseChallenge(challenge);
+    const rejected = this.byRepository.get(repository);
     let authorization: string | undefined;
     if (scheme === 'basic') {
       const credentials = await this.credentials();
       authorization = credentials ? basic(credentials) : undefined;
     } else if (scheme === 'bearer') {
-      authorization = await this.bearer(params);
+      authorization = await this.bearer(params, rejected);
     }
     if (authorization) this.byRepository.set(repository, authorization);
     return authorization;
   }
 
-  private async bearer(params: Record<string, string>): Promise<string | undefined> {
+  /** A token for the challenge's scope; a cached one again only if it is not the one just refused (expired). */
+  private async bearer(params: Record<string, string>, rejected: string | undefined): Promise<string | undefined> {
     if (!params.realm) return undefined;
     const key = `${params.realm} ${params.service ?? ''} ${params.scope ?? ''}`;
     const cached = this.tokens.get(key);
-    if (cached) return cached;
+    if (cached && cached !== rejected) return cached;
     const url = new URL(params.realm);
     if (params.service) url.searchParams.set('service', params.service);
     for (const scope of (params.scope ?? '').split(' ').filter(Boolean)) url.searchParams.append('scope', scope);
