@@ -4,7 +4,6 @@ import { createHttp } from '../client/http.ts';
 import { defaultStoreDir, LayoutStore } from '../client/layout-store.ts';
 import { BarProgress, LineProgress, silentProgress, type TransferProgress } from '../client/progress.ts';
 import { RegistryClient } from '../client/registry-client.ts';
-import { Reference } from '../oci/reference.ts';
 
 /** Flags every client command shares. */
 export interface ClientFlags {
@@ -41,10 +40,6 @@ export function clientFor(registry: string, flags: ClientFlags): RegistryClient 
 
 export function openLocalStore(flags: ClientFlags): Promise<LayoutStore> {
   return LayoutStore.open(flags.store ?? defaultStoreDir());
-}
-
-export function parseReference(text: string): Reference {
-  return Reference.parse(text);
 }
 
 /** Bars on a terminal, a line per blob otherwise, nothing when stdout is JSON for a pipeline. */

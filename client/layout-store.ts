@@ -23,6 +23,8 @@ interface IndexFile {
 }
 
 let uniqueSuffix = 0;
+const STALE_LOCK_MS = 10_000;
+const STALE_CLAIM_MS = 30_000;
 
 /**
  * A local OCI image layout (image-layout.md) shared by every image pulled into it: blobs appear
@@ -31,7 +33,6 @@ let uniqueSuffix = 0;
  * other layout readers ignore.
  */
 export class LayoutStore {
-  /** index.json and sources.json changes, one after another within this process. */
   private writes: Promise<unknown> = Promise.resolve();
 
   private constructor(readonly dir: string) {}
@@ -76,6 +77,27 @@ export class LayoutStore {
     await rename(this.partialPath(digest), this.blobPath(digest));
   }
 
+  /**
+   * Claims the partial file of `digest` for one download across processes sharing the store.
+   * Resolves with a release function, or with undefined once another process put the blob in place.
+   * A claim whose partial file has not grown for STALE_CLAIM_MS belonged to a download that died.
+   */
+  async claimPartial(digest: Digest, size: number): Promise<(() => Promise<void>) | undefined> {
+    const claim = `${this.partialPath(digest)}.claim`;
+    for (;;) {
+      if (await this.has(digest, size)) return undefined;
+      try {
+        await mkdir(claim);
+        return () => rm(claim, { recursive: true, force: true });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      const lastActivity = Math.max(...(await Promise.all([claim, this.partialPath(digest)].map((path) => stat(path).then((info) => info.mtimeMs, () => 0)))));
+      if (Date.now() - lastActivity > STALE_CLAIM_MS) await rm(claim, { recursive: true, force: true });
+      else await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
   async discardPartial(digest: Digest): Promise<void> {
     await rm(this.partialPath(digest), { force: true });
   }
@@ -104,7 +126,33 @@ export class LayoutStore {
     await rename(temporary, target);
   }
 
-  private serially<T>(work: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` holding `.berth/lock` (a directory, created exclusively), so processes sharing the
+   * store take turns at index.json; a lock older than STALE_LOCK_MS belonged to a process that died.
+   */
+  private async locked<T>(work: () => Promise<T>): Promise<T> {
+    const lock = join(this.dir, '.berth', 'lock');
+    for (;;) {
+      try {
+        await mkdir(lock);
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        const age = await stat(lock).then((info) => Date.now() - info.mtimeMs, () => 0);
+        if (age > STALE_LOCK_MS) await rm(lock, { recursive: true, force: true });
+        else await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    }
+    try {
+      return await work();
+    } finally {
+      await rm(lock, { recursive: true, force: true });
+    }
+  }
+
+  /** index.json and sources.json changes: one at a time in this process, under the lock across processes. */
+  private serially<T>(task: () => Promise<T>): Promise<T> {
+    const work = () => this.locked(task);
     const next = this.writes.then(work, work);
     this.writes = next.catch(() => undefined);
     return next;

@@ -56,15 +56,20 @@ export async function pull(client: RegistryClient, reference: Reference, options
   const present: TransferCounts = { blobs: 0, bytes: 0 };
   try {
     await mapLimit(graph.blobs, options.concurrency ?? DEFAULT_PULL_CONCURRENCY, async (blob) => {
-      if (await store.has(blob.digest, blob.size)) {
+      const release = await store.claimPartial(blob.digest, blob.size);
+      if (!release) {
         present.blobs += 1;
         present.bytes += blob.size;
         progress.finish(blob.digest.toString(), 'present', blob.size);
         return;
       }
-      const received = await downloadBlob(client, reference.repository, blob, store, { progress });
-      fetched.bytes += received;
-      fetched.blobs += 1;
+      try {
+        const received = await downloadBlob(client, reference.repository, blob, store, { progress });
+        fetched.bytes += received;
+        fetched.blobs += 1;
+      } finally {
+        await release();
+      }
     });
   } finally {
     progress.close();

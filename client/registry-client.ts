@@ -106,7 +106,7 @@ export class RegistryClient {
     const pinned = Digest.tryParse(reference);
     if (pinned) checkDigest(pinned, bytes, `${repository}@${reference}`);
     const manifest = parseManifest(bytes, contentType);
-    return { bytes, manifest, mediaType: manifest.mediaType ?? bareMediaType(contentType) ?? MediaType.ociManifest, digest: pinned ?? Digest.of(bytes) };
+    return { bytes, manifest, mediaType: manifest.mediaType, digest: pinned ?? Digest.of(bytes) };
   }
 
   /** The descriptor a tag or digest resolves to, or undefined when the registry lacks it. */

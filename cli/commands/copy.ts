@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
+import { Reference } from '../../oci/reference.ts';
 import { copy } from '../../client/copy.ts';
 import { parsePlatform } from '../../client/platform.ts';
-import { clientFor, parseReference, progressFor, report, withClientFlags, type ClientFlags } from '../client-options.ts';
+import { clientFor, progressFor, report, withClientFlags, type ClientFlags } from '../client-options.ts';
 import { transferSummary } from './push.ts';
 
 interface CopyFlags extends ClientFlags {
@@ -16,8 +17,8 @@ export function registerCopy(program: Command): void {
     .argument('<dst>', 'destination host[:port]/name[:tag]')
     .option('--platform <os/arch[/variant]|all>', 'copy only this platform of an index (default all)', 'all');
   withClientFlags(command).action(async (sourceText: string, targetText: string, flags: CopyFlags) => {
-    const from = parseReference(sourceText);
-    const to = parseReference(targetText);
+    const from = Reference.parse(sourceText);
+    const to = Reference.parse(targetText);
     const result = await copy(clientFor(from.registry, flags), from, clientFor(to.registry, flags), to, {
       platform: parsePlatform(flags.platform),
       progress: progressFor(flags),

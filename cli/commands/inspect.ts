@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
+import { Reference } from '../../oci/reference.ts';
 import { parsePlatform, selectPlatform } from '../../client/platform.ts';
 import type { FetchedManifest, RegistryClient } from '../../client/registry-client.ts';
 import { platformString } from '../../oci/descriptor.ts';
-import type { Reference } from '../../oci/reference.ts';
-import { clientFor, parseReference, report, withClientFlags, type ClientFlags } from '../client-options.ts';
+import { clientFor, report, withClientFlags, type ClientFlags } from '../client-options.ts';
 import { formatBytes } from '../format-bytes.ts';
 
 interface InspectFlags extends ClientFlags {
@@ -49,7 +49,7 @@ export function registerInspect(program: Command): void {
     .option('--referrers', 'list the manifests that refer to this one (its signatures, SBOMs, …)')
     .option('--platform <os/arch[/variant]>', 'for --config on an index (default: linux and this machine’s architecture)');
   withClientFlags(command).action(async (text: string, flags: InspectFlags) => {
-    const reference = parseReference(text);
+    const reference = Reference.parse(text);
     const client = clientFor(reference.registry, flags);
     const fetched = await client.getManifest(reference.repository, reference.manifestReference);
     if (flags.raw) {

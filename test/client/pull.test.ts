@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DigestMismatchError } from '../../client/errors.ts';
+import { LayoutStore } from '../../client/layout-store.ts';
 import { parsePlatform } from '../../client/platform.ts';
 import { pull } from '../../client/pull.ts';
 import { push } from '../../client/push.ts';
@@ -131,6 +132,27 @@ for (const registry of REGISTRIES) {
       const referrers = await client.referrers('app', subject.digest);
       assert.deepEqual(referrers.map((r) => [r.digest.toString(), r.artifactType]), [[signature.digest.toString(), 'application/vnd.example.signature']]);
       assert.deepEqual(await client.referrers('app', subject.digest, 'application/other'), []);
+    });
+
+    test('pulls sharing layers into one store from two processes at once fetch each blob once and keep both names', async () => {
+      const { store, remove } = await tempStore();
+      try {
+        const other = await LayoutStore.open(store.dir);
+        const client = clientFor(proxy.host);
+        proxy.reset();
+        const [v1, v2] = await Promise.all([
+          pull(client, Reference.parse(`${proxy.host}/app:v1`), { store, platform }),
+          pull(client, Reference.parse(`${proxy.host}/app:v2`), { store: other, platform }),
+        ]);
+        const paths = proxy.blobGets().map((r) => r.path);
+        assert.equal(new Set(paths).size, paths.length, 'no blob fetched twice');
+        assert.equal(v1.fetched.blobs + v1.present.blobs, 4);
+        assert.equal(v2.fetched.blobs + v2.present.blobs, 5);
+        const index = await readJSON<LayoutIndex>(join(store.dir, 'index.json'));
+        assert.equal(index.manifests.length, 2);
+      } finally {
+        await remove();
+      }
     });
 
     test('a download cut mid-stream resumes with Range from where it stopped', async () => {
