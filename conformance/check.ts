@@ -16,6 +16,8 @@ export interface Check {
   /** The endpoint (end-N) or spec section, e.g. `end-5` or `Listing Referrers`. */
   spec: string;
   title: string;
+  /** Needs nothing from the workflow's setup: runs on a registry that refuses the setup's pushes. */
+  standalone?: true;
   run(context: CheckContext): Promise<void>;
 }
 

@@ -12,8 +12,8 @@ export interface RequestOptions {
   headers?: Record<string, string>;
 }
 
-/** Raised when the registry cannot be reached at all (exit status 2, not a check failure). */
-export class UnreachableError extends Error {}
+/** Raised when no check can run: the registry is unreachable, absent or shuts us out (exit status 2). */
+export class RegistryUnavailableError extends Error {}
 
 /** The parameters of a `WWW-Authenticate` challenge (RFC 7235 §4.1), lower-cased names. */
 export function parseChallenge(header: string): { scheme: string; params: Record<string, string> } {
@@ -53,7 +53,7 @@ export class ConformanceClient {
       });
     } catch (error) {
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      throw new UnreachableError(`cannot reach ${this.rootURL}: ${cause?.code ?? cause?.message ?? (error as Error).message}`);
+      throw new RegistryUnavailableError(`cannot reach ${new URL(url).origin}: ${cause?.code ?? cause?.message ?? (error as Error).message}`);
     }
   }
 
@@ -66,8 +66,7 @@ export class ConformanceClient {
     const url = new URL(params.realm);
     if (params.service) url.searchParams.set('service', params.service);
     for (const scope of (params.scope ?? '').split(' ').filter(Boolean)) url.searchParams.append('scope', scope);
-    const basic = this.basic();
-    const response = await fetch(url, { headers: basic ? { Authorization: basic } : {} });
+    const response = await this.send('GET', url.href, {}, this.basic());
     if (!response.ok) return undefined;
     const body = (await response.json()) as { token?: string; access_token?: string };
     const token = body.token ?? body.access_token;

@@ -1,5 +1,5 @@
-import { CheckFailure, CheckSkipped, type CheckContext, type Outcome, type WorkflowDefinition } from './check.ts';
-import { ConformanceClient, UnreachableError } from './http.ts';
+import { CheckFailure, CheckSkipped, describe, type CheckContext, type Outcome, type WorkflowDefinition } from './check.ts';
+import { ConformanceClient, RegistryUnavailableError } from './http.ts';
 import type { ConformanceOptions, Workflow } from './options.ts';
 import { discoveryWorkflow } from './workflows/discovery.ts';
 import { managementWorkflow } from './workflows/management.ts';
@@ -27,7 +27,7 @@ export interface ConformanceReport {
 }
 
 function outcomeOf(error: unknown): Outcome {
-  if (error instanceof UnreachableError) throw error;
+  if (error instanceof RegistryUnavailableError) throw error;
   if (error instanceof CheckSkipped) return { status: 'skipped', reason: error.message };
   if (error instanceof CheckFailure) return { status: 'failed', reason: error.message };
   return { status: 'failed', reason: `unexpected error: ${(error as Error).message}` };
@@ -39,14 +39,24 @@ function selected(options: ConformanceOptions, workflow: Workflow, spec: string,
   return [workflow, spec, title].some((text) => text.toLowerCase().includes(pattern));
 }
 
+/** GET /v2/ (end-1) tells a registry that lets us in from a wrong URL or missing credentials. */
+async function expectRegistry(client: ConformanceClient, withCredentials: boolean): Promise<void> {
+  const probe = await client.request('GET', '/v2/');
+  if (probe.status === 401) {
+    const why = withCredentials ? 'refused the credentials' : 'wants credentials (OCI_USERNAME/OCI_PASSWORD or --username/--password)';
+    throw new RegistryUnavailableError(`${client.rootURL} ${why}: ${describe(probe, ['www-authenticate'])}`);
+  }
+  if (probe.status === 404) throw new RegistryUnavailableError(`${client.rootURL} is not an OCI registry: ${describe(probe)}`);
+}
+
 /**
- * Runs the enabled workflows against the registry. Throws UnreachableError when the registry
+ * Runs the enabled workflows against the registry. Throws RegistryUnavailableError when the registry
  * cannot be reached at all; everything else is a check result.
  */
 export async function runConformance(options: ConformanceOptions): Promise<ConformanceReport> {
   const credentials = options.username !== undefined ? { username: options.username, password: options.password ?? '' } : undefined;
   const client = new ConformanceClient(options.rootURL, credentials);
-  await client.request('GET', '/v2/');
+  await expectRegistry(client, credentials !== undefined);
   const results: CheckResult[] = [];
   const notes: string[] = [];
   for (const workflow of WORKFLOW_DEFINITIONS) {
@@ -56,14 +66,15 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
     const context: CheckContext = { client, options, state: new Map() };
     let setupFailure: Outcome | undefined;
     try {
-      await workflow.setup?.(context);
+      if (!checks.every((check) => check.standalone)) await workflow.setup?.(context);
     } catch (error) {
       setupFailure = outcomeOf(error);
     }
     for (const check of checks) {
       const started = performance.now();
-      let outcome: Outcome = setupFailure ?? { status: 'passed' };
-      if (!setupFailure) {
+      const blocked = check.standalone ? undefined : setupFailure;
+      let outcome: Outcome = blocked ?? { status: 'passed' };
+      if (!blocked) {
         try {
           await check.run(context);
         } catch (error) {
@@ -73,7 +84,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
       results.push({ workflow: workflow.name, spec: check.spec, title: check.title, outcome, durationMs: performance.now() - started });
     }
     const note = await workflow.teardown?.(context).catch((error: unknown) => {
-      if (error instanceof UnreachableError) throw error;
+      if (error instanceof RegistryUnavailableError) throw error;
       return `${workflow.name}: cleanup failed: ${(error as Error).message}`;
     });
     if (note) notes.push(note);

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { UnreachableError } from '../../conformance/http.ts';
+import { RegistryUnavailableError } from '../../conformance/http.ts';
 import { optionsFromEnv, UsageError, type ConformanceOptions } from '../../conformance/options.ts';
 import { formatJSON, formatJUnit, formatText } from '../../conformance/report.ts';
 import { runConformance } from '../../conformance/runner.ts';
@@ -76,7 +76,7 @@ export function registerConformance(program: Command): void {
         if (flags.junit) await writeFile(flags.junit, formatJUnit(report));
         process.exit(report.failed > 0 ? 1 : 0);
       } catch (error) {
-        if (error instanceof UnreachableError || error instanceof UsageError) {
+        if (error instanceof RegistryUnavailableError || error instanceof UsageError) {
           console.error(`berth conformance: ${error.message}`);
           process.exit(2);
         }

@@ -156,6 +156,7 @@ export const discoveryWorkflow: WorkflowDefinition = {
     {
       spec: 'end-12a',
       title: 'a digest nothing refers to gives an empty index, not 404',
+      standalone: true,
       async run(context) {
         const get = await context.client.request('GET', `/v2/${repo(context)}/referrers/${randomContent().digest}`);
         expectStatus(get, 200, 'GET referrers of an unreferenced digest');

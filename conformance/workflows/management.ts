@@ -1,7 +1,7 @@
 import { CheckFailure, CheckSkipped, describe, expectStatus, type CheckContext, type WorkflowDefinition } from '../check.ts';
 import { imageManifest, randomContent, type Content } from '../content.ts';
 import type { Exchange } from '../http.ts';
-import { fetchManifest, pushBlob, pushManifest } from '../operations.ts';
+import { cleanUp, fetchManifest, pushBlob, pushManifest } from '../operations.ts';
 
 interface ManagementState {
   config: Content;
@@ -81,6 +81,7 @@ export const managementWorkflow: WorkflowDefinition = {
     {
       spec: 'end-9, end-10',
       title: 'DELETE on an unknown manifest or blob answers 404',
+      standalone: true,
       async run(context) {
         const unknown = randomContent().digest;
         const manifest = await context.client.request('DELETE', `/v2/${repo(context)}/manifests/${unknown}`);
@@ -92,4 +93,10 @@ export const managementWorkflow: WorkflowDefinition = {
       },
     },
   ],
+  // The checks delete what setup pushed; this catches whatever a skipped, failed or unselected check left.
+  async teardown(context) {
+    const managed = context.state.get('content management') as ManagementState | undefined;
+    if (!managed) return undefined;
+    return cleanUp(context, repo(context), [`${managed.manifest.digest}`], [`${managed.config.digest}`, `${managed.layer.digest}`]);
+  },
 };

@@ -32,6 +32,7 @@ export const pullWorkflow: WorkflowDefinition = {
     {
       spec: 'end-1',
       title: 'GET /v2/ answers 200',
+      standalone: true,
       async run({ client }) {
         expectStatus(await client.request('GET', '/v2/'), 200, 'API version check');
       },
@@ -50,6 +51,7 @@ export const pullWorkflow: WorkflowDefinition = {
     {
       spec: 'end-2',
       title: 'HEAD on an unknown blob answers 404',
+      standalone: true,
       async run(context) {
         expectStatus(await context.client.request('HEAD', `/v2/${repo(context)}/blobs/${randomContent().digest}`), 404, 'HEAD unknown blob');
       },
@@ -68,6 +70,7 @@ export const pullWorkflow: WorkflowDefinition = {
     {
       spec: 'end-2',
       title: 'GET on an unknown blob answers 404 (BLOB_UNKNOWN if the body is JSON)',
+      standalone: true,
       async run(context) {
         const get = await context.client.request('GET', `/v2/${repo(context)}/blobs/${randomContent().digest}`);
         expectStatus(get, 404, 'GET unknown blob');
@@ -114,6 +117,7 @@ export const pullWorkflow: WorkflowDefinition = {
     {
       spec: 'end-3',
       title: 'GET and HEAD on an unknown manifest answer 404',
+      standalone: true,
       async run(context) {
         for (const reference of ['no-such-tag', `${randomContent().digest}`]) {
           const get = await fetchManifest(context, 'GET', repo(context), reference);
@@ -126,6 +130,7 @@ export const pullWorkflow: WorkflowDefinition = {
     {
       spec: 'Pulling manifests',
       title: 'a repository that does not exist answers 404',
+      standalone: true,
       async run(context) {
         const get = await fetchManifest(context, 'GET', `${repo(context)}/no-such-repository`, 'latest');
         expectStatus(get, 404, 'GET manifest in a missing repository');

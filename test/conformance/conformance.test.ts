@@ -14,6 +14,7 @@ import { runConformance, type ConformanceReport } from '../../conformance/runner
 import { startBerth, type RunningBerth } from '../helpers/berth.ts';
 import { freePort } from '../helpers/processes.ts';
 import { startReferenceRegistry, type ReferenceRegistry } from '../helpers/reference-registry.ts';
+import { startTokenServer, type TokenServer } from '../helpers/token-server.ts';
 
 const CLI = join(import.meta.dirname, '../../cli/main.ts');
 const berthCli = (args: string[], env: NodeJS.ProcessEnv = {}) =>
@@ -89,6 +90,48 @@ describe('against Distribution 2.8.2 (the control)', () => {
     assert.equal(report.failed, 1);
     const outcome = report.results[0]!.outcome;
     assert.match(outcome.status === 'failed' ? outcome.reason : '', /expected 201, got POST .*mount=sha256:\S+ → 202/);
+  });
+});
+
+describe('against Distribution 2.8.2 behind token auth (auth-token.md)', () => {
+  let tokens: TokenServer;
+  let guarded: ReferenceRegistry;
+  before(async () => {
+    tokens = await startTokenServer({ alice: 'wonderland' });
+    guarded = await startReferenceRegistry({ config: tokens.distributionConfig() });
+  });
+  after(async () => {
+    await guarded.stop();
+    await tokens.stop();
+  });
+
+  it('fetches Bearer tokens with the credentials and reports as without auth', async () => {
+    const report = await runConformance(optionsFromEnv({ OCI_ROOT_URL: guarded.url, OCI_USERNAME: 'alice', OCI_PASSWORD: 'wonderland' }));
+    assert.deepEqual(named(report, 'failed'), REFERENCE_FAILURES);
+    assert.deepEqual(named(report, 'skipped'), REFERENCE_SKIPS);
+    assert.ok(tokens.requests.some((request) => request.user === 'alice' && request.scopes.includes('repository:conformance/test:pull,push')));
+  });
+
+  it('stops with a clear message when the token server refuses the credentials', async () => {
+    await assert.rejects(
+      runConformance(optionsFromEnv({ OCI_ROOT_URL: guarded.url, OCI_USERNAME: 'alice', OCI_PASSWORD: 'wrong' })),
+      (error: Error) => error.message.startsWith(`${guarded.url} refused the credentials: GET /v2/ → 401`),
+    );
+  });
+
+  it('runs the checks that need no pushed content when anonymous pushes are refused', async () => {
+    const report = await runConformance(optionsFromEnv({ OCI_ROOT_URL: guarded.url, OCI_TEST_PULL: 'true' }));
+    const passed = named(report, 'passed');
+    assert.deepEqual(passed, [
+      'end-1: GET /v2/ answers 200',
+      'end-2: HEAD on an unknown blob answers 404',
+      'end-2: GET on an unknown blob answers 404 (BLOB_UNKNOWN if the body is JSON)',
+      'end-3: GET and HEAD on an unknown manifest answer 404',
+      'Pulling manifests: a repository that does not exist answers 404',
+    ]);
+    for (const result of report.results.filter((r) => r.outcome.status === 'failed')) {
+      assert.match(result.outcome.status === 'failed' ? result.outcome.reason : '', /^setup: could not start an upload: POST .* → 401/);
+    }
   });
 });
 
