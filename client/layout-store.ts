@@ -7,6 +7,7 @@ import { Digest } from '../oci/digest.ts';
 import { descriptorJSON, parseDescriptor, type Descriptor } from '../oci/descriptor.ts';
 import { MediaType } from '../oci/media-types.ts';
 import { DigestMismatchError } from './errors.ts';
+import { idleFor, tryLock } from './file-lock.ts';
 
 /** image-spec annotations.md: the name an index.json entry is known by (`oci:DIR:NAME`). */
 export const REF_NAME = 'org.opencontainers.image.ref.name';
@@ -80,21 +81,21 @@ export class LayoutStore {
   /**
    * Claims the partial file of `digest` for one download across processes sharing the store.
    * Resolves with a release function, or with undefined once another process put the blob in place.
-   * A claim whose partial file has not grown for STALE_CLAIM_MS belonged to a download that died.
+   * A claim whose process died, or whose partial file has not grown for STALE_CLAIM_MS, is taken over.
    */
   async claimPartial(digest: Digest, size: number): Promise<(() => Promise<void>) | undefined> {
-    const claim = `${this.partialPath(digest)}.claim`;
+    const partial = this.partialPath(digest);
+    const claim = `${partial}.claim`;
+    const abandoned = async () => Math.min(await idleFor(claim), await idleFor(partial)) > STALE_CLAIM_MS;
     for (;;) {
       if (await this.has(digest, size)) return undefined;
-      try {
-        await mkdir(claim);
-        return () => rm(claim, { recursive: true, force: true });
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const release = await tryLock(claim, abandoned);
+      if (release && (await this.has(digest, size))) {
+        await release();
+        return undefined;
       }
-      const lastActivity = Math.max(...(await Promise.all([claim, this.partialPath(digest)].map((path) => stat(path).then((info) => info.mtimeMs, () => 0)))));
-      if (Date.now() - lastActivity > STALE_CLAIM_MS) await rm(claim, { recursive: true, force: true });
-      else await new Promise((resolve) => setTimeout(resolve, 50));
+      if (release) return release;
+      await pause(50);
     }
   }
 
@@ -127,26 +128,17 @@ export class LayoutStore {
   }
 
   /**
-   * Runs `work` holding `.berth/lock` (a directory, created exclusively), so processes sharing the
-   * store take turns at index.json; a lock older than STALE_LOCK_MS belonged to a process that died.
+   * Runs `work` holding `.berth/lock`, so processes sharing the store take turns at index.json; a
+   * lock older than STALE_LOCK_MS belonged to a process that hung.
    */
   private async locked<T>(work: () => Promise<T>): Promise<T> {
-    const lock = join(this.dir, '.berth', 'lock');
-    for (;;) {
-      try {
-        await mkdir(lock);
-        break;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        const age = await stat(lock).then((info) => Date.now() - info.mtimeMs, () => 0);
-        if (age > STALE_LOCK_MS) await rm(lock, { recursive: true, force: true });
-        else await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-    }
+    const path = join(this.incomingDir, '..', 'lock');
+    let release: (() => Promise<void>) | undefined;
+    while (!(release = await tryLock(path, async () => (await idleFor(path)) > STALE_LOCK_MS))) await pause(10);
     try {
       return await work();
     } finally {
-      await rm(lock, { recursive: true, force: true });
+      await release();
     }
   }
 
@@ -221,6 +213,10 @@ export class LayoutStore {
     const prefix = `${registry}/`;
     return ((await this.readSources())[digest.toString()] ?? []).filter((s) => s.startsWith(prefix)).map((s) => s.slice(prefix.length));
   }
+}
+
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 async function exists(path: string): Promise<boolean> {

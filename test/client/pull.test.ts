@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -17,6 +18,8 @@ import { blobOf } from '../helpers/content.ts';
 import { startCountingProxy, type CountingProxy } from '../helpers/counting-proxy.ts';
 import { buildImage, run, skopeoCopy } from '../helpers/oci-image.ts';
 import { pullCompletely } from '../helpers/pull-check.ts';
+
+const CLI = join(import.meta.dirname, '../../cli/main.ts');
 
 interface LayoutIndex {
   manifests: { digest: string; size: number; annotations?: Record<string, string> }[];
@@ -175,6 +178,38 @@ for (const registry of REGISTRIES) {
         assert.equal(resumed[0]!.bytes, size - offset, 'the rest of the blob, not all of it');
         assert.equal(proxy.blobBytes(), total + (cut.bytes - offset), 'only bytes lost in flight are fetched twice');
         for (const layer of v1.layers) assert.ok(await store.has(Digest.parse(layer.digest), layer.size));
+      } finally {
+        await remove();
+      }
+    });
+
+    test('a berth pull killed mid-download resumes from its partial file on the next run', async () => {
+      const { store, remove } = await tempStore();
+      try {
+        proxy.reset();
+        proxy.stallNextBlobAfter(150_000);
+        const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'pull', `${proxy.host}/app:v1`, '--store', store.dir, '--json', '--concurrency', '1'], { stdio: 'ignore' });
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        const incoming = join(store.dir, '.berth', 'incoming');
+        let partial: string | undefined;
+        for (let waited = 0; !partial && waited < 30_000; waited += 50) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          for (const name of await readdir(incoming)) {
+            if (!name.endsWith('.claim') && (await stat(join(incoming, name))).size === 150_000) partial = name;
+          }
+        }
+        child.kill('SIGKILL');
+        await exited;
+        assert.ok(partial, 'the first run wrote 150000 bytes of a blob');
+        const digest = `sha256:${partial.slice('sha256-'.length)}`;
+        proxy.reset();
+        await pull(clientFor(proxy.host), Reference.parse(`${proxy.host}/app:v1`), { store, platform });
+        const gets = proxy.blobGets().filter((r) => r.path.endsWith(digest));
+        assert.equal(gets.length, 1);
+        assert.equal(gets[0]!.range, 'bytes=150000-');
+        const v1 = await layoutManifest(layout, 'v1');
+        assert.equal(gets[0]!.bytes, [v1.config, ...v1.layers].find((b) => b.digest === digest)!.size - 150_000);
+        assert.ok(await store.has(Digest.parse(digest)));
       } finally {
         await remove();
       }

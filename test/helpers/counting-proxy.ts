@@ -22,6 +22,8 @@ export interface CountingProxy {
   reset(): void;
   /** The next blob GET body longer than this stops (connection destroyed) after this many bytes. */
   cutNextBlobAfter(bytes: number): void;
+  /** The next blob GET body longer than this sends this many bytes and then nothing more, until the client goes. */
+  stallNextBlobAfter(bytes: number): void;
   /** The next blob GET's body has its first byte flipped. */
   corruptNextBlob(): void;
   /** The next PATCH body is cut (both connections dropped) after this many bytes reach the registry. */
@@ -41,6 +43,7 @@ export async function startCountingProxy(target: string, options: { delayMs?: nu
   const requests: ProxiedRequest[] = [];
   let cutAfter: number | undefined;
   let corrupt = false;
+  let stallAfter: number | undefined;
   let cutUploadAfter: number | undefined;
   let failure: { pathPart: string; status: number; times: number } | undefined;
   const state = { ignoreRange: false };
@@ -71,6 +74,15 @@ export async function startCountingProxy(target: string, options: { delayMs?: nu
       outgoing.writeHead(record.status, responseHeaders);
       response.on('data', (data: Buffer) => {
         const chunk = flip && record.bytes === 0 ? Buffer.concat([Buffer.from([data[0]! ^ 0xff]), data.subarray(1)]) : data;
+        if (isBlobGet && stallAfter !== undefined && record.bytes + chunk.length > stallAfter) {
+          const part = chunk.subarray(0, stallAfter - record.bytes);
+          stallAfter = undefined;
+          record.bytes += part.length;
+          outgoing.write(part);
+          response.pause();
+          outgoing.once('close', () => response.destroy());
+          return;
+        }
         if (isBlobGet && cutAfter !== undefined && record.bytes + chunk.length > cutAfter) {
           const part = chunk.subarray(0, cutAfter - record.bytes);
           cutAfter = undefined;
@@ -121,6 +133,7 @@ export async function startCountingProxy(target: string, options: { delayMs?: nu
     reset: () => void requests.splice(0),
     cutNextBlobAfter: (bytes) => void (cutAfter = bytes),
     corruptNextBlob: () => void (corrupt = true),
+    stallNextBlobAfter: (bytes) => void (stallAfter = bytes),
     cutNextUploadAfter: (bytes) => void (cutUploadAfter = bytes),
     failNext: (pathPart, status, times) => void (failure = { pathPart, status, times }),
     get ignoreRange() {
