@@ -116,8 +116,9 @@ export class LayoutStore {
     return readFile(this.blobPath(digest));
   }
 
-  openBlob(digest: Digest): Readable {
-    return createReadStream(this.blobPath(digest));
+  /** A blob's bytes from `start` on. */
+  openBlob(digest: Digest, start = 0): Readable {
+    return createReadStream(this.blobPath(digest), { start });
   }
 
   private async writeAtomically(relative: string, content: Uint8Array | string): Promise<void> {
@@ -132,7 +133,7 @@ export class LayoutStore {
    * lock older than STALE_LOCK_MS belonged to a process that hung.
    */
   private async locked<T>(work: () => Promise<T>): Promise<T> {
-    const path = join(this.incomingDir, '..', 'lock');
+    const path = join(this.dir, '.berth', 'lock');
     let release: (() => Promise<void>) | undefined;
     while (!(release = await tryLock(path, async () => (await idleFor(path)) > STALE_LOCK_MS))) await pause(10);
     try {

@@ -1,4 +1,3 @@
-import { createReadStream } from 'node:fs';
 import type { Reference } from '../oci/reference.ts';
 import { uploadBlob, type BlobSource } from './blob-upload.ts';
 import { NotInStoreError } from './errors.ts';
@@ -31,7 +30,7 @@ export interface PushResult {
 function storeSource(store: LayoutStore): BlobSource {
   return {
     bytes: (descriptor) => store.readBytes(descriptor.digest),
-    open: async (descriptor, offset) => createReadStream(store.blobPath(descriptor.digest), { start: offset }),
+    open: async (descriptor, offset) => store.openBlob(descriptor.digest, offset),
   };
 }
 
