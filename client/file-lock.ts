@@ -22,7 +22,8 @@ export async function tryLock(path: string, isStale: () => Promise<boolean>): Pr
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }
   const holder = Number(await readFile(path, 'utf8').catch(() => ''));
-  if ((holder > 0 && !isAlive(holder)) || (await isStale())) await rm(path, { force: true });
+  // recursive: a store last used by a Berth that locked with a directory may still hold one.
+  if ((holder > 0 && !isAlive(holder)) || (await isStale())) await rm(path, { force: true, recursive: true });
   return undefined;
 }
 
