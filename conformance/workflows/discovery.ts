@@ -1,5 +1,5 @@
 import { MediaType } from '../../oci/media-types.ts';
-import { CheckFailure, describe, expectHeader, expectStatus, expectThat, type CheckContext, type WorkflowDefinition } from '../check.ts';
+import { CheckFailure, CheckSkipped, describe, expectHeader, expectStatus, expectThat, type CheckContext, type WorkflowDefinition } from '../check.ts';
 import { contentOf, imageManifest, randomContent, type Content } from '../content.ts';
 import type { Exchange } from '../http.ts';
 import { cleanUp, pushBlob, pushManifest } from '../operations.ts';
@@ -9,6 +9,11 @@ interface DiscoveryState {
   subject: Content;
   sbom: Content;
   signature: Content;
+  /** A referrer to a manifest never pushed: registries must accept subjects they lack. */
+  orphan: Content;
+  missingSubject: Content;
+  /** The setup's PUT of each referrer, for the OCI-Subject check. */
+  referrerPuts: { referrer: Content; subject: Content; put: Exchange }[];
   tags: string[];
 }
 
@@ -48,13 +53,20 @@ export const discoveryWorkflow: WorkflowDefinition = {
     const subject = imageManifest(config, [], { annotations: { run: randomContent(8).digest.hex } });
     const sbom = imageManifest(config, [], { subject, artifactType: SBOM_TYPE, annotations: { 'org.conformance.kind': 'sbom' } });
     const signature = imageManifest(config, [], { subject, configMediaType: SIGNATURE_CONFIG_TYPE });
+    const missingSubject = imageManifest(config, [], { annotations: { never: 'pushed', run: randomContent(8).digest.hex } });
+    const orphan = imageManifest(config, [], { subject: missingSubject, artifactType: SBOM_TYPE });
     // Ten tags: a registry that does not sort cannot pass the order checks by luck.
     const tags = Array.from({ length: 10 }, (_, i) => `discovery-${String.fromCharCode(97 + i)}`);
     for (const tag of tags) {
       const put = await pushManifest(context, repo(context), tag, subject);
       if (put.status !== 201) throw new CheckFailure(`setup: could not tag ${tag}: ${describe(put)}`);
     }
-    context.state.set('content discovery', { config, subject, sbom, signature, tags } satisfies DiscoveryState);
+    // Kept, not judged, here: the OCI-Subject check judges them, the referrer checks read the result.
+    const referrerPuts = [];
+    for (const [referrer, target] of [[sbom, subject], [signature, subject], [orphan, missingSubject]] as const) {
+      referrerPuts.push({ referrer, subject: target, put: await pushManifest(context, repo(context), `${referrer.digest}`, referrer) });
+    }
+    context.state.set('content discovery', { config, subject, sbom, signature, orphan, missingSubject, referrerPuts, tags } satisfies DiscoveryState);
   },
   checks: [
     {
@@ -106,11 +118,9 @@ export const discoveryWorkflow: WorkflowDefinition = {
     },
     {
       spec: 'Pushing Manifests with Subject',
-      title: 'a manifest PUT with a subject answers OCI-Subject, even before the subject exists elsewhere',
+      title: 'a manifest PUT with a subject answers 201 and OCI-Subject, also when the subject was never pushed',
       async run(context) {
-        const { sbom, signature, subject } = state(context);
-        for (const referrer of [sbom, signature]) {
-          const put = await pushManifest(context, repo(context), `${referrer.digest}`, referrer);
+        for (const { subject, put } of state(context).referrerPuts) {
           expectStatus(put, 201, 'manifest PUT with a subject');
           expectHeader(put, 'oci-subject', `${subject.digest}`, 'manifest PUT with a subject');
         }
@@ -145,12 +155,27 @@ export const discoveryWorkflow: WorkflowDefinition = {
         const { sbom, subject } = state(context);
         const get = await context.client.request('GET', `/v2/${repo(context)}/referrers/${subject.digest}?artifactType=${encodeURIComponent(SBOM_TYPE)}`);
         expectStatus(get, 200, 'GET referrers with artifactType');
-        expectHeader(get, 'oci-filters-applied', 'artifactType', 'GET referrers with artifactType');
         const index = json<{ manifests: ReferrerDescriptor[] }>(get, 'GET referrers with artifactType');
+        if (get.headers.get('oci-filters-applied') === null) {
+          expectThat(index.manifests.length === 2, `without OCI-Filters-Applied the list must be unfiltered (2 referrers): ${describe(get)}`);
+          throw new CheckSkipped('the registry does not filter by artifactType (no OCI-Filters-Applied; SHOULD)');
+        }
+        expectHeader(get, 'oci-filters-applied', 'artifactType', 'GET referrers with artifactType');
         expectThat(
           index.manifests.length === 1 && index.manifests[0]?.digest === `${sbom.digest}`,
           `the filtered list should hold only ${sbom.digest}: ${describe(get)}`,
         );
+      },
+    },
+    {
+      spec: 'end-12a',
+      title: 'referrers of a manifest never pushed list the referrers pushed to it',
+      async run(context) {
+        const { orphan, missingSubject } = state(context);
+        const get = await context.client.request('GET', `/v2/${repo(context)}/referrers/${missingSubject.digest}`);
+        expectStatus(get, 200, 'GET referrers of a subject not in the repository');
+        const index = json<{ manifests: ReferrerDescriptor[] }>(get, 'GET referrers of a subject not in the repository');
+        expectThat(index.manifests.length === 1 && index.manifests[0]?.digest === `${orphan.digest}`, `expected only ${orphan.digest}: ${describe(get)}`);
       },
     },
     {
@@ -160,6 +185,7 @@ export const discoveryWorkflow: WorkflowDefinition = {
       async run(context) {
         const get = await context.client.request('GET', `/v2/${repo(context)}/referrers/${randomContent().digest}`);
         expectStatus(get, 200, 'GET referrers of an unreferenced digest');
+        expectHeader(get, 'content-type', MediaType.ociIndex, 'GET referrers of an unreferenced digest');
         const index = json<{ manifests: unknown[] }>(get, 'GET referrers of an unreferenced digest');
         expectThat(Array.isArray(index.manifests) && index.manifests.length === 0, `expected no manifests: ${describe(get)}`);
       },
@@ -168,7 +194,7 @@ export const discoveryWorkflow: WorkflowDefinition = {
   async teardown(context) {
     const discovered = context.state.get('content discovery') as DiscoveryState | undefined;
     if (!discovered) return undefined;
-    const manifests = [discovered.sbom, discovered.signature, discovered.subject].map((m) => `${m.digest}`);
+    const manifests = [discovered.sbom, discovered.signature, discovered.orphan, discovered.subject].map((m) => `${m.digest}`);
     return cleanUp(context, repo(context), manifests, [`${discovered.config.digest}`]);
   },
 };
