@@ -11,6 +11,7 @@ import { registerInspect } from './commands/inspect.ts';
 import { registerDelete } from './commands/delete.ts';
 import { registerLogin } from './commands/login.ts';
 import { registerServe } from './commands/serve.ts';
+import { registerUser } from './commands/user.ts';
 
 /** The `berth` command: one module per subcommand under cli/commands/. */
 export function buildProgram(): Command {
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerInspect(program);
   registerDelete(program);
   registerLogin(program);
+  registerUser(program);
   return program;
 }
 

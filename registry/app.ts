@@ -6,12 +6,17 @@ import { sendJSON } from './responses.ts';
 import type { RouteMatch } from './route.ts';
 import { matchRoute } from './router.ts';
 import { analysisHandler } from './routes/analysis.ts';
+import { adminMiddleware, authMiddleware } from './auth/middleware.ts';
+import type { AuthServices } from './auth/load-auth.ts';
+import { tokenRouter } from './auth/token-endpoint.ts';
 
 export interface AppOptions {
   store: Store;
   /** Bytes of parsed manifests kept in memory per process. */
   manifestCacheBytes?: number;
   log?: (message: string) => void;
+  /** Authentication and authorization; absent means none. */
+  auth?: AuthServices;
 }
 
 /** The registry's HTTP application: the distribution API under /v2/ and a health check. */
@@ -25,7 +30,9 @@ export function createApp(options: AppOptions): express.Express {
   app.set('query parser', 'simple');
 
   app.get('/healthz', (_req, res) => sendJSON(res, 200, { status: 'ok' }));
-  app.get('/api/v1/analysis', analysisHandler(store));
+  const { auth } = options;
+  if (auth?.issuer) app.use(tokenRouter(auth));
+  app.get('/api/v1/analysis', ...(auth ? [adminMiddleware(auth)] : []), analysisHandler(store));
 
   app.use((req: Request, res: Response, next: NextFunction) => {
     if (!req.path.startsWith('/v2')) return next();
@@ -33,6 +40,7 @@ export function createApp(options: AppOptions): express.Express {
     res.locals.match = matchRoute(req.method, req.path);
     next();
   });
+  if (auth) app.use(authMiddleware(auth));
 
   app.use(async (req: Request, res: Response, next: NextFunction) => {
     const match = res.locals.match as RouteMatch | undefined;
@@ -44,7 +52,7 @@ export function createApp(options: AppOptions): express.Express {
       manifests,
       params: match.params,
       name: match.params.name ?? '',
-      mayPull: () => true,
+      mayPull: (res.locals.mayPull as ((repository: string) => boolean) | undefined) ?? (() => true),
     });
   });
 

@@ -2,6 +2,7 @@ import cluster from 'node:cluster';
 import type { ServeConfig } from './config.ts';
 import { openDriver } from '../storage/open-driver.ts';
 import { startServer, type RunningServer } from './server.ts';
+import { loadAuth } from './auth/load-auth.ts';
 
 /** Messages a worker sends the primary. */
 type WorkerMessage = { type: 'listening'; url: string } | { type: 'failed'; error: string };
@@ -32,8 +33,10 @@ function onShutdownSignal(handler: () => void): void {
 export async function serve(config: ServeConfig, announce: (url: string) => void): Promise<void> {
   if (cluster.isWorker) return runWorker(config);
   await openCheckedDriver(config).then((driver) => driver.close?.());
+  // Fails early on a bad htpasswd file or key, and creates the token key once, before any worker starts.
+  await loadAuth(config.auth);
   if (config.workers <= 1) {
-    const running = await startServer({ driver: openDriver(config.storage, config.s3), host: config.host, port: config.port });
+    const running = await startServer({ driver: openDriver(config.storage, config.s3), host: config.host, port: config.port, auth: config.auth, tls: config.tls });
     announce(running.url);
     onShutdownSignal(() => void running.close().then(() => process.exit(0)));
     return;
@@ -46,7 +49,7 @@ async function runWorker(config: ServeConfig): Promise<void> {
   onShutdownSignal(() => void (running?.close() ?? Promise.resolve()).then(() => process.exit(0)));
   process.on('disconnect', () => void (running?.close() ?? Promise.resolve()).then(() => process.exit(0)));
   try {
-    running = await startServer({ driver: openDriver(config.storage, config.s3), host: config.host, port: config.port });
+    running = await startServer({ driver: openDriver(config.storage, config.s3), host: config.host, port: config.port, auth: config.auth, tls: config.tls });
     process.send?.({ type: 'listening', url: running.url } satisfies WorkerMessage);
   } catch (error) {
     process.send?.({ type: 'failed', error: (error as Error).message } satisfies WorkerMessage);

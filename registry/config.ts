@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { parse } from 'yaml';
+import { parseAuthConfig, type AuthConfig } from './auth/config.ts';
 
 /** Settings of `berth serve`, from flags over environment over the YAML file over defaults. */
 export interface ServeConfig {
@@ -13,6 +14,10 @@ export interface ServeConfig {
   s3: Record<string, unknown>;
   /** Every section of the config file, for the parts that read their own (auth, gc). */
   file: Record<string, unknown>;
+  /** The `auth` section, checked. */
+  auth: AuthConfig;
+  /** Serve HTTPS with these PEM files (`--tls-cert/--tls-key`, or the `tls` section's `cert`/`key`). */
+  tls?: { cert: string; key: string };
 }
 
 export interface ServeFlags {
@@ -20,6 +25,8 @@ export interface ServeFlags {
   storage?: string;
   config?: string;
   workers?: string;
+  tlsCert?: string;
+  tlsKey?: string;
 }
 
 export const DEFAULT_LISTEN = '0.0.0.0:5000';
@@ -76,5 +83,15 @@ export async function loadServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv 
   const listen = parseListen(flags.listen ?? env.BERTH_LISTEN ?? (typeof file.listen === 'string' ? file.listen : DEFAULT_LISTEN));
   const storage = flags.storage ?? env.BERTH_STORAGE ?? (typeof fileStorage === 'string' ? fileStorage : DEFAULT_STORAGE);
   const workersText = flags.workers ?? env.BERTH_WORKERS ?? (file.workers !== undefined ? String(file.workers) : 'auto');
-  return { ...listen, storage, workers: parseWorkers(workersText), s3: section(storageSection, 's3'), file };
+  const tls = parseTls(flags, env, section(file, 'tls'));
+  const resolved = { ...listen, storage, workers: parseWorkers(workersText), s3: section(storageSection, 's3'), file, auth: parseAuthConfig(file.auth) };
+  return tls ? { ...resolved, tls } : resolved;
+}
+
+function parseTls(flags: ServeFlags, env: NodeJS.ProcessEnv, file: Record<string, unknown>): ServeConfig['tls'] {
+  const cert = flags.tlsCert ?? env.BERTH_TLS_CERT ?? (typeof file.cert === 'string' ? file.cert : undefined);
+  const key = flags.tlsKey ?? env.BERTH_TLS_KEY ?? (typeof file.key === 'string' ? file.key : undefined);
+  if (!cert && !key) return undefined;
+  if (!cert || !key) throw new ConfigError('TLS needs both a certificate and a key (--tls-cert and --tls-key)');
+  return { cert, key };
 }

@@ -1,8 +1,12 @@
+import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Driver } from '../storage/driver.ts';
 import { Store } from '../storage/store.ts';
 import { createApp } from './app.ts';
+import type { AuthConfig } from './auth/config.ts';
+import { loadAuth } from './auth/load-auth.ts';
 
 export interface RunningServer {
   url: string;
@@ -16,20 +20,19 @@ export interface StartOptions {
   host: string;
   port: number;
   log?: (message: string) => void;
+  auth?: AuthConfig;
+  /** PEM certificate (chain) and key files: serve HTTPS instead of HTTP. */
+  tls?: { cert: string; key: string };
 }
 
 /** Starts the registry on one process; the caller has already checked the driver. */
 export async function startServer(options: StartOptions): Promise<RunningServer> {
-  const app = createApp({ store: new Store(options.driver), log: options.log });
-  const server = createServer(
-    {
-      // Blob uploads of many GiB may take long; idle and header timeouts still end stuck clients.
-      requestTimeout: 0,
-      headersTimeout: 60_000,
-      keepAliveTimeout: 65_000,
-    },
-    app,
-  );
+  const auth = options.auth ? await loadAuth(options.auth) : undefined;
+  const app = createApp({ store: new Store(options.driver), log: options.log, auth });
+  // Blob uploads of many GiB may take long; idle and header timeouts still end stuck clients.
+  const timeouts = { requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 65_000 };
+  const tls = options.tls && { cert: await readFile(options.tls.cert), key: await readFile(options.tls.key) };
+  const server: Server = tls ? createHttpsServer({ ...timeouts, ...tls }, app) : createServer(timeouts, app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());
@@ -37,7 +40,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
-    url: `http://${host}:${address.port}`,
+    url: `${tls ? 'https' : 'http'}://${host}:${address.port}`,
     server,
     async close(graceMs = 30_000) {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

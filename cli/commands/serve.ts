@@ -10,6 +10,8 @@ export function registerServe(program: Command): void {
     .option('--storage <dir|s3://bucket/prefix>', `where to store (env BERTH_STORAGE, default ${DEFAULT_STORAGE})`)
     .option('--config <file>', 'YAML config file (env BERTH_CONFIG)')
     .option('--workers <n|auto>', 'processes sharing the port (env BERTH_WORKERS, default auto: one per core)')
+    .option('--tls-cert <file>', 'PEM certificate (chain) to serve HTTPS (env BERTH_TLS_CERT)')
+    .option('--tls-key <file>', 'PEM private key for --tls-cert (env BERTH_TLS_KEY)')
     .action(async (flags: ServeFlags) => {
       try {
         const config = await loadServeConfig(flags);

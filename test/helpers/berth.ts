@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Driver } from '../../storage/driver.ts';
 import { FsDriver } from '../../storage/fs-driver.ts';
-import { startServer } from '../../registry/server.ts';
+import { startServer, type StartOptions } from '../../registry/server.ts';
 import { freePort, startProcess, type RunningProcess } from './processes.ts';
 
 export interface RunningBerth {
@@ -16,15 +16,15 @@ export interface RunningBerth {
 }
 
 /** Starts Berth in this process on a free loopback port, over `driver` or a (new) directory. */
-export async function startBerth(options: { root?: string; driver?: Driver } = {}): Promise<RunningBerth> {
+export async function startBerth(options: { root?: string; driver?: Driver } & Pick<StartOptions, 'auth' | 'tls'> = {}): Promise<RunningBerth> {
   const ownsRoot = !options.root && !options.driver;
   const root = options.root ?? (await mkdtemp(join(tmpdir(), 'berth-')));
   const driver = options.driver ?? new FsDriver(root);
   await driver.check();
-  const running = await startServer({ driver, host: '127.0.0.1', port: 0, log: () => undefined });
+  const running = await startServer({ driver, host: '127.0.0.1', port: 0, log: () => undefined, auth: options.auth, tls: options.tls });
   return {
     url: running.url,
-    host: running.url.replace('http://', ''),
+    host: running.url.replace(/^https?:\/\//, ''),
     root,
     async stop() {
       await running.close(1000);

@@ -1,0 +1,38 @@
+import { RegistryError } from '../errors.ts';
+import type { Htpasswd } from './htpasswd.ts';
+import type { LoginRateLimit } from './rate-limit.ts';
+
+export interface BasicCredentials {
+  user: string;
+  password: string;
+}
+
+/** The user and password of an `Authorization: Basic …` header. */
+export function parseBasic(header: string | undefined): BasicCredentials | undefined {
+  if (!header?.toLowerCase().startsWith('basic ')) return undefined;
+  const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon <= 0) return undefined;
+  return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+/** Password checks against the htpasswd file, with failures rate-limited per user and address. */
+export class Logins {
+  constructor(
+    private readonly users: Htpasswd,
+    private readonly limit: LoginRateLimit,
+  ) {}
+
+  /** Whether the credentials are right; throws 429 while the user is locked out from `address`. */
+  async verify({ user, password }: BasicCredentials, address: string): Promise<boolean> {
+    const wait = this.limit.retryAfter(user, address);
+    if (wait > 0) {
+      throw new RegistryError('TOOMANYREQUESTS', `too many failed logins for ${user}; try again in ${wait} s`, {
+        headers: { 'Retry-After': String(wait) },
+      });
+    }
+    const valid = await this.users.verify(user, password);
+    if (!valid) this.limit.recordFailure(user, address);
+    return valid;
+  }
+}

@@ -1,0 +1,57 @@
+import type { NextFunction, Request, Response } from 'express';
+import { RegistryError } from '../errors.ts';
+import type { RouteMatch } from '../route.ts';
+import { challenge, identify, type Caller } from './caller.ts';
+import type { AuthServices } from './load-auth.ts';
+import { CATALOG_SCOPE, type Scope } from './scope.ts';
+
+/** What a request must hold, as [type, name, action], and the scopes its challenge names. */
+function requirement(match: RouteMatch, req: Request): { need?: [string, string, string]; scopes: Scope[] } {
+  const { endpoint, params } = match;
+  if (endpoint.id === 'end-1') return { scopes: [] };
+  if (endpoint.action === 'catalog') return { need: ['registry', 'catalog', '*'], scopes: [CATALOG_SCOPE] };
+  const name = params.name!;
+  // Clients push after checking what exists, so a push token carries pull as well.
+  const actions = endpoint.action === 'push' ? ['pull', 'push'] : [endpoint.action];
+  const scopes: Scope[] = [{ type: 'repository', name, actions }];
+  const from = req.query.from;
+  if (endpoint.action === 'push' && typeof from === 'string' && from !== name) scopes.push({ type: 'repository', name: from, actions: ['pull'] });
+  return { need: ['repository', name, endpoint.action], scopes };
+}
+
+/** Anonymous Basic callers are asked for credentials; anyone else who lacks the right is denied. */
+function refusal(services: AuthServices, req: Request, caller: Caller, scopes: Scope[], what: string): RegistryError {
+  if (caller.user === undefined && services.config.mode === 'htpasswd') return challenge(services, req, scopes, 'authentication required');
+  return new RegistryError('DENIED', `access to ${what} is denied`);
+}
+
+/**
+ * The one auth layer for /v2/: after route matching, before dispatch. Answers 401 with the
+ * challenge naming the needed scope, or 403 DENIED when a known caller lacks the right; else
+ * leaves `res.locals.mayPull` for the handlers' checks on other repositories.
+ */
+export function authMiddleware(services: AuthServices) {
+  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    const match = res.locals.match as RouteMatch | undefined;
+    if (!match) return next();
+    const { need, scopes } = requirement(match, req);
+    const caller = await identify(services, req, scopes);
+    // /v2/ itself needs no right, only a login in htpasswd mode (or any valid token) so clients learn how to authenticate.
+    const allowed = need ? caller.may(...need) : caller.user !== undefined || services.config.mode === 'token';
+    if (!allowed) throw refusal(services, req, caller, scopes, need ? `${need[0]} ${need[1]}` : 'the registry');
+    res.locals.mayPull = caller.mayPull;
+    next();
+  };
+}
+
+/**
+ * Guards Berth's admin report (`/api/v1/analysis`), which names every repository unfiltered:
+ * it needs the catalog grant and pull on every repository.
+ */
+export function adminMiddleware(services: AuthServices) {
+  return async (req: Request, _res: Response, next: NextFunction): Promise<void> => {
+    const caller = await identify(services, req, [CATALOG_SCOPE]);
+    if (caller.may('registry', 'catalog', '*') && caller.mayPull('*')) return next();
+    throw refusal(services, req, caller, [CATALOG_SCOPE], 'the storage analysis (it needs pull on every repository)');
+  };
+}
