@@ -79,12 +79,16 @@ export class S3Driver implements Driver {
     return new SegmentedObject(this, path);
   }
 
-  /** Runs an S3 call, turning an unreachable or failing service into StorageUnavailableError. */
+  /**
+   * Runs an S3 call, turning an unreachable or failing service into StorageUnavailableError.
+   * A 501 passes through as is: the server lacks that operation, and the caller falls back.
+   */
   async call<T>(action: () => Promise<T>): Promise<T> {
     try {
       return await action();
     } catch (error) {
-      if (error instanceof S3ServiceException && (statusOf(error) ?? 500) < 500) throw error;
+      const status = statusOf(error);
+      if (error instanceof S3ServiceException && ((status ?? 500) < 500 || status === 501)) throw error;
       if (isNotFound(error)) throw error;
       throw new StorageUnavailableError(`S3 at ${this.settings.endpoint ?? 'AWS'} failed: ${(error as Error).message || (error as Error).name}`);
     }

@@ -16,6 +16,16 @@ export interface S3Server {
 
 const KEY = 'S3RVER';
 
+/** Optional operations some S3-compatible servers lack; s3rver answers 501 for those listed. */
+export type OptionalS3Feature = 'CopyObject' | 'UploadPartCopy' | 'DeleteObjects';
+
+/** s3rver's controller behind each optional operation. */
+const CONTROLLERS: Record<OptionalS3Feature, string> = {
+  CopyObject: 'putObjectCopy',
+  UploadPartCopy: 'uploadPartCopy',
+  DeleteObjects: 'deleteMultipleObjects',
+};
+
 /**
  * s3rver's listing tokens use DES, which OpenSSL 3 has only in its legacy provider. Its
  * delimiter listing skips the folders below a common prefix, so prefixes of keys two or more
@@ -40,16 +50,21 @@ FilesystemStore.prototype.listObjects = async function (bucket, options) {
   const maxKeys = options.maxKeys ?? Infinity;
   return { objects: objects.slice(0, maxKeys), commonPrefixes: [...commonPrefixes].sort(), isTruncated: objects.length > maxKeys };
 };
-const [port, directory, bucket] = process.argv.slice(1);
+const [port, directory, bucket, lacking] = process.argv.slice(1);
+const S3Error = require('@20minutes/s3rver/lib/models/error');
+const objectController = require('@20minutes/s3rver/lib/controllers/object');
+for (const name of lacking.split(',').filter(Boolean)) objectController[name] = () => { throw new S3Error('NotImplemented'); };
 new S3rver({ address: '127.0.0.1', port: Number(port), directory, silent: true, allowMismatchedSignatures: true,
   configureBuckets: [{ name: bucket }] })
   .run().then(() => console.log('s3rver ready'));
 `;
 
-export async function startS3Server(bucket = 'berth-test'): Promise<S3Server> {
+/** Starts s3rver; `without` makes it answer 501 for those operations, as stricter or older servers do. */
+export async function startS3Server(bucket = 'berth-test', without: OptionalS3Feature[] = []): Promise<S3Server> {
   const directory = await mkdtemp(join(tmpdir(), 's3rver-'));
   const port = await freePort();
-  const server = await startProcess(process.execPath, ['-e', SCRIPT, String(port), directory, bucket], /s3rver ready/, {
+  const lacking = without.map((feature) => CONTROLLERS[feature]).join(',');
+  const server = await startProcess(process.execPath, ['-e', SCRIPT, String(port), directory, bucket, lacking], /s3rver ready/, {
     env: { ...process.env, NODE_OPTIONS: '--openssl-legacy-provider' },
     cwd: join(import.meta.dirname, '../..'),
   });
