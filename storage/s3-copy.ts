@@ -28,14 +28,18 @@ function copySource(driver: S3Driver, key: string): string {
   return encodeURI(`${driver.settings.bucket}/${key}`);
 }
 
-function notImplemented(error: unknown): boolean {
+/**
+ * The server refused this way of copying: it lacks the operation (501, 405) or rejects the part
+ * layout (400, e.g. R2 wants parts of equal size). Streaming the bytes once still works there.
+ */
+function copyRefused(error: unknown): boolean {
   const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  return status === 501 || (error as Error).name === 'NotImplemented';
+  return status === 400 || status === 405 || status === 501 || (error as Error).name === 'NotImplemented';
 }
 
 /**
  * Assembles `to` from server-side part copies. Returns false, leaving nothing behind, when the
- * server has no UploadPartCopy, so the caller can stream the bytes instead.
+ * server refuses them, so the caller can stream the bytes instead.
  */
 export async function copyParts(driver: S3Driver, sources: PartSource[], to: string): Promise<boolean> {
   const { bucket } = driver.settings;
@@ -63,7 +67,7 @@ export async function copyParts(driver: S3Driver, sources: PartSource[], to: str
     return true;
   } catch (error) {
     await driver.client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: to, UploadId })).catch(() => undefined);
-    if (notImplemented(error)) return false;
+    if (copyRefused(error)) return false;
     throw error;
   }
 }
@@ -94,7 +98,7 @@ export async function copyObject(driver: S3Driver, from: string, to: string, siz
       );
       return;
     } catch (error) {
-      if (!notImplemented(error)) throw error;
+      if (!copyRefused(error)) throw error;
     }
   } else if (await copyParts(driver, rangesOf(from, size), to)) {
     return;
