@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 
 /** Metadata of one stored object. */
 export interface FileInfo {
@@ -10,6 +10,19 @@ export interface FileInfo {
 export interface ByteRange {
   start: number;
   end: number;
+}
+
+/**
+ * A reader that can also write its bytes into a destination itself, through buffers it reuses:
+ * no allocation per slice, so serving large blobs leaves the garbage collector nothing to do.
+ */
+export interface SendingReader extends Readable {
+  /** Writes every byte into `destination`, ends it, and closes the reader. */
+  sendTo(destination: Writable): Promise<void>;
+}
+
+export function canSend(reader: Readable): reader is SendingReader {
+  return typeof (reader as Partial<SendingReader>).sendTo === 'function';
 }
 
 /** Raised by a driver when a path does not exist. */

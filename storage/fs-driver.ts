@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream, open as openCallback } from 'node:fs';
+import { createReadStream, createWriteStream, open as openCallback, read as readCallback, type ReadStream } from 'node:fs';
 import { access, mkdir, open, readdir, readFile, rename, rm, stat, writeFile, constants, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { OffsetMismatchError, PathNotFoundError, type ByteRange, type Driver, type FileInfo } from './driver.ts';
+import { Readable, type Writable } from 'node:stream';
+import { finished, pipeline } from 'node:stream/promises';
+import { OffsetMismatchError, PathNotFoundError, type ByteRange, type Driver, type FileInfo, type SendingReader } from './driver.ts';
 
 /** Large writes go to disk in big slices: fewer syscalls on multi-GiB blobs. */
 const WRITE_BUFFER = 1 << 20;
@@ -13,6 +13,41 @@ const WRITE_BUFFER = 1 << 20;
 const READ_BUFFER = 4 << 20;
 
 const openDescriptor = promisify(openCallback);
+const readDescriptor = promisify(readCallback);
+
+/** Slices of a file sent to a response: two buffers of this size take turns, one filling while the other drains. */
+const SEND_BUFFER = 1 << 20;
+
+/**
+ * Sends the bytes of `fd` from `range` (or all of them) into `destination` through two reused
+ * buffers. A read stream allocates a fresh buffer per slice, and on large downloads collecting
+ * those took a quarter of the CPU (profile of 256 MiB blob GETs).
+ */
+async function sendFile(stream: ReadStream, fd: number, range: ByteRange | undefined, destination: Writable): Promise<void> {
+  const done = finished(destination);
+  done.catch(() => undefined);
+  const write = (chunk: Buffer) => new Promise<void>((resolve, reject) => destination.write(chunk, (error) => (error ? reject(error) : resolve())));
+  const buffers = [Buffer.allocUnsafeSlow(SEND_BUFFER), Buffer.allocUnsafeSlow(SEND_BUFFER)];
+  const end = range?.end ?? Number.POSITIVE_INFINITY;
+  let position = range?.start ?? 0;
+  let writing = Promise.resolve();
+  try {
+    for (let turn = 0; position < end; turn++) {
+      // This buffer's last write was awaited before the other one's began.
+      const buffer = buffers[turn % 2]!;
+      const { bytesRead } = await readDescriptor(fd, buffer, 0, Math.min(buffer.length, end - position), position);
+      await Promise.race([writing, done]);
+      if (bytesRead === 0) break;
+      position += bytesRead;
+      writing = write(buffer.subarray(0, bytesRead));
+    }
+    await Promise.race([writing, done]);
+    destination.end();
+    await done;
+  } finally {
+    stream.destroy();
+  }
+}
 
 /** Written bytes between background flushes of a large write. */
 const SYNC_EVERY = 32 << 20;
@@ -106,11 +141,12 @@ export class FsDriver implements Driver {
     const fd = await openDescriptor(full, 'r').catch((error: unknown) => {
       throw isNotFound(error) ? new PathNotFoundError(path) : error;
     });
-    return createReadStream(full, {
+    const stream = createReadStream(full, {
       fd,
       highWaterMark: READ_BUFFER,
       ...(range ? { start: range.start, end: range.end - 1 } : {}),
     });
+    return Object.assign(stream, { sendTo: (destination: Writable) => sendFile(stream, fd, range, destination) }) satisfies SendingReader;
   }
 
   async write(path: string, source: Readable): Promise<number> {

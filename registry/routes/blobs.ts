@@ -1,6 +1,6 @@
 import { pipeline } from 'node:stream/promises';
 import { Digest } from '../../oci/digest.ts';
-import type { ByteRange } from '../../storage/driver.ts';
+import { canSend, type ByteRange } from '../../storage/driver.ts';
 import { RegistryError } from '../errors.ts';
 import { sendEmpty } from '../responses.ts';
 import type { Route, RouteContext } from '../route.ts';
@@ -62,7 +62,8 @@ async function getBlob({ req, res, store, name, params }: RouteContext): Promise
   } else {
     res.writeHead(200, { ...headers, 'Content-Length': info.size });
   }
-  await pipeline(body, res);
+  if (canSend(body)) await body.sendTo(res);
+  else await pipeline(body, res);
 }
 
 async function deleteBlob({ res, store, name, params }: RouteContext): Promise<void> {
