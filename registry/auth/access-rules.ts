@@ -10,7 +10,10 @@ export function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${source}$`);
 }
 
-/** The `auth.access` rules, first match wins; `user` undefined is an anonymous caller. */
+/**
+ * The `auth.access` rules: the first rule whose glob matches the repository and whose users or
+ * groups include the caller decides. `user` undefined is an anonymous caller.
+ */
 export class AccessRules {
   private readonly compiled: { rule: AccessRule; pattern: RegExp }[];
 
@@ -26,19 +29,19 @@ export class AccessRules {
     return rule.users.includes('*') || rule.users.includes(user) || rule.groups.some((group) => this.groups[group]?.includes(user));
   }
 
-  /** The actions `user` has on `repository`. */
+  /** The actions `user` has on `repository`: from the first rule matching both. */
   allowed(user: string | undefined, repository: string): Set<RuleAction> {
-    const match = this.compiled.find(({ pattern }) => pattern.test(repository));
-    return new Set(match && this.covers(match.rule, user) ? match.rule.actions : []);
+    const match = this.compiled.find(({ rule, pattern }) => this.covers(rule, user) && pattern.test(repository));
+    return new Set(match?.rule.actions ?? []);
   }
 
   /**
-   * Whether `user` may pull every repository, present or future: each rule up to the first
-   * catch-all (`**`) grants pull, and there is a catch-all.
+   * Whether `user` may pull every repository, present or future: among the rules covering the
+   * user, each up to the first catch-all (`**`) grants pull, and there is such a catch-all.
    */
   mayPullAll(user: string | undefined): boolean {
-    for (const { rule } of this.compiled) {
-      if (!this.covers(rule, user) || !rule.actions.includes('pull')) return false;
+    for (const { rule } of this.compiled.filter(({ rule }) => this.covers(rule, user))) {
+      if (!rule.actions.includes('pull')) return false;
       if (rule.repository === '**') return true;
     }
     return false;

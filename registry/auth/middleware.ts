@@ -5,18 +5,21 @@ import { challenge, identify, type Caller } from './caller.ts';
 import type { AuthServices } from './load-auth.ts';
 import { CATALOG_SCOPE, type Scope } from './scope.ts';
 
+/** The action a method needs on a repository, as the token spec maps them. */
+const METHOD_ACTIONS: Record<string, string> = { GET: 'pull', HEAD: 'pull', POST: 'push', PATCH: 'push', PUT: 'push', DELETE: 'delete' };
+
 /** What a request must hold, as [type, name, action], and the scopes its challenge names. */
 function requirement(match: RouteMatch, req: Request): { need?: [string, string, string]; scopes: Scope[] } {
   const { endpoint, params } = match;
   if (endpoint.id === 'end-1') return { scopes: [] };
   if (endpoint.action === 'catalog') return { need: ['registry', 'catalog', '*'], scopes: [CATALOG_SCOPE] };
   const name = params.name!;
+  const action = METHOD_ACTIONS[req.method]!;
   // Clients push after checking what exists, so a push token carries pull as well.
-  const actions = endpoint.action === 'push' ? ['pull', 'push'] : [endpoint.action];
-  const scopes: Scope[] = [{ type: 'repository', name, actions }];
+  const scopes: Scope[] = [{ type: 'repository', name, actions: action === 'push' ? ['pull', 'push'] : [action] }];
   const from = req.query.from;
-  if (endpoint.action === 'push' && typeof from === 'string' && from !== name) scopes.push({ type: 'repository', name: from, actions: ['pull'] });
-  return { need: ['repository', name, endpoint.action], scopes };
+  if (action === 'push' && typeof from === 'string' && from !== name) scopes.push({ type: 'repository', name: from, actions: ['pull'] });
+  return { need: ['repository', name, action], scopes };
 }
 
 /** Anonymous Basic callers are asked for credentials; anyone else who lacks the right is denied. */
