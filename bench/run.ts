@@ -11,24 +11,30 @@ import { buildImage } from '../test/helpers/oci-image.ts';
 import { startS3Server } from '../test/helpers/s3-server.ts';
 import { requireTools } from './http-load.ts';
 import { measureMachine } from './machine.ts';
-import { markdown, type BenchResults, type WorkloadResult } from './report.ts';
+import { markdown, type BenchResults, type PeakMemory, type WorkloadResult } from './report.ts';
 import { startBerth, startDistribution, type BenchServer, type BenchStorage } from './servers.ts';
 import { median, medianRatio } from './stats.ts';
 import { MiB, type Workload } from './workload.ts';
-import { catalogListing, tagListing } from './workloads/listing.ts';
-import { blobHeadRate, manifestGetRate } from './workloads/requests.ts';
-import { skopeoRoundTrip } from './workloads/skopeo.ts';
-import { blobDownload, chunkedUpload, monolithicUpload } from './workloads/transfer.ts';
+import { blobDownload } from './workloads/blob-download.ts';
+import { blobHeadRate } from './workloads/blob-head.ts';
+import { catalogListing } from './workloads/catalog.ts';
+import { chunkedUpload } from './workloads/chunked-upload.ts';
+import { manifestGetRate } from './workloads/manifest-get.ts';
+import { monolithicUpload } from './workloads/monolithic-upload.ts';
+import { skopeoRoundTrip } from './workloads/skopeo-round-trip.ts';
+import { tagListing } from './workloads/tag-list.ts';
 
 const { values: flags } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     only: { type: 'string' },
+    runs: { type: 'string' },
     'no-s3': { type: 'boolean', default: false },
   },
 });
 const quick = flags.quick;
-const runs = quick ? 2 : 3;
+const runs = flags.runs === undefined ? (quick ? 2 : 3) : Number(flags.runs);
+if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs wants a positive whole number, not "${flags.runs}"`);
 const ROOT = join(import.meta.dirname, '..');
 
 /** Runs a workload on both servers, alternating which goes first so neither always runs cold. */
@@ -68,6 +74,11 @@ async function withServers<T>(storages: Record<'berth' | 'distribution', BenchSt
   }
 }
 
+async function peakMemory(server: BenchServer): Promise<PeakMemory> {
+  const peaks = await server.peakRss();
+  return { largestMB: Math.max(...peaks) / 1e6, totalMB: peaks.reduce((sum, peak) => sum + peak, 0) / 1e6, processes: peaks.length };
+}
+
 async function main(): Promise<void> {
   await requireTools();
   await access(join(ROOT, 'dist/cli/main.js')).catch(() => {
@@ -78,21 +89,21 @@ async function main(): Promise<void> {
   const scratch = await mkdtemp(join(tmpdir(), 'bench-'));
   const roots = { berth: join(scratch, 'berth'), distribution: join(scratch, 'distribution') };
   const workloads: WorkloadResult[] = [];
-  let peakRssMB: BenchResults['peakRssMB'];
+  let peakRss: BenchResults['peakRss'];
   let layout = '';
   try {
     console.error('local disk:');
     await withServers({ berth: { kind: 'fs', root: roots.berth }, distribution: { kind: 'fs', root: roots.distribution } }, async (servers) => {
       // First, on fresh servers, so their peak RSS is the peak of 1 GiB pushes.
-      const big = monolithicUpload(1024 * MiB, 2);
+      const big = monolithicUpload(1024 * MiB, Math.min(runs, 2));
       if (selected(big)) {
         workloads.push(await measure(big, servers, 'fs', 1.2));
-        peakRssMB = { berth: (await servers[0].peakRss()) / 1e6, distribution: (await servers[1].peakRss()) / 1e6 };
+        peakRss = { berth: await peakMemory(servers[0]), distribution: await peakMemory(servers[1]) };
       }
       layout = await buildImage('v1', [24 * MiB, 8 * MiB, 1 * MiB]);
       const plan: [Workload, number?][] = [
         [monolithicUpload(256 * MiB, runs), 1.2],
-        [chunkedUpload(256 * MiB, 16 * MiB, runs)],
+        [chunkedUpload(256 * MiB, 16 * MiB, runs), 1.2],
         [blobDownload(256 * MiB, runs), 1.2],
         [blobHeadRate(quick ? 3 : 5, 32, runs), 1.5],
         [manifestGetRate(quick ? 3 : 5, 32, runs), 1.5],
@@ -120,7 +131,7 @@ async function main(): Promise<void> {
     await rm(scratch, { recursive: true, force: true });
     if (layout) await rm(dirname(layout), { recursive: true, force: true });
   }
-  const results: BenchResults = { date: new Date().toISOString(), machine, workloads, ...(peakRssMB ? { peakRssMB } : {}) };
+  const results: BenchResults = { date: new Date().toISOString(), machine, workloads, ...(peakRss ? { peakRss } : {}) };
   console.log(markdown(results));
   await mkdir(join(ROOT, 'bench/results'), { recursive: true });
   await writeFile(join(ROOT, 'bench/results/latest.json'), `${JSON.stringify(results, null, 2)}\n`);

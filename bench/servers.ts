@@ -9,8 +9,8 @@ export interface BenchServer {
   name: 'berth' | 'distribution';
   url: string;
   host: string;
-  /** Peak resident memory (VmHWM) of its largest process, in bytes. */
-  peakRss(): Promise<number>;
+  /** Peak resident memory (VmHWM) of each of its processes in bytes: the primary first, then any workers. */
+  peakRss(): Promise<number[]>;
   stop(): Promise<void>;
 }
 
@@ -31,9 +31,8 @@ async function processTree(pid: number): Promise<number[]> {
   return [pid, ...(await Promise.all(childPids.map(processTree))).flat()];
 }
 
-async function peakOf(process: RunningProcess): Promise<number> {
-  const pids = await processTree(process.child.pid!);
-  return Math.max(...(await Promise.all(pids.map(vmHWM))));
+async function peaksOf(process: RunningProcess): Promise<number[]> {
+  return Promise.all((await processTree(process.child.pid!)).map(vmHWM));
 }
 
 /** Berth from the compiled build with `berth serve`'s defaults (one worker per core). */
@@ -50,7 +49,7 @@ export async function startBerth(storage: BenchStorage): Promise<BenchServer> {
     name: 'berth',
     url: `http://127.0.0.1:${port}`,
     host: `127.0.0.1:${port}`,
-    peakRss: () => peakOf(child),
+    peakRss: () => peaksOf(child),
     async stop() {
       await child.stop();
     },
@@ -98,7 +97,7 @@ export async function startDistribution(storage: BenchStorage): Promise<BenchSer
     name: 'distribution',
     url: `http://127.0.0.1:${port}`,
     host: `127.0.0.1:${port}`,
-    peakRss: async () => vmHWM(child.pid!),
+    peakRss: async () => [await vmHWM(child.pid!)],
     async stop() {
       child.kill('SIGTERM');
       await exited;

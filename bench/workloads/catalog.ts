@@ -1,0 +1,40 @@
+import type { BenchServer } from '../servers.ts';
+import { seedRepository } from '../seed-layout.ts';
+import { timed, type Workload } from '../workload.ts';
+
+const PAGE = 1000;
+
+/** Pages through the catalog with n=1000 and Link headers, as a client does; returns how many it saw. */
+async function pageThrough(server: BenchServer): Promise<number> {
+  let count = 0;
+  let next: string | undefined = `/v2/_catalog?n=${PAGE}`;
+  while (next) {
+    const response: Response = await fetch(new URL(next, server.url));
+    if (response.status !== 200) throw new Error(`${server.name} ${next}: ${response.status}`);
+    count += ((await response.json()) as { repositories: string[] }).repositories.length;
+    next = /<([^>]+)>;\s*rel="next"/.exec(response.headers.get('link') ?? '')?.[1];
+  }
+  return count;
+}
+
+/** The whole catalog of a registry with `count` repositories (besides any others), paged by n=1000. */
+export function catalogListing(roots: Record<string, string>, count: number, runs: number): Workload {
+  return {
+    name: `catalog, ${count} repositories`,
+    unit: 's',
+    higherIsBetter: false,
+    runs,
+    async setup(server) {
+      for (let i = 0; i < count; i += 200) {
+        const batch = Array.from({ length: Math.min(200, count - i) }, (_, j) => `catalog/repo${i + j}`);
+        await Promise.all(batch.map((repository) => seedRepository(roots[server.name]!, repository, ['latest'])));
+      }
+    },
+    async measure(server) {
+      let listed = 0;
+      const seconds = await timed(async () => (listed = await pageThrough(server)));
+      if (listed < count) throw new Error(`${server.name} listed ${listed} repositories of at least ${count}`);
+      return seconds;
+    },
+  };
+}
