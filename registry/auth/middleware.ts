@@ -22,10 +22,18 @@ function requirement(match: RouteMatch, req: Request): { need?: [string, string,
   return { need: ['repository', name, action], scopes };
 }
 
-/** Anonymous Basic callers are asked for credentials; anyone else who lacks the right is denied. */
-function refusal(services: AuthServices, req: Request, caller: Caller, scopes: Scope[], what: string): RegistryError {
+/**
+ * Why a caller who lacks the right is refused: anonymous Basic callers are asked for credentials,
+ * and so is a token holder whom the built-in endpoint would grant the right (clients fetch a token
+ * per scope and upgrade on a 401, as Distribution answers `insufficient_scope`); anyone else is denied.
+ */
+function refusal(services: AuthServices, req: Request, caller: Caller, scopes: Scope[], need?: [string, string, string]): RegistryError {
   if (caller.user === undefined && services.config.mode === 'htpasswd') return challenge(services, req, scopes, 'authentication required');
-  return new RegistryError('DENIED', `access to ${what} is denied`);
+  const [type, name, action] = need ?? [];
+  if (services.issuer && type && name && action && services.rules.grant(caller.user, [{ type, name, actions: [action] }]).length > 0) {
+    return challenge(services, req, scopes, `the token does not grant ${action} on ${name}`, 'insufficient_scope');
+  }
+  return new RegistryError('DENIED', `access to ${need ? `${type} ${name}` : 'the registry'} is denied`);
 }
 
 /**
@@ -41,7 +49,7 @@ export function authMiddleware(services: AuthServices) {
     const caller = await identify(services, req, scopes);
     // /v2/ itself needs no right, only a login in htpasswd mode (or any valid token) so clients learn how to authenticate.
     const allowed = need ? caller.may(...need) : caller.user !== undefined || services.config.mode === 'token';
-    if (!allowed) throw refusal(services, req, caller, scopes, need ? `${need[0]} ${need[1]}` : 'the registry');
+    if (!allowed) throw refusal(services, req, caller, scopes, need);
     res.locals.mayPull = caller.mayPull;
     next();
   };
@@ -55,6 +63,6 @@ export function adminMiddleware(services: AuthServices) {
   return async (req: Request, _res: Response, next: NextFunction): Promise<void> => {
     const caller = await identify(services, req, [CATALOG_SCOPE]);
     if (caller.may('registry', 'catalog', '*') && caller.mayPull('*')) return next();
-    throw refusal(services, req, caller, [CATALOG_SCOPE], 'the storage analysis (it needs pull on every repository)');
+    throw refusal(services, req, caller, [CATALOG_SCOPE]);
   };
 }

@@ -5,6 +5,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT, importPKCS8 } from 'jose';
+import { parseChallenge } from '../../conformance/http.ts';
 import { RegistryAPI } from '../helpers/registry-api.ts';
 import { blobOf, imageManifest } from '../helpers/content.ts';
 import { basic, fetchToken, startAuthBerth, type AuthBerth } from '../helpers/auth-berth.ts';
@@ -145,12 +146,27 @@ describe('token mode', () => {
   });
 
   it('a pull-only token pulls but can neither push nor delete', async () => {
+    const writes = (name: string) =>
+      [
+        ['POST', `/v2/${name}/blobs/uploads/`],
+        ['PUT', `/v2/${name}/manifests/v2`],
+        ['DELETE', `/v2/${name}/manifests/v1`],
+        ['DELETE', `/v2/${name}/blobs/${layer.digest}`],
+      ] as const;
     const token = await fetchToken(berth.url, ['repository:team/app:pull'], 'alice');
     assert.equal((await api.request('GET', '/v2/team/app/manifests/v1', { headers: bearer(token) })).status, 200);
-    assert.equal((await api.request('POST', '/v2/team/app/blobs/uploads/', { headers: bearer(token) })).status, 403);
-    assert.equal((await api.request('PUT', '/v2/team/app/manifests/v2', { headers: bearer(token), body: manifest.bytes })).status, 403);
-    assert.equal((await api.request('DELETE', '/v2/team/app/manifests/v1', { headers: bearer(token) })).status, 403);
-    assert.equal((await api.request('DELETE', `/v2/team/app/blobs/${layer.digest}`, { headers: bearer(token) })).status, 403);
+    // alice may write team/app: the refusal asks for a token with that scope (insufficient_scope), as clients upgrade on a 401.
+    for (const [method, path] of writes('team/app')) {
+      const response = await api.request(method, path, { headers: bearer(token), body: manifest.bytes });
+      assert.equal(response.status, 401, `${method} ${path}`);
+      assert.equal(parseChallenge(response.headers.get('www-authenticate')!).params.error, 'insufficient_scope');
+    }
+    // bob may only pull readonly/**: no token would do, so it is 403 DENIED.
+    const bobs = await fetchToken(berth.url, ['repository:readonly/x:pull,push,delete'], 'bob');
+    for (const [method, path] of writes('readonly/x')) {
+      const response = await api.request(method, path, { headers: bearer(bobs), body: manifest.bytes });
+      assert.equal(response.status, 403, `${method} ${path}`);
+    }
   });
 
   it('grants anonymous pull where the rules allow it, nothing more, and a partial grant is no error', async () => {
