@@ -145,8 +145,9 @@ export async function collectGarbage(store: Store, options: GcOptions = {}): Pro
       report.restored.push(key);
       log(`kept ${key}: a push referenced it again while gc ran`);
     } else {
+      // Only the quarantined copy: an upload finishing right now may have put its own bytes
+      // back at the blob's path (storage/upload-store.ts), and those must stay.
       await store.driver.delete(paths.gcQuarantine(blob.digest));
-      await store.driver.delete(paths.blobDir(blob.digest));
     }
   }
   return withBlobs(report, [...candidates.values()]);
