@@ -27,6 +27,14 @@ function skopeoLogin(host: string, authfile: string, user: string, password: str
   });
 }
 
+/** podman with its own storage (vfs, so it runs as root in a container) and login file under `dir`. */
+function podman(dir: string, args: string[], input?: string) {
+  const storage = ['--root', join(dir, 'podman-root'), '--runroot', join(dir, 'podman-run'), '--storage-driver', 'vfs'];
+  const child = run('podman', [...storage, ...args], { env: { ...process.env, REGISTRY_AUTH_FILE: join(dir, 'podman-auth.json') } });
+  child.child.stdin?.end(input ?? '');
+  return child;
+}
+
 const skopeoDigest = async (ref: string, extra: string[]) =>
   (JSON.parse((await run('skopeo', ['inspect', '--tls-verify=false', ...extra, ref])).stdout) as { Digest: string }).Digest;
 
@@ -59,6 +67,19 @@ for (const mode of ['token', 'htpasswd'] as const) {
       await assert.rejects(skopeoCopy(`oci:${layout}:v1`, `docker://${berth.host}/team/skopeo:v2`, ['--dest-creds', `bob:${USERS.bob}`]), /denied|unauthorized|403|401/i);
       await assert.rejects(skopeoCopy(`oci:${layout}:v1`, `docker://${berth.host}/team/skopeo:v2`, ['--dest-no-creds']), /denied|unauthorized|403|401/i);
       await assert.rejects(skopeoCopy(`docker://${berth.host}/team/skopeo:v1`, `oci:${join(scratch, 'denied')}:v1`, ['--src-no-creds']), /denied|unauthorized|403|401/i);
+    });
+
+    test('podman logs in (a wrong password is refused), pulls and pushes', async () => {
+      await skopeoCopy(`oci:${layout}:v1`, `docker://${berth.host}/team/podman:v1`, ['--dest-creds', `alice:${USERS.alice}`]);
+      await assert.rejects(podman(scratch, ['login', '--tls-verify=false', '-u', 'bob', '--password-stdin', berth.host], 'wrong\n'), /401|unauthorized|invalid username/i);
+      await podman(scratch, ['login', '--tls-verify=false', '-u', 'alice', '--password-stdin', berth.host], `${USERS.alice}\n`);
+      await podman(scratch, ['pull', '--tls-verify=false', `${berth.host}/team/podman:v1`]);
+      await podman(scratch, ['tag', `${berth.host}/team/podman:v1`, `${berth.host}/team/podman:v2`]);
+      await podman(scratch, ['push', '--tls-verify=false', `${berth.host}/team/podman:v2`]);
+      assert.equal(
+        await skopeoDigest(`docker://${berth.host}/team/podman:v2`, ['--creds', `alice:${USERS.alice}`]).then((digest) => digest.startsWith('sha256:')),
+        true,
+      );
     });
 
     test('the Berth client pushes and pulls with credentials; without them the push is refused', async () => {
