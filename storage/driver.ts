@@ -91,6 +91,12 @@ export interface Driver {
   /** Deletes an object or everything under a prefix; deleting nothing is not an error. */
   delete(path: string): Promise<void>;
 
+  /**
+   * Removes a directory only if it is empty, atomically against a concurrent write into it.
+   * Object stores have no directories and leave this out.
+   */
+  pruneEmpty?(path: string): Promise<void>;
+
   /** A URL from which a client may fetch the object directly (S3 presigned), if enabled. */
   redirectURL?(path: string): Promise<string | undefined>;
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, open as openCallback, read as readCallback, type ReadStream } from 'node:fs';
-import { access, mkdir, open, readdir, readFile, rename, rm, stat, writeFile, constants, type FileHandle } from 'node:fs/promises';
+import { access, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, writeFile, constants, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Readable, type Writable } from 'node:stream';
@@ -211,6 +211,15 @@ export class FsDriver implements Driver {
 
   async delete(path: string): Promise<void> {
     await rm(this.full(path), { recursive: true, force: true });
+  }
+
+  async pruneEmpty(path: string): Promise<void> {
+    try {
+      await rmdir(this.full(path));
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
+    }
   }
 
   async check(): Promise<void> {

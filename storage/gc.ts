@@ -148,6 +148,7 @@ export async function collectGarbage(store: Store, options: GcOptions = {}): Pro
       // Only the quarantined copy: an upload finishing right now may have put its own bytes
       // back at the blob's path (storage/upload-store.ts), and those must stay.
       await store.driver.delete(paths.gcQuarantine(blob.digest));
+      await store.driver.pruneEmpty?.(paths.blobDir(blob.digest));
     }
   }
   return withBlobs(report, [...candidates.values()]);
