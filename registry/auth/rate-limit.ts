@@ -2,6 +2,9 @@
  * Failed logins per user and client address: after `attempts` failures within `windowSeconds`
  * further attempts are refused until the window has passed. Per process (each worker counts its own).
  */
+/** Above this many tracked keys, stale ones are swept, so guessing many names cannot grow memory without bound. */
+const SWEEP_ABOVE = 10_000;
+
 export class LoginRateLimit {
   private readonly failures = new Map<string, number[]>();
 
@@ -25,5 +28,6 @@ export class LoginRateLimit {
   recordFailure(user: string, address: string, now = Date.now()): void {
     const key = `${user}\0${address}`;
     this.failures.set(key, [...this.recent(key, now), now]);
+    if (this.failures.size > SWEEP_ABOVE) for (const tracked of [...this.failures.keys()]) this.recent(tracked, now);
   }
 }

@@ -13,7 +13,7 @@ function values(value: unknown): string[] {
 
 function checkService({ config }: AuthServices, service: unknown): void {
   if (service !== undefined && service !== config.token.service) {
-    throw new RegistryError('DENIED', `this endpoint issues tokens for service "${config.token.service}", not "${String(service)}"`, { status: 400 });
+    throw new RegistryError('DENIED', `this endpoint issues tokens for service "${config.token.service}", not "${String(service)}"`);
   }
 }
 
