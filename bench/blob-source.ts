@@ -2,10 +2,12 @@ import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 
 const CHUNK = 1 << 20;
+/** AES works in 16-byte blocks; CTR mode's counter counts them. */
+const BLOCK = 16;
 
 /**
  * A fresh random blob of any size that costs no disk and little memory: an AES-CTR keystream
- * from a new key, replayable as often as needed, with its digest computed up front.
+ * from a new key, replayable from any offset as often as needed, with its digest computed up front.
  */
 export class RandomBlob {
   private readonly key = randomBytes(16);
@@ -22,14 +24,20 @@ export class RandomBlob {
     return new RandomBlob(size);
   }
 
+  /** The counter block for the keystream block at `index`: the IV plus `index`, as a 128-bit big-endian number. */
+  private counterAt(index: number): Buffer {
+    const counter = (BigInt(`0x${this.iv.toString('hex')}`) + BigInt(index)) % (1n << 128n);
+    return Buffer.from(counter.toString(16).padStart(32, '0'), 'hex');
+  }
+
+  /** Keystream from `start` to `end`: the cipher starts at the block holding `start`, so a chunk costs its own length only. */
   private *chunks(start = 0, end = this.size): Generator<Buffer> {
-    const cipher = createCipheriv('aes-128-ctr', this.key, this.iv);
+    const first = Math.floor(start / BLOCK) * BLOCK;
+    const cipher = createCipheriv('aes-128-ctr', this.key, this.counterAt(first / BLOCK));
     const zeros = Buffer.alloc(CHUNK);
-    for (let offset = 0; offset < end; offset += CHUNK) {
-      const chunk = cipher.update(zeros.subarray(0, Math.min(CHUNK, this.size - offset)));
-      const from = Math.max(start - offset, 0);
-      const to = Math.min(end - offset, chunk.length);
-      if (to > from) yield chunk.subarray(from, to);
+    for (let offset = first; offset < end; offset += CHUNK) {
+      const chunk = cipher.update(zeros.subarray(0, Math.min(CHUNK, end - offset)));
+      yield offset < start ? chunk.subarray(start - offset) : chunk;
     }
   }
 
