@@ -1,5 +1,5 @@
 import { MediaType } from '../../oci/media-types.ts';
-import { CheckFailure, CheckSkipped, describe, expectHeader, expectStatus, expectThat, type CheckContext, type WorkflowDefinition } from '../check.ts';
+import { CheckFailure, CheckSkipped, describe, expectErrorBody, expectHeader, expectStatus, expectThat, type CheckContext, type WorkflowDefinition } from '../check.ts';
 import { contentOf, imageManifest, randomContent, type Content } from '../content.ts';
 import type { Exchange } from '../http.ts';
 import { cleanUp, pushBlob, pushManifest } from '../operations.ts';
@@ -80,6 +80,16 @@ export const discoveryWorkflow: WorkflowDefinition = {
         for (const tag of state(context).tags) expectThat(list.tags.includes(tag), `tag list lacks ${tag}: ${describe(get)}`);
         const sorted = [...list.tags].sort();
         expectThat(list.tags.every((tag, i) => tag === sorted[i]), `tags are not in lexical order: ${list.tags.join(', ')}`);
+      },
+    },
+    {
+      spec: 'end-8a',
+      title: 'the tag list of a repository that does not exist answers 404 (NAME_UNKNOWN if the body is JSON)',
+      standalone: true,
+      async run(context) {
+        const get = await context.client.request('GET', `/v2/${repo(context)}/no-such-repository/tags/list`);
+        expectStatus(get, 404, 'GET tags/list of a missing repository');
+        expectErrorBody(get, 'GET tags/list of a missing repository', ['NAME_UNKNOWN'], { onlyIfJSON: true });
       },
     },
     {

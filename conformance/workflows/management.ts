@@ -1,4 +1,4 @@
-import { CheckFailure, CheckSkipped, describe, expectStatus, type CheckContext, type WorkflowDefinition } from '../check.ts';
+import { CheckFailure, CheckSkipped, describe, expectErrorBody, expectStatus, type CheckContext, type WorkflowDefinition } from '../check.ts';
 import { imageManifest, randomContent, type Content } from '../content.ts';
 import type { Exchange } from '../http.ts';
 import { cleanUp, fetchManifest, pushBlob, pushManifest } from '../operations.ts';
@@ -15,7 +15,9 @@ const repo = (context: CheckContext) => context.options.namespace;
 
 /** 400 or 405 to a delete means the registry has deletes disabled ("Content Management"). */
 function skipIfDisabled(exchange: Exchange, what: string): void {
-  if (exchange.status === 400 || exchange.status === 405) throw new CheckSkipped(`${what} is disabled on this registry (${exchange.status})`);
+  if (exchange.status !== 400 && exchange.status !== 405) return;
+  expectErrorBody(exchange, `${what} refused`);
+  throw new CheckSkipped(`${what} is disabled on this registry (${exchange.status})`);
 }
 
 async function deleteManifest(context: CheckContext): Promise<void> {

@@ -195,6 +195,7 @@ export const pushWorkflow: WorkflowDefinition = {
         expectStatus(cancel, [204, 202, 200], 'DELETE on the upload location');
         const status = await context.client.request('GET', location);
         expectStatus(status, 404, 'GET on a cancelled upload');
+        expectErrorBody(status, 'GET on a cancelled upload', ['BLOB_UPLOAD_UNKNOWN'], { onlyIfJSON: true });
       },
     },
     {
