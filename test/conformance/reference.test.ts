@@ -1,27 +1,14 @@
 /**
- * The conformance runner against Berth (every check passes) and against Distribution 2.8.2,
- * which fails exactly the checks listed below, each for a reason the spec text gives.
+ * The conformance runner against Distribution 2.8.2 (the control), which fails exactly the checks
+ * listed below, each for a reason the spec text gives; and the client side of token auth.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { optionsFromEnv } from '../../conformance/options.ts';
-import { runConformance, type ConformanceReport } from '../../conformance/runner.ts';
-import { startBerth, type RunningBerth } from '../helpers/berth.ts';
-import { freePort } from '../helpers/processes.ts';
+import { runConformance } from '../../conformance/runner.ts';
 import { startReferenceRegistry, type ReferenceRegistry } from '../helpers/reference-registry.ts';
 import { startTokenServer, type TokenServer } from '../helpers/token-server.ts';
-
-const CLI = join(import.meta.dirname, '../../cli/main.ts');
-const berthCli = (args: string[], env: NodeJS.ProcessEnv = {}) =>
-  promisify(execFile)(process.execPath, ['--import', 'tsx', CLI, ...args], { env: { ...process.env, ...env } }).then(
-    (result) => ({ code: 0, ...result }),
-    (error: { code: number; stdout: string; stderr: string }) => error,
-  );
+import { checkNames } from './check-names.ts';
 
 /** What Distribution 2.8.2 fails, and the spec text it contradicts. */
 const REFERENCE_FAILURES = [
@@ -52,37 +39,20 @@ const REFERENCE_SKIPS = [
   'end-9: DELETE on a tag answers 202, and the tag is gone while the manifest stays',
 ];
 
-const named = (report: ConformanceReport, status: string) =>
-  report.results.filter((result) => result.outcome.status === status).map((result) => `${result.spec}: ${result.title}`);
-
-let berth: RunningBerth;
 let reference: ReferenceRegistry;
-let scratch: string;
 
 before(async () => {
-  [berth, reference] = await Promise.all([startBerth(), startReferenceRegistry()]);
-  scratch = await mkdtemp(join(tmpdir(), 'conformance-'));
+  reference = await startReferenceRegistry();
 });
 after(async () => {
-  await Promise.all([berth.stop(), reference.stop()]);
-  await rm(scratch, { recursive: true, force: true });
-});
-
-describe('against Berth', () => {
-  it('passes every check of the four workflows, automatic cross-mount on', async () => {
-    const report = await runConformance(optionsFromEnv({ OCI_ROOT_URL: berth.url, OCI_AUTOMATIC_CROSSMOUNT: 'true' }));
-    assert.deepEqual(named(report, 'failed'), [], JSON.stringify(report.results.filter((r) => r.outcome.status !== 'passed'), null, 2));
-    assert.deepEqual(named(report, 'skipped'), []);
-    assert.equal(report.passed, report.results.length);
-    assert.ok(report.passed >= 37);
-  });
+  await reference.stop();
 });
 
 describe('against Distribution 2.8.2 (the control)', () => {
   it('reports exactly the failures and skips the spec predicts', async () => {
     const report = await runConformance(optionsFromEnv({ OCI_ROOT_URL: reference.url }));
-    assert.deepEqual(named(report, 'failed'), REFERENCE_FAILURES);
-    assert.deepEqual(named(report, 'skipped'), REFERENCE_SKIPS);
+    assert.deepEqual(checkNames(report, 'failed'), REFERENCE_FAILURES);
+    assert.deepEqual(checkNames(report, 'skipped'), REFERENCE_SKIPS);
   });
 
   it('fails the automatic cross-mount check when told to expect one (OCI_AUTOMATIC_CROSSMOUNT=true)', async () => {
@@ -108,8 +78,8 @@ describe('against Distribution 2.8.2 behind token auth (auth-token.md)', () => {
 
   it('fetches Bearer tokens with the credentials and reports as without auth', async () => {
     const report = await runConformance(optionsFromEnv({ OCI_ROOT_URL: guarded.url, OCI_USERNAME: 'alice', OCI_PASSWORD: 'wonderland' }));
-    assert.deepEqual(named(report, 'failed'), REFERENCE_FAILURES);
-    assert.deepEqual(named(report, 'skipped'), REFERENCE_SKIPS);
+    assert.deepEqual(checkNames(report, 'failed'), REFERENCE_FAILURES);
+    assert.deepEqual(checkNames(report, 'skipped'), REFERENCE_SKIPS);
     assert.ok(tokens.requests.some((request) => request.user === 'alice' && request.scopes.includes('repository:conformance/test:pull,push')));
   });
 
@@ -122,7 +92,7 @@ describe('against Distribution 2.8.2 behind token auth (auth-token.md)', () => {
 
   it('runs the checks that need no pushed content when anonymous pushes are refused', async () => {
     const report = await runConformance(optionsFromEnv({ OCI_ROOT_URL: guarded.url, OCI_TEST_PULL: 'true' }));
-    const passed = named(report, 'passed');
+    const passed = checkNames(report, 'passed');
     assert.deepEqual(passed, [
       'end-1: GET /v2/ answers 200',
       'end-2: HEAD on an unknown blob answers 404',
@@ -133,42 +103,5 @@ describe('against Distribution 2.8.2 behind token auth (auth-token.md)', () => {
     for (const result of report.results.filter((r) => r.outcome.status === 'failed')) {
       assert.match(result.outcome.status === 'failed' ? result.outcome.reason : '', /^setup: could not start an upload: POST .* → 401/);
     }
-  });
-});
-
-describe('berth conformance', () => {
-  it('prints the table and summary, writes JSON and JUnit, exits 0 on a conformant registry', async () => {
-    const json = join(scratch, 'report.json');
-    const junit = join(scratch, 'report.xml');
-    const result = await berthCli(['conformance', berth.url, '--json', json, '--junit', junit]);
-    assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stdout, /^content discovery \(\d+\/\d+\)$/m);
-    assert.match(result.stdout, /\n(\d+) passed, 0 failed, 0 skipped\n?$/);
-    const saved = JSON.parse(await readFile(json, 'utf8')) as ConformanceReport;
-    assert.equal(saved.failed, 0);
-    const xml = await readFile(junit, 'utf8');
-    assert.match(xml, /<testsuites name="OCI distribution-spec conformance" tests="\d+" failures="0" skipped="0">/);
-    assert.equal(xml.match(/<testcase /g)?.length, saved.results.length);
-  });
-
-  it('exits 1 with each failure and its reason when checks fail, honouring workflow selection', async () => {
-    const result = await berthCli(['conformance', reference.url, '--discovery']);
-    assert.equal(result.code, 1);
-    assert.doesNotMatch(result.stdout, /^pull /m);
-    assert.match(result.stdout, /✗ end-12a +a digest nothing refers to gives an empty index, not 404\n +why: GET referrers of an unreferenced digest: expected 200, got GET \/v2\/conformance\/test\/referrers\/sha256:\w+ → 404/);
-    assert.match(result.stdout, /\n\d+ passed, 9 failed, 0 skipped\n?$/);
-  });
-
-  it('exits 2 with one clear line for an unreachable registry or a usage error', async () => {
-    const closed = await freePort();
-    const unreachable = await berthCli(['conformance', `http://127.0.0.1:${closed}`]);
-    assert.equal(unreachable.code, 2);
-    assert.equal(unreachable.stderr.trim(), `berth conformance: cannot reach http://127.0.0.1:${closed}: ECONNREFUSED`);
-    const missing = await berthCli(['conformance'], { OCI_ROOT_URL: '' });
-    assert.equal(missing.code, 2);
-    assert.match(missing.stderr, /a registry URL is required/);
-    const bad = await berthCli(['conformance', berth.url], { OCI_TEST_PULL: 'maybe' });
-    assert.equal(bad.code, 2);
-    assert.match(bad.stderr, /OCI_TEST_PULL must be true or false/);
   });
 });
