@@ -1,6 +1,6 @@
 import { CheckFailure, CheckSkipped, describe, type CheckContext, type Outcome, type WorkflowDefinition } from './check.ts';
 import { ConformanceClient, RegistryUnavailableError } from './http.ts';
-import type { ConformanceOptions, Workflow } from './options.ts';
+import { UsageError, type ConformanceOptions, type Workflow } from './options.ts';
 import { discoveryWorkflow } from './workflows/discovery.ts';
 import { managementWorkflow } from './workflows/management.ts';
 import { pullWorkflow } from './workflows/pull.ts';
@@ -89,6 +89,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
     });
     if (note) notes.push(note);
   }
+  if (results.length === 0) throw new UsageError(`no check matches --only "${options.only ?? ''}" in the selected workflows`);
   const count = (status: Outcome['status']) => results.filter((result) => result.outcome.status === status).length;
   return { registry: options.rootURL, results, notes, passed: count('passed'), failed: count('failed'), skipped: count('skipped') };
 }

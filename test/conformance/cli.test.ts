@@ -68,6 +68,9 @@ describe('berth conformance', () => {
     notRegistry.close();
     assert.equal(wrong.code, 2);
     assert.equal(wrong.stderr.trim(), `berth conformance: ${website} is not an OCI registry: GET /v2/ → 404 body: no registry here`);
+    const nothing = await berthCli(['conformance', berth.url, '--only', 'no such check']);
+    assert.equal(nothing.code, 2);
+    assert.equal(nothing.stderr.trim(), 'berth conformance: no check matches --only "no such check" in the selected workflows');
     const missing = await berthCli(['conformance'], { OCI_ROOT_URL: '' });
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /a registry URL is required/);
