@@ -29,6 +29,8 @@ export interface BenchResults {
   date: string;
   machine: MachineLimits;
   workloads: WorkloadResult[];
+  /** Workloads that failed on either server, with the first line of the error. */
+  failures: { workload: string; storage: 'fs' | 's3'; reason: string }[];
   /** Measured right after the 1 GiB pushes on fresh servers; absent when that workload did not run. */
   peakRss?: { berth: PeakMemory; distribution: PeakMemory };
 }
@@ -58,12 +60,13 @@ export function markdown(results: BenchResults): string {
       `| ${r.name} | ${r.storage} | ${r.unit} | ${figure(r.berthMedian)} | ${figure(r.distributionMedian)} | ${r.ratio.toFixed(2)} | ${better.toFixed(2)}× ${better >= 1 ? 'better' : 'worse'} | ${floor} |`,
     );
   }
+  const notes = results.failures.map((failure) => `Not measured: ${failure.workload} (${failure.storage}): ${failure.reason}`);
   const rss = results.peakRss;
-  if (!rss) return lines.join('\n');
+  if (!rss) return [...lines, '', ...notes].join('\n');
   const { berth, distribution } = rss;
   lines.push(
     `| peak RSS during 1 GiB pushes, largest process | fs | MB | ${berth.largestMB.toFixed(0)} | ${distribution.largestMB.toFixed(0)} | ${(berth.largestMB / distribution.largestMB).toFixed(2)} | | < 150 MB ${berth.largestMB < 150 ? '✓' : '✗'} |`,
     `| peak RSS, all processes (Berth: primary + ${berth.processes - 1} workers) | fs | MB | ${berth.totalMB.toFixed(0)} | ${distribution.totalMB.toFixed(0)} | ${(berth.totalMB / distribution.totalMB).toFixed(2)} | | |`,
   );
-  return lines.join('\n');
+  return [...lines, '', ...notes].join('\n');
 }

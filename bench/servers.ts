@@ -89,10 +89,18 @@ export async function startDistribution(storage: BenchStorage): Promise<BenchSer
       '',
     ].join('\n'),
   );
-  // With logging off it prints nothing: "ready" is its HTTP port answering.
-  const child = spawn('docker-registry', ['serve', config], { stdio: 'ignore' });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  await waitForHTTP(`http://127.0.0.1:${port}/v2/`);
+  // aws-sdk-go refuses a custom CA bundle with the driver's own HTTP transport, and panics;
+  // the endpoint here is plain HTTP, so the bundle has nothing to do anyway.
+  const { AWS_CA_BUNDLE: _unused, ...env } = process.env;
+  const child = spawn('docker-registry', ['serve', config], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let errors = '';
+  child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+  let exitCode: number | null | undefined;
+  const exited = new Promise((resolve) => child.once('exit', (code) => resolve((exitCode = code))));
+  // With logging at `error` it prints nothing when well: "ready" is its HTTP port answering.
+  await waitForHTTP(`http://127.0.0.1:${port}/v2/`, () => exitCode !== undefined).catch((error: Error) => {
+    throw new Error(`${error.message}; docker-registry said:\n${errors.split('\n').slice(0, 3).join('\n')}`);
+  });
   return {
     name: 'distribution',
     url: `http://127.0.0.1:${port}`,
@@ -106,8 +114,9 @@ export async function startDistribution(storage: BenchStorage): Promise<BenchSer
   };
 }
 
-async function waitForHTTP(url: string): Promise<void> {
+async function waitForHTTP(url: string, gone: () => boolean): Promise<void> {
   for (let i = 0; i < 100; i++) {
+    if (gone()) throw new Error(`the server for ${url} exited before it answered`);
     if (await fetch(url).then((r) => r.status < 500, () => false)) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
