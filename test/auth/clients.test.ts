@@ -11,7 +11,7 @@ import { push } from '../../client/push.ts';
 import { optionsFromEnv } from '../../conformance/options.ts';
 import { runConformance } from '../../conformance/runner.ts';
 import { Reference } from '../../oci/reference.ts';
-import { startAuthBerth, USERS, type AuthBerth } from '../helpers/auth-berth.ts';
+import { ACCESS, startAuthBerth, USERS, type AuthBerth } from '../helpers/auth-berth.ts';
 import { clientFor, tempStore } from '../helpers/client-fixtures.ts';
 import { buildImage, run, skopeoCopy } from '../helpers/oci-image.ts';
 
@@ -106,6 +106,26 @@ for (const mode of ['token', 'htpasswd'] as const) {
     });
   });
 }
+
+describe('anonymous pull with skopeo where the rules allow it', () => {
+  /** alice publishes to public/**, everyone (logged in or not) pulls from it. */
+  const PUBLISHING = { access: [{ repository: 'public/**', users: ['alice'], actions: ['pull', 'push'] }, ...ACCESS] };
+
+  for (const mode of ['token', 'htpasswd'] as const) {
+    test(`${mode} mode`, async () => {
+      const berth = await startAuthBerth(mode, PUBLISHING);
+      const layout = await buildImage('v1', [10_000]);
+      try {
+        await skopeoCopy(`oci:${layout}:v1`, `docker://${berth.host}/public/tool:v1`, ['--dest-creds', `alice:${USERS.alice}`]);
+        await skopeoCopy(`docker://${berth.host}/public/tool:v1`, `oci:${layout}-pulled:v1`, ['--src-no-creds']);
+        await assert.rejects(skopeoCopy(`oci:${layout}:v1`, `docker://${berth.host}/public/tool:v2`, ['--dest-no-creds']), /denied|unauthorized|403|401/i);
+      } finally {
+        await berth.stop();
+        await rm(join(layout, '..'), { recursive: true, force: true });
+      }
+    });
+  }
+});
 
 describe('the conformance runner in token mode', () => {
   let berth: AuthBerth;
