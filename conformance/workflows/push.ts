@@ -30,12 +30,15 @@ function pushed(context: CheckContext, blob: Content): void {
   state(context).blobs.add(`${blob.digest}`);
 }
 
-async function startUpload(context: CheckContext, query = ''): Promise<string> {
+/** Chunk size of the chunked checks, unless the registry asks for more (OCI-Chunk-Min-Length). */
+const CHUNK = 10_000;
+
+async function startUpload(context: CheckContext, query = ''): Promise<{ location: string; chunk: number }> {
   const start = await context.client.request('POST', `/v2/${repo(context)}/blobs/uploads/${query}`, { headers: { 'Content-Length': '0' } });
   expectStatus(start, 202, 'POST to start an upload (end-4a)', ['location']);
   const location = start.headers.get('location');
   if (!location) throw new CheckFailure(`POST to start an upload: no Location header in ${describe(start)}`);
-  return location;
+  return { location, chunk: Math.max(CHUNK, Number(start.headers.get('oci-chunk-min-length') ?? 0) || 0) };
 }
 
 function nextLocation(exchange: Exchange, previous: string): string {
@@ -68,7 +71,7 @@ export const pushWorkflow: WorkflowDefinition = {
       title: 'POST then PUT pushes a blob monolithically (201 with Location)',
       async run(context) {
         const blob = randomContent(2048);
-        const location = await startUpload(context);
+        const { location } = await startUpload(context);
         const put = await context.client.request('PUT', withQuery(location, `digest=${blob.digest}`), {
           body: blob.bytes,
           headers: { 'Content-Type': 'application/octet-stream' },
@@ -103,7 +106,7 @@ export const pushWorkflow: WorkflowDefinition = {
       title: 'a blob whose bytes do not match its digest is refused with 400',
       async run(context) {
         const claimed = randomContent();
-        const location = await startUpload(context);
+        const { location } = await startUpload(context);
         const put = await context.client.request('PUT', withQuery(location, `digest=${claimed.digest}`), { body: randomContent().bytes });
         expectStatus(put, 400, 'PUT with a digest that does not match the body');
         expectErrorBody(put, 'PUT with a digest that does not match the body', ['DIGEST_INVALID']);
@@ -114,19 +117,18 @@ export const pushWorkflow: WorkflowDefinition = {
       spec: 'end-5, end-6',
       title: 'chunks with Content-Range are accepted in order (202 with Range) and the PUT closes the upload',
       async run(context) {
-        const blob = randomContent(30_000);
-        let location = await startUpload(context);
-        const first = await patchChunk(context, location, blob, 0, 10_000);
+        const upload = await startUpload(context);
+        const { chunk } = upload;
+        const blob = randomContent(3 * chunk);
+        const first = await patchChunk(context, upload.location, blob, 0, chunk);
         expectStatus(first, 202, 'first PATCH', ['range']);
-        expectHeader(first, 'range', '0-9999', 'first PATCH');
-        location = nextLocation(first, location);
-        const second = await patchChunk(context, location, blob, 10_000, 20_000);
+        expectHeader(first, 'range', `0-${chunk - 1}`, 'first PATCH');
+        const second = await patchChunk(context, nextLocation(first, upload.location), blob, chunk, 2 * chunk);
         expectStatus(second, 202, 'second PATCH', ['range']);
-        expectHeader(second, 'range', '0-19999', 'second PATCH');
-        location = nextLocation(second, location);
-        const put = await context.client.request('PUT', withQuery(location, `digest=${blob.digest}`), {
-          body: blob.bytes.subarray(20_000),
-          headers: { 'Content-Type': 'application/octet-stream', 'Content-Range': '20000-29999', 'Content-Length': '10000' },
+        expectHeader(second, 'range', `0-${2 * chunk - 1}`, 'second PATCH');
+        const put = await context.client.request('PUT', withQuery(nextLocation(second, upload.location), `digest=${blob.digest}`), {
+          body: blob.bytes.subarray(2 * chunk),
+          headers: { 'Content-Type': 'application/octet-stream', 'Content-Range': `${2 * chunk}-${3 * chunk - 1}`, 'Content-Length': String(chunk) },
         });
         pushed(context, blob);
         expectStatus(put, 201, 'PUT with the final chunk');
@@ -137,18 +139,19 @@ export const pushWorkflow: WorkflowDefinition = {
       spec: 'end-5, end-13',
       title: 'a chunk out of order (skipping ahead or repeated) answers 416, and GET on the upload reports where it stands (204 with Range)',
       async run(context) {
-        const blob = randomContent(20_000);
-        let location = await startUpload(context);
-        const first = await patchChunk(context, location, blob, 0, 10_000);
+        const upload = await startUpload(context);
+        const { chunk } = upload;
+        const blob = randomContent(2 * chunk);
+        const first = await patchChunk(context, upload.location, blob, 0, chunk);
         expectStatus(first, 202, 'first PATCH');
-        location = nextLocation(first, location);
-        const skipped = await patchChunk(context, location, blob, 15_000, 20_000);
+        const location = nextLocation(first, upload.location);
+        const skipped = await patchChunk(context, location, blob, chunk + 1, 2 * chunk);
         expectStatus(skipped, 416, 'PATCH starting past the received bytes');
-        const repeated = await patchChunk(context, location, blob, 0, 10_000);
+        const repeated = await patchChunk(context, location, blob, 0, chunk);
         expectStatus(repeated, 416, 'PATCH repeating the chunk already received');
         const status = await context.client.request('GET', location);
         expectStatus(status, 204, 'GET upload status (end-13)', ['range', 'location']);
-        expectHeader(status, 'range', '0-9999', 'GET upload status (end-13)');
+        expectHeader(status, 'range', `0-${chunk - 1}`, 'GET upload status (end-13)');
         expectThat(status.headers.get('location') !== null, `GET upload status: no Location in ${describe(status)}`);
         await context.client.request('DELETE', location);
       },
@@ -157,14 +160,15 @@ export const pushWorkflow: WorkflowDefinition = {
       spec: 'end-6 (main)',
       title: 'an out-of-order final chunk on the closing PUT answers 416',
       async run(context) {
-        const blob = randomContent(20_000);
-        let location = await startUpload(context);
-        const first = await patchChunk(context, location, blob, 0, 10_000);
+        const upload = await startUpload(context);
+        const { chunk } = upload;
+        const blob = randomContent(2 * chunk);
+        const first = await patchChunk(context, upload.location, blob, 0, chunk);
         expectStatus(first, 202, 'first PATCH');
-        location = nextLocation(first, location);
+        const location = nextLocation(first, upload.location);
         const put = await context.client.request('PUT', withQuery(location, `digest=${blob.digest}`), {
-          body: blob.bytes.subarray(15_000),
-          headers: { 'Content-Type': 'application/octet-stream', 'Content-Range': '15000-19999', 'Content-Length': '5000' },
+          body: blob.bytes.subarray(chunk + 1),
+          headers: { 'Content-Type': 'application/octet-stream', 'Content-Range': `${chunk + 1}-${2 * chunk - 1}`, 'Content-Length': String(chunk - 1) },
         });
         expectStatus(put, 416, 'closing PUT whose chunk starts past the received bytes');
         await context.client.request('DELETE', location);
@@ -175,12 +179,11 @@ export const pushWorkflow: WorkflowDefinition = {
       title: 'PATCH without Content-Range streams the body into the upload',
       async run(context) {
         const blob = randomContent(40_000);
-        let location = await startUpload(context);
+        const { location } = await startUpload(context);
         const patch = await context.client.request('PATCH', location, { body: blob.bytes, headers: { 'Content-Type': 'application/octet-stream' } });
         expectStatus(patch, 202, 'streamed PATCH', ['range']);
         expectHeader(patch, 'range', '0-39999', 'streamed PATCH');
-        location = nextLocation(patch, location);
-        const put = await context.client.request('PUT', withQuery(location, `digest=${blob.digest}`));
+        const put = await context.client.request('PUT', withQuery(nextLocation(patch, location), `digest=${blob.digest}`));
         pushed(context, blob);
         expectStatus(put, 201, 'PUT closing a streamed upload');
         await expectBlob(context, repo(context), blob, 'streamed upload');
@@ -190,7 +193,7 @@ export const pushWorkflow: WorkflowDefinition = {
       spec: 'end-14 (main)',
       title: 'DELETE on an upload cancels it; the session is then unknown (404)',
       async run(context) {
-        const location = await startUpload(context);
+        const { location } = await startUpload(context);
         const cancel = await context.client.request('DELETE', location);
         expectStatus(cancel, [204, 202, 200], 'DELETE on the upload location');
         const status = await context.client.request('GET', location);
@@ -203,7 +206,7 @@ export const pushWorkflow: WorkflowDefinition = {
       title: 'a blob named by a sha512 digest is stored and served under it',
       async run(context) {
         const blob = randomContent(3000, 'sha512');
-        const location = await startUpload(context, '?digest-algorithm=sha512');
+        const { location } = await startUpload(context, '?digest-algorithm=sha512');
         const put = await context.client.request('PUT', withQuery(location, `digest=${blob.digest}`), { body: blob.bytes });
         pushed(context, blob);
         expectStatus(put, 201, 'PUT of a sha512 blob');
