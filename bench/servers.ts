@@ -98,7 +98,9 @@ export async function startDistribution(storage: BenchStorage): Promise<BenchSer
   let exitCode: number | null | undefined;
   const exited = new Promise((resolve) => child.once('exit', (code) => resolve((exitCode = code))));
   // With logging at `error` it prints nothing when well: "ready" is its HTTP port answering.
-  await waitForHTTP(`http://127.0.0.1:${port}/v2/`, () => exitCode !== undefined).catch((error: Error) => {
+  await waitForHTTP(`http://127.0.0.1:${port}/v2/`, () => exitCode !== undefined).catch(async (error: Error) => {
+    child.kill('SIGKILL');
+    await rm(dir, { recursive: true, force: true });
     throw new Error(`${error.message}; docker-registry said:\n${errors.split('\n').slice(0, 3).join('\n')}`);
   });
   return {
