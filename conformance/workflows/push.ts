@@ -59,6 +59,17 @@ function patchChunk(context: CheckContext, location: string, blob: Content, star
   });
 }
 
+/** Pushes a config and layers of the given sizes (recorded for cleanup); returns a manifest over them. */
+async function pushImageBlobs(context: CheckContext, layerSizes: number[]): Promise<Content> {
+  const config = randomContent(200);
+  const layers = layerSizes.map((size) => randomContent(size));
+  for (const blob of [config, ...layers]) {
+    await pushBlob(context, repo(context), blob);
+    pushed(context, blob);
+  }
+  return imageManifest(config, layers);
+}
+
 /** Push (distribution-spec "Push"): blobs monolithic and chunked, mounts, manifests. */
 export const pushWorkflow: WorkflowDefinition = {
   name: 'push',
@@ -267,13 +278,7 @@ export const pushWorkflow: WorkflowDefinition = {
       spec: 'end-7a',
       title: 'a manifest PUT by tag answers 201 with Location and the Docker-Content-Digest of the body',
       async run(context) {
-        const config = randomContent(200);
-        const layer = randomContent(1000);
-        for (const blob of [config, layer]) {
-          await pushBlob(context, repo(context), blob);
-          pushed(context, blob);
-        }
-        const manifest = imageManifest(config, [layer]);
+        const manifest = await pushImageBlobs(context, [1000]);
         const put = await pushManifest(context, repo(context), 'push-tag', manifest);
         state(context).manifests.add(`${manifest.digest}`);
         expectStatus(put, 201, 'manifest PUT by tag', ['location']);
@@ -285,14 +290,8 @@ export const pushWorkflow: WorkflowDefinition = {
       spec: 'end-7a',
       title: 'a manifest PUT by digest answers 201; the manifest is then pullable by that digest',
       async run(context) {
-        const config = randomContent(200);
-        const layer = randomContent(500);
-        for (const blob of [config, layer]) {
-          await pushBlob(context, repo(context), blob);
-          pushed(context, blob);
-        }
         // With a layer: the official suite only warns about registries refusing layerless images.
-        const manifest = imageManifest(config, [layer]);
+        const manifest = await pushImageBlobs(context, [500]);
         const put = await pushManifest(context, repo(context), `${manifest.digest}`, manifest);
         state(context).manifests.add(`${manifest.digest}`);
         expectStatus(put, 201, 'manifest PUT by digest');
@@ -326,10 +325,7 @@ export const pushWorkflow: WorkflowDefinition = {
       spec: 'end-7b (main)',
       title: 'a manifest PUT by digest with ?tag= sets each tag and lists them in OCI-Tag',
       async run(context) {
-        const config = randomContent(200);
-        await pushBlob(context, repo(context), config);
-        pushed(context, config);
-        const manifest = imageManifest(config, []);
+        const manifest = await pushImageBlobs(context, []);
         const tags = ['multi-1', 'multi-2', 'multi-3'];
         const query = tags.map((tag) => `tag=${tag}`).join('&');
         const put = await pushManifest(context, repo(context), `${manifest.digest}?${query}`, manifest);
