@@ -33,7 +33,7 @@ const { values: flags } = parseArgs({
   },
 });
 const quick = flags.quick;
-const runs = flags.runs === undefined ? (quick ? 2 : 3) : Number(flags.runs);
+const runs = flags.runs === undefined ? (quick ? 2 : 5) : Number(flags.runs);
 if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs wants a positive whole number, not "${flags.runs}"`);
 const ROOT = join(import.meta.dirname, '..');
 
