@@ -80,7 +80,12 @@ function selected(workload: Workload): boolean {
 }
 
 async function withServers<T>(storages: Record<'berth' | 'distribution', BenchStorage>, action: (servers: [BenchServer, BenchServer]) => Promise<T>): Promise<T> {
-  const servers: [BenchServer, BenchServer] = [await startBerth(storages.berth), await startDistribution(storages.distribution)];
+  const berth = await startBerth(storages.berth);
+  const distribution = await startDistribution(storages.distribution).catch(async (error: unknown) => {
+    await berth.stop();
+    throw error;
+  });
+  const servers: [BenchServer, BenchServer] = [berth, distribution];
   try {
     return await action(servers);
   } finally {
