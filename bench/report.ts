@@ -41,6 +41,7 @@ export function advantage(result: WorkloadResult): number {
 }
 
 function figure(value: number): string {
+  if (!Number.isFinite(value)) return '—';
   return value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(3);
 }
 
@@ -55,9 +56,11 @@ export function markdown(results: BenchResults): string {
   ];
   for (const r of results.workloads) {
     const better = advantage(r);
-    const floor = r.floor === undefined ? '' : better >= r.floor ? `≥ ${r.floor}× ✓` : `≥ ${r.floor}× ✗`;
+    const compared = Number.isFinite(better);
+    const floor = r.floor === undefined || !compared ? '' : better >= r.floor ? `≥ ${r.floor}× ✓` : `≥ ${r.floor}× ✗`;
+    const verdict = compared ? `${better.toFixed(2)}× ${better >= 1 ? 'better' : 'worse'}` : '—';
     lines.push(
-      `| ${r.name} | ${r.storage} | ${r.unit} | ${figure(r.berthMedian)} | ${figure(r.distributionMedian)} | ${r.ratio.toFixed(2)} | ${better.toFixed(2)}× ${better >= 1 ? 'better' : 'worse'} | ${floor} |`,
+      `| ${r.name} | ${r.storage} | ${r.unit} | ${figure(r.berthMedian)} | ${figure(r.distributionMedian)} | ${compared ? r.ratio.toFixed(2) : '—'} | ${verdict} | ${floor} |`,
     );
   }
   const notes = results.failures.map((failure) => `Not measured: ${failure.workload} (${failure.storage}): ${failure.reason}`);

@@ -37,14 +37,36 @@ const runs = flags.runs === undefined ? (quick ? 2 : 5) : Number(flags.runs);
 if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs wants a positive whole number, not "${flags.runs}"`);
 const ROOT = join(import.meta.dirname, '..');
 
-/** Runs a workload on both servers, alternating which goes first so neither always runs cold. */
-async function measure(workload: Workload, servers: [BenchServer, BenchServer], storage: 'fs' | 's3', floor?: number): Promise<WorkloadResult> {
-  for (const server of servers) await workload.setup?.(server);
+/** Workloads (or one server's part of them) that could not be measured, and why. */
+const failures: BenchResults['failures'] = [];
+
+function firstLine(error: unknown): string {
+  return (error as Error).message.split('\n')[0]!;
+}
+
+/**
+ * Runs a workload on both servers, alternating which goes first so neither always runs cold.
+ * A server that fails is noted and left out of the later runs; the other one is still measured.
+ */
+async function measure(workload: Workload, servers: [BenchServer, BenchServer], storage: 'fs' | 's3', floor?: number): Promise<WorkloadResult[]> {
+  const failed = new Map<string, string>();
+  for (const server of servers) await workload.setup?.(server).catch((error: unknown) => failed.set(server.name, firstLine(error)));
   const figures: Record<string, number[]> = { berth: [], distribution: [] };
   for (let run = 0; run < workload.runs; run++) {
     const order = run % 2 ? [...servers].reverse() : servers;
-    for (const server of order) figures[server.name]!.push(await workload.measure(server, run));
+    for (const server of order) {
+      if (failed.has(server.name)) continue;
+      await workload.measure(server, run).then(
+        (figure) => figures[server.name]!.push(figure),
+        (error: unknown) => failed.set(server.name, firstLine(error)),
+      );
+    }
   }
+  for (const [name, reason] of failed) {
+    console.error(`  ${workload.name} (${storage}): ${name} not measured: ${reason}`);
+    failures.push({ workload: `${workload.name} on ${name}`, storage, reason });
+  }
+  if (failed.size === servers.length) return [];
   const result: WorkloadResult = {
     name: workload.name,
     unit: workload.unit,
@@ -54,25 +76,11 @@ async function measure(workload: Workload, servers: [BenchServer, BenchServer], 
     distribution: figures.distribution!,
     berthMedian: median(figures.berth!),
     distributionMedian: median(figures.distribution!),
-    ratio: medianRatio(figures.berth!, figures.distribution!),
+    ratio: failed.size ? Number.NaN : medianRatio(figures.berth!, figures.distribution!),
     ...(floor !== undefined ? { floor } : {}),
   };
   console.error(`  ${workload.name} (${storage}): Berth ${result.berthMedian.toFixed(1)} vs Distribution ${result.distributionMedian.toFixed(1)} ${workload.unit}`);
-  return result;
-}
-
-/** Workloads that could not be measured, and why: the rest of the run goes on without them. */
-const failures: BenchResults['failures'] = [];
-
-async function tryMeasure(workload: Workload, servers: [BenchServer, BenchServer], storage: 'fs' | 's3', floor?: number): Promise<WorkloadResult[]> {
-  try {
-    return [await measure(workload, servers, storage, floor)];
-  } catch (error) {
-    const reason = (error as Error).message.split('\n')[0]!;
-    console.error(`  ${workload.name} (${storage}): not measured: ${reason}`);
-    failures.push({ workload: workload.name, storage, reason });
-    return [];
-  }
+  return [result];
 }
 
 function selected(workload: Workload): boolean {
@@ -116,7 +124,7 @@ async function main(): Promise<void> {
       // First, on fresh servers, so their peak RSS is the peak of 1 GiB pushes.
       const big = monolithicUpload(1024 * MiB, Math.min(runs, 2));
       if (selected(big)) {
-        workloads.push(...(await tryMeasure(big, servers, 'fs', 1.2)));
+        workloads.push(...(await measure(big, servers, 'fs', 1.2)));
         peakRss = { berth: await peakMemory(servers[0]), distribution: await peakMemory(servers[1]) };
       }
       layout = await buildImage('v1', [24 * MiB, 8 * MiB, 1 * MiB]);
@@ -130,7 +138,7 @@ async function main(): Promise<void> {
         [catalogListing(roots, 10_000, runs)],
         [skopeoRoundTrip(() => layout, runs)],
       ];
-      for (const [workload, floor] of plan) if (selected(workload)) workloads.push(...(await tryMeasure(workload, servers, 'fs', floor)));
+      for (const [workload, floor] of plan) if (selected(workload)) workloads.push(...(await measure(workload, servers, 'fs', floor)));
     });
     if (!flags['no-s3']) {
       // Distribution 2.8.2's s3 driver resumes an upload (its closing PUT) with ListMultipartUploads,
@@ -141,7 +149,7 @@ async function main(): Promise<void> {
         const storage: BenchStorage = { kind: 's3', endpoint: s3.endpoint, bucket: s3.bucket, env: s3.env };
         await withServers({ berth: storage, distribution: storage }, async (servers) => {
           for (const workload of [monolithicUpload(64 * MiB, 2, 'bench/s3'), blobDownload(64 * MiB, 2)]) {
-            if (selected(workload)) workloads.push(...(await tryMeasure(workload, servers, 's3')));
+            if (selected(workload)) workloads.push(...(await measure(workload, servers, 's3')));
           }
         });
       } finally {
