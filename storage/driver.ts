@@ -92,6 +92,12 @@ export interface Driver {
   delete(path: string): Promise<void>;
 
   /**
+   * Object stores: the distinct key prefixes under `path` up to the first `delimiter`, without
+   * `path/` and the delimiter — one listing request per thousand, whatever lies below them.
+   */
+  listCommonPrefixes?(path: string, delimiter: string): Promise<string[]>;
+
+  /**
    * Removes a directory only if it is empty, atomically against a concurrent write into it.
    * Object stores have no directories and leave this out.
    */

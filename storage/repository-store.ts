@@ -1,6 +1,6 @@
-import { Digest } from '../oci/digest.ts';
+import { Digest, isDigestAlgorithm } from '../oci/digest.ts';
 import type { Manifest } from '../oci/manifest.ts';
-import { isDigestAlgorithm } from '../oci/digest.ts';
+import { isRepositoryName } from '../oci/reference.ts';
 import type { BlobStore } from './blob-store.ts';
 import { PathNotFoundError, type Driver, type FileInfo } from './driver.ts';
 import { paths } from './paths.ts';
@@ -147,8 +147,16 @@ export class RepositoryStore {
     return this.recentWalk.names;
   }
 
-  /** Every repository name in ASCII order: directories holding `_manifests` or `_layers` (as Distribution counts them), at any depth. */
+  /**
+   * Every repository name in ASCII order. On an object store one delimiter listing finds them
+   * all: a repository's own entries all start `<name>/_`, and no name has a `/_` of its own. On
+   * disk, a walk for directories holding `_manifests` or `_layers` (as Distribution counts them).
+   */
   async catalog(): Promise<string[]> {
+    if (this.driver.listCommonPrefixes) {
+      const names = await this.driver.listCommonPrefixes(paths.repositoriesRoot, '/_');
+      return names.filter((name) => isRepositoryName(name)).sort(asciiOrder);
+    }
     const names: string[] = [];
     const walk = async (prefix: string, dir: string): Promise<void> => {
       const children = await this.driver.list(dir);

@@ -200,6 +200,15 @@ export class S3Driver implements Driver {
     return [...names];
   }
 
+  async listCommonPrefixes(path: string, delimiter: string): Promise<string[]> {
+    const prefix = `${this.key(path)}/`;
+    const names = new Set<string>();
+    for await (const page of this.keys(prefix, delimiter)) {
+      for (const common of page.CommonPrefixes ?? []) names.add(common.Prefix!.slice(prefix.length, -delimiter.length));
+    }
+    return [...names];
+  }
+
   async move(from: string, to: string): Promise<void> {
     const plain = await this.head(from);
     if (plain) await copyObject(this, this.key(from), this.key(to), plain.size);

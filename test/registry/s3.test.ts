@@ -91,6 +91,9 @@ describe('two replicas on one bucket', () => {
     const got = await b.request('GET', '/v2/replicas/app/manifests/v1');
     assert.equal(got.status, 200);
     assert.equal(got.headers.get('docker-content-digest'), `${manifest.digest}`);
+    const catalog = (await (await b.request('GET', '/v2/_catalog')).json()) as { repositories: string[] };
+    assert.ok(catalog.repositories.includes('replicas/app'), `catalog: ${catalog.repositories.join(', ')}`);
+    assert.deepEqual(catalog.repositories, [...catalog.repositories].sort());
     assert.equal((await b.request('DELETE', `/v2/replicas/app/manifests/${manifest.digest}`)).status, 202);
     assert.equal((await a.request('GET', '/v2/replicas/app/manifests/v1')).status, 404);
     assert.equal((await a.request('GET', `/v2/replicas/app/manifests/${manifest.digest}`)).status, 404);

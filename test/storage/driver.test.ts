@@ -155,6 +155,15 @@ for (const fixture of fixtures) {
 }
 
 describe('s3 driver specifics', () => {
+  it('lists common prefixes up to a delimiter in one paged listing, however deep the keys below', async () => {
+    const driver = new S3Driver(s3Settings(`s3://${s3.bucket}/prefixes`, {}, s3.env));
+    for (const name of ['a', 'b/c', 'b/c-d', 'e_f/g']) {
+      await driver.putContent(`repos/${name}/_manifests/tags/x/current/link`, 'x');
+      await driver.putContent(`repos/${name}/_layers/sha256/0/link`, 'x');
+    }
+    assert.deepEqual((await driver.listCommonPrefixes('repos', '/_')).sort(), ['a', 'b/c', 'b/c-d', 'e_f/g']);
+  });
+
   it('fails check() with one clear line for a missing bucket and for an endpoint that is down', async () => {
     const missing = new S3Driver(s3Settings('s3://no-such-bucket', {}, s3.env));
     await assert.rejects(missing.check(), /bucket "no-such-bucket" at http:\/\/127\.0\.0\.1:\d+ does not exist/);
