@@ -192,14 +192,19 @@ for (const registry of REGISTRIES) {
         const exited = new Promise((resolve) => child.once('exit', resolve));
         const incoming = join(store.dir, '.berth', 'incoming');
         let partial: string | undefined;
-        for (let waited = 0; !partial && waited < 30_000; waited += 50) {
-          await new Promise((resolve) => setTimeout(resolve, 50));
-          for (const name of await readdir(incoming)) {
-            if (!name.endsWith('.claim') && (await stat(join(incoming, name))).size === 150_000) partial = name;
+        try {
+          for (let waited = 0; !partial && waited < 30_000; waited += 50) {
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            // Files come and go while the pull runs (finished blobs are renamed away): absent is not an error.
+            for (const name of await readdir(incoming).catch(() => [])) {
+              const size = (await stat(join(incoming, name)).catch(() => undefined))?.size;
+              if (!name.endsWith('.claim') && size === 150_000) partial = name;
+            }
           }
+        } finally {
+          child.kill('SIGKILL');
+          await exited;
         }
-        child.kill('SIGKILL');
-        await exited;
         assert.ok(partial, 'the first run wrote 150000 bytes of a blob');
         const digest = `sha256:${partial.slice('sha256-'.length)}`;
         proxy.reset();
