@@ -1,6 +1,6 @@
 import { MANIFEST_ACCEPT, MediaType } from '../oci/media-types.ts';
 import { CheckFailure, describe, type CheckContext } from './check.ts';
-import type { Content } from './content.ts';
+import { imageManifest, randomContent, type Content } from './content.ts';
 
 /** Pushes a blob the portable way (end-4a POST, then end-6 PUT with the body), for setups. */
 export async function pushBlob({ client }: CheckContext, name: string, blob: Content): Promise<void> {
@@ -16,6 +16,30 @@ export async function pushBlob({ client }: CheckContext, name: string, blob: Con
 
 export async function pushManifest({ client }: CheckContext, name: string, reference: string, manifest: Content, mediaType: string = MediaType.ociManifest) {
   return client.request('PUT', `/v2/${name}/manifests/${reference}`, { body: manifest.bytes, headers: { 'Content-Type': mediaType } });
+}
+
+/** A config, one layer and the manifest over them. */
+export interface TestImage {
+  config: Content;
+  layer: Content;
+  manifest: Content;
+}
+
+/**
+ * Workflow setup: pushes a small image under `tag` (and by digest too when asked); a refusal
+ * fails the setup with what came back.
+ */
+export async function pushTestImage(context: CheckContext, name: string, tag: string, layerSize: number, alsoByDigest = false): Promise<TestImage> {
+  const config = randomContent(256);
+  const layer = randomContent(layerSize);
+  const manifest = imageManifest(config, [layer]);
+  await pushBlob(context, name, config);
+  await pushBlob(context, name, layer);
+  for (const reference of alsoByDigest ? [tag, `${manifest.digest}`] : [tag]) {
+    const put = await pushManifest(context, name, reference, manifest);
+    if (put.status !== 201) throw new CheckFailure(`setup: could not push the test manifest: ${describe(put)}`);
+  }
+  return { config, layer, manifest };
 }
 
 /** GET or HEAD a manifest, accepting every manifest type as clients do ("Pulling manifests"). */

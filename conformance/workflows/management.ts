@@ -1,7 +1,7 @@
-import { CheckFailure, CheckSkipped, describe, expectErrorBody, expectStatus, type CheckContext, type WorkflowDefinition } from '../check.ts';
-import { imageManifest, randomContent, type Content } from '../content.ts';
+import { CheckSkipped, expectErrorBody, expectStatus, type CheckContext, type WorkflowDefinition } from '../check.ts';
+import { randomContent, type Content } from '../content.ts';
 import type { Exchange } from '../http.ts';
-import { cleanUp, fetchManifest, pushBlob, pushManifest } from '../operations.ts';
+import { cleanUp, fetchManifest, pushTestImage } from '../operations.ts';
 
 interface ManagementState {
   config: Content;
@@ -42,17 +42,9 @@ async function deleteBlobs(context: CheckContext): Promise<void> {
 export const managementWorkflow: WorkflowDefinition = {
   name: 'content management',
   async setup(context) {
-    const config = randomContent(300);
-    const layer = randomContent(3000);
-    const manifest = imageManifest(config, [layer]);
-    await pushBlob(context, repo(context), config);
-    await pushBlob(context, repo(context), layer);
     const tag = 'management-tag';
-    for (const reference of [tag, `${manifest.digest}`]) {
-      const put = await pushManifest(context, repo(context), reference, manifest);
-      if (put.status !== 201) throw new CheckFailure(`setup: could not push the test manifest: ${describe(put)}`);
-    }
-    context.state.set('content management', { config, layer, manifest, tag } satisfies ManagementState);
+    const image = await pushTestImage(context, repo(context), tag, 3000, true);
+    context.state.set('content management', { ...image, tag } satisfies ManagementState);
   },
   checks: [
     {

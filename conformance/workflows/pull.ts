@@ -1,8 +1,8 @@
 import { Digest } from '../../oci/digest.ts';
 import { MediaType } from '../../oci/media-types.ts';
-import { CheckFailure, CheckSkipped, describe, expectErrorBody, expectHeader, expectStatus, expectThat, type CheckContext, type WorkflowDefinition } from '../check.ts';
-import { imageManifest, randomContent, type Content } from '../content.ts';
-import { cleanUp, fetchManifest, pushBlob, pushManifest } from '../operations.ts';
+import { CheckSkipped, expectErrorBody, expectHeader, expectStatus, expectThat, type CheckContext, type WorkflowDefinition } from '../check.ts';
+import { randomContent, type Content } from '../content.ts';
+import { cleanUp, fetchManifest, pushTestImage } from '../operations.ts';
 
 interface PullState {
   config: Content;
@@ -18,15 +18,9 @@ const repo = (context: CheckContext) => context.options.namespace;
 export const pullWorkflow: WorkflowDefinition = {
   name: 'pull',
   async setup(context) {
-    const config = randomContent(256);
-    const layer = randomContent(4096);
-    const manifest = imageManifest(config, [layer]);
     const tag = `pull-${Date.now()}`;
-    await pushBlob(context, repo(context), config);
-    await pushBlob(context, repo(context), layer);
-    const put = await pushManifest(context, repo(context), tag, manifest);
-    if (put.status !== 201) throw new CheckFailure(`setup: could not push the test manifest: ${describe(put)}`);
-    context.state.set('pull', { config, layer, manifest, tag } satisfies PullState);
+    const image = await pushTestImage(context, repo(context), tag, 4096);
+    context.state.set('pull', { ...image, tag } satisfies PullState);
   },
   checks: [
     {
