@@ -8,7 +8,7 @@ import { resolveGraph } from './image-graph.ts';
 import { mapLimit } from './parallel.ts';
 import type { PlatformChoice } from './platform.ts';
 import { silentProgress, type TransferProgress } from './progress.ts';
-import { DEFAULT_PUSH_CONCURRENCY, pushManifests, tally, type PushResult } from './push.ts';
+import { DEFAULT_PUSH_CONCURRENCY, emptyPushResult, pushManifests, tally, type PushResult } from './push.ts';
 import type { RegistryClient } from './registry-client.ts';
 
 export interface CopyOptions {
@@ -63,15 +63,7 @@ export async function copy(source: RegistryClient, from: Reference, target: Regi
   const top = await source.getManifest(from.repository, from.manifestReference);
   const graph = await resolveGraph(top, options.platform ?? { all: true }, (digest) => source.getManifest(from.repository, digest.toString()));
   const mountFrom = source.baseURL === target.baseURL ? [from.repository] : [];
-  const result: CopyResult = {
-    source: from.toString(),
-    reference: to.toString(),
-    digest: graph.root.digest.toString(),
-    mediaType: graph.root.mediaType,
-    uploaded: { blobs: 0, bytes: 0 },
-    mounted: { blobs: 0, bytes: 0 },
-    existing: { blobs: 0, bytes: 0 },
-  };
+  const result: CopyResult = { source: from.toString(), ...emptyPushResult(to, graph) };
   const blobSource = remoteSource(source, from.repository);
   try {
     await mapLimit(graph.blobs, options.concurrency ?? DEFAULT_PUSH_CONCURRENCY, async (blob) => {

@@ -53,6 +53,18 @@ async function localGraph(store: LayoutStore, names: string[]): Promise<ImageGra
   return resolveGraph(await read(descriptor.digest), { all: true }, read);
 }
 
+/** A push's result before any blob moved: every count at zero. */
+export function emptyPushResult(reference: Reference, graph: ImageGraph): PushResult {
+  return {
+    reference: reference.toString(),
+    digest: graph.root.digest.toString(),
+    mediaType: graph.root.mediaType,
+    uploaded: { blobs: 0, bytes: 0 },
+    mounted: { blobs: 0, bytes: 0 },
+    existing: { blobs: 0, bytes: 0 },
+  };
+}
+
 /** Adds the outcome of one blob of `size` bytes to the right count. */
 export function tally(result: Pick<PushResult, 'uploaded' | 'mounted' | 'existing'>, outcome: BlobOutcome, size: number): void {
   const counts = outcome === 'mounted' ? result.mounted : outcome === 'exists' ? result.existing : result.uploaded;
@@ -76,14 +88,7 @@ export async function push(client: RegistryClient, reference: Reference, options
   const { store } = options;
   const progress = options.progress ?? silentProgress;
   const graph = await localGraph(store, candidateNames(reference, options.from));
-  const result: PushResult = {
-    reference: reference.toString(),
-    digest: graph.root.digest.toString(),
-    mediaType: graph.root.mediaType,
-    uploaded: { blobs: 0, bytes: 0 },
-    mounted: { blobs: 0, bytes: 0 },
-    existing: { blobs: 0, bytes: 0 },
-  };
+  const result = emptyPushResult(reference, graph);
   const source = storeSource(store);
   try {
     await mapLimit(graph.blobs, options.concurrency ?? DEFAULT_PUSH_CONCURRENCY, async (blob) => {
