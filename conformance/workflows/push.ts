@@ -51,6 +51,27 @@ async function expectBlob(context: CheckContext, name: string, blob: Content, wh
   expectThat(get.body.equals(blob.bytes), `${what}: the stored blob differs from what was pushed`);
 }
 
+/**
+ * Closes an upload with `PUT ?digest=` (end-6), optionally carrying a last chunk, and checks
+ * the 201 and that the registry then serves exactly the blob.
+ */
+async function closeUpload(context: CheckContext, location: string, blob: Content, what: string, chunk?: { body: Uint8Array; headers: Record<string, string> }) {
+  const put = await context.client.request('PUT', withQuery(location, `digest=${blob.digest}`), chunk ?? {});
+  pushed(context, blob);
+  expectStatus(put, 201, what, ['location']);
+  expectThat(put.headers.get('location') !== null, `${what}: no Location in ${describe(put)}`);
+  await expectBlob(context, repo(context), blob, what);
+}
+
+/** Pushes `blob` to the cross-mount repository, then asks to mount it here with `query` (end-11). */
+async function requestMount(context: CheckContext, blob: Content, query: string): Promise<Exchange> {
+  await pushBlob(context, context.options.crossmountNamespace, blob);
+  state(context).mountedBlobs.add(`${blob.digest}`);
+  const mount = await context.client.request('POST', `/v2/${repo(context)}/blobs/uploads/?mount=${blob.digest}${query}`);
+  pushed(context, blob);
+  return mount;
+}
+
 /** Pushes a chunk with Content-Range (end-5). */
 function patchChunk(context: CheckContext, location: string, blob: Content, start: number, end: number) {
   return context.client.request('PATCH', location, {
@@ -83,14 +104,10 @@ export const pushWorkflow: WorkflowDefinition = {
       async run(context) {
         const blob = randomContent(2048);
         const { location } = await startUpload(context);
-        const put = await context.client.request('PUT', withQuery(location, `digest=${blob.digest}`), {
+        await closeUpload(context, location, blob, 'PUT closing a monolithic upload', {
           body: blob.bytes,
           headers: { 'Content-Type': 'application/octet-stream' },
         });
-        pushed(context, blob);
-        expectStatus(put, 201, 'PUT closing a monolithic upload', ['location']);
-        expectThat(put.headers.get('location') !== null, `PUT closing a monolithic upload: no Location in ${describe(put)}`);
-        await expectBlob(context, repo(context), blob, 'POST then PUT');
       },
     },
     {
@@ -137,13 +154,10 @@ export const pushWorkflow: WorkflowDefinition = {
         const second = await patchChunk(context, nextLocation(first, upload.location), blob, chunk, 2 * chunk);
         expectStatus(second, 202, 'second PATCH', ['range']);
         expectHeader(second, 'range', `0-${2 * chunk - 1}`, 'second PATCH');
-        const put = await context.client.request('PUT', withQuery(nextLocation(second, upload.location), `digest=${blob.digest}`), {
+        await closeUpload(context, nextLocation(second, upload.location), blob, 'PUT with the final chunk', {
           body: blob.bytes.subarray(2 * chunk),
           headers: { 'Content-Type': 'application/octet-stream', 'Content-Range': `${2 * chunk}-${3 * chunk - 1}`, 'Content-Length': String(chunk) },
         });
-        pushed(context, blob);
-        expectStatus(put, 201, 'PUT with the final chunk');
-        await expectBlob(context, repo(context), blob, 'chunked upload');
       },
     },
     {
@@ -194,10 +208,7 @@ export const pushWorkflow: WorkflowDefinition = {
         const patch = await context.client.request('PATCH', location, { body: blob.bytes, headers: { 'Content-Type': 'application/octet-stream' } });
         expectStatus(patch, 202, 'streamed PATCH', ['range']);
         expectHeader(patch, 'range', '0-39999', 'streamed PATCH');
-        const put = await context.client.request('PUT', withQuery(nextLocation(patch, location), `digest=${blob.digest}`));
-        pushed(context, blob);
-        expectStatus(put, 201, 'PUT closing a streamed upload');
-        await expectBlob(context, repo(context), blob, 'streamed upload');
+        await closeUpload(context, nextLocation(patch, location), blob, 'PUT closing a streamed upload');
       },
     },
     {
@@ -231,11 +242,7 @@ export const pushWorkflow: WorkflowDefinition = {
       title: 'mount from another repository with `from` answers 201 with Location',
       async run(context) {
         const blob = randomContent(1500);
-        const source = context.options.crossmountNamespace;
-        await pushBlob(context, source, blob);
-        state(context).mountedBlobs.add(`${blob.digest}`);
-        const mount = await context.client.request('POST', `/v2/${repo(context)}/blobs/uploads/?mount=${blob.digest}&from=${source}`);
-        pushed(context, blob);
+        const mount = await requestMount(context, blob, `&from=${context.options.crossmountNamespace}`);
         expectStatus(mount, [201, 202], 'POST with mount and from', ['location']);
         expectThat(mount.headers.get('location') !== null, `mount: no Location in ${describe(mount)}`);
         if (mount.status === 202) {
@@ -263,11 +270,7 @@ export const pushWorkflow: WorkflowDefinition = {
       title: 'mount without `from` answers 201 (mounted) or 202 (upload), as OCI_AUTOMATIC_CROSSMOUNT says',
       async run(context) {
         const blob = randomContent(1500);
-        const source = context.options.crossmountNamespace;
-        await pushBlob(context, source, blob);
-        state(context).mountedBlobs.add(`${blob.digest}`);
-        const mount = await context.client.request('POST', `/v2/${repo(context)}/blobs/uploads/?mount=${blob.digest}`);
-        pushed(context, blob);
+        const mount = await requestMount(context, blob, '');
         const expected = context.options.automaticCrossmount;
         expectStatus(mount, expected === undefined ? [201, 202] : expected ? 201 : 202, 'POST with mount and no from');
         if (mount.status === 201) await expectBlob(context, repo(context), blob, 'automatic mount');
