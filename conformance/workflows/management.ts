@@ -1,14 +1,9 @@
 import { CheckSkipped, expectErrorBody, expectStatus, type CheckContext, type WorkflowDefinition } from '../check.ts';
-import { randomContent, type Content } from '../content.ts';
+import { randomContent } from '../content.ts';
 import type { Exchange } from '../http.ts';
-import { cleanUp, fetchManifest, pushTestImage } from '../operations.ts';
+import { cleanUp, fetchManifest, pushTestImage, type TestImage } from '../operations.ts';
 
-interface ManagementState {
-  config: Content;
-  layer: Content;
-  manifest: Content;
-  tag: string;
-}
+type ManagementState = TestImage & { tag: string };
 
 const state = (context: CheckContext) => context.state.get('content management') as ManagementState;
 const repo = (context: CheckContext) => context.options.namespace;

@@ -1,15 +1,10 @@
 import { Digest } from '../../oci/digest.ts';
 import { MediaType } from '../../oci/media-types.ts';
 import { CheckSkipped, expectErrorBody, expectHeader, expectStatus, expectThat, type CheckContext, type WorkflowDefinition } from '../check.ts';
-import { randomContent, type Content } from '../content.ts';
-import { cleanUp, fetchManifest, pushTestImage } from '../operations.ts';
+import { randomContent } from '../content.ts';
+import { cleanUp, fetchManifest, pushTestImage, type TestImage } from '../operations.ts';
 
-interface PullState {
-  config: Content;
-  layer: Content;
-  manifest: Content;
-  tag: string;
-}
+type PullState = TestImage & { tag: string };
 
 const state = (context: CheckContext) => context.state.get('pull') as PullState;
 const repo = (context: CheckContext) => context.options.namespace;
