@@ -85,7 +85,10 @@ export interface Driver {
   /** Names of the direct children of a directory-like prefix; [] when there are none. */
   list(path: string): Promise<string[]>;
 
-  /** Moves an object (or a finished append object) to `to`, replacing what was there. */
+  /**
+   * Moves an object (or a finished append object) to `to`, replacing what was there. Appended
+   * bytes may sit in a cache until then; once the move resolves they are durable.
+   */
   move(from: string, to: string): Promise<void>;
 
   /** Deletes an object or everything under a prefix; deleting nothing is not an error. */

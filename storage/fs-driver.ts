@@ -49,28 +49,41 @@ async function sendFile(stream: ReadStream, fd: number, range: ByteRange | undef
   }
 }
 
-/** Written bytes between background flushes of a large write. */
+/** Written bytes between background flushes of an upload. */
 const SYNC_EVERY = 32 << 20;
 
 /**
- * Flushes a file to disk in the background while it is being written, so the flush that makes
- * it durable at the end waits for the last slice only, not for the whole blob.
+ * Flushes an upload to disk in the background each time its size crosses a multiple of
+ * SYNC_EVERY, counted from the start of the file so that small chunks trigger flushes too. The
+ * flush that makes the upload durable (in `move`) then waits for the last slice only; flushing
+ * every chunk on its own made chunked uploads wait for the disk once per request.
+ * Resolves when the last flush started here is done; it never rejects (a flush is only a head start).
  */
-function syncWhileWriting(handle: FileHandle, source: Readable): () => Promise<void> {
-  let unsynced = 0;
-  let syncing: Promise<void> | undefined;
+function syncWhileWriting(handle: FileHandle, source: Readable, offset: number): () => Promise<void> {
+  let unsynced = offset % SYNC_EVERY;
+  let syncing: Promise<void> = Promise.resolve();
+  let busy = false;
   source.on('data', (chunk: Buffer) => {
     unsynced += chunk.length;
-    if (unsynced < SYNC_EVERY || syncing) return;
+    if (unsynced < SYNC_EVERY || busy) return;
     unsynced = 0;
+    busy = true;
     syncing = handle
       .datasync()
       .catch(() => undefined)
-      .finally(() => (syncing = undefined));
+      .finally(() => (busy = false));
   });
-  return async () => {
-    await syncing;
-  };
+  return () => syncing;
+}
+
+/** Makes a file's data durable before it is renamed into place. */
+async function datasync(full: string): Promise<void> {
+  const handle = await open(full, 'r');
+  try {
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
 }
 
 function isNotFound(error: unknown): boolean {
@@ -176,13 +189,13 @@ export class FsDriver implements Driver {
       source.resume();
       throw new OffsetMismatchError(path, offset, size);
     }
-    const sink = createWriteStream(full, { fd: handle, start: offset, flags: 'r+', highWaterMark: WRITE_BUFFER, flush: true });
-    const backgroundSync = syncWhileWriting(handle, source);
+    const sink = createWriteStream(full, { fd: handle, start: offset, flags: 'r+', highWaterMark: WRITE_BUFFER, autoClose: false });
+    const backgroundSync = syncWhileWriting(handle, source, offset);
     try {
       await pipeline(source, sink);
     } finally {
-      await backgroundSync();
-      await handle.close().catch(() => undefined);
+      // The request need not wait for a flush in flight: the handle closes once it is done.
+      void backgroundSync().finally(() => handle.close().catch(() => undefined));
     }
     return offset + sink.bytesWritten;
   }
@@ -202,6 +215,7 @@ export class FsDriver implements Driver {
     const target = this.full(to);
     await mkdir(dirname(target), { recursive: true });
     try {
+      await datasync(this.full(from));
       await rename(this.full(from), target);
     } catch (error) {
       if (isNotFound(error)) throw new PathNotFoundError(from);
