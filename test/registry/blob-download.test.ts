@@ -1,0 +1,155 @@
+/**
+ * Blob GETs (distribution-spec end-2, ranges per RFC 9110 §14) send exactly the stored bytes, on
+ * plain HTTP where the kernel copies file pages into the socket (sendfile) and over TLS where
+ * they go through buffers; a client hanging up mid-blob leaves nothing open behind it.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { createServer, request, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { after, before, describe, test } from 'node:test';
+import { SocketTarget, zeroCopyAvailable } from '../../storage/sendfile.ts';
+import { startBerth, type RunningBerth } from '../helpers/berth.ts';
+import { randomBlob, type TestBlob } from '../helpers/content.ts';
+import { RegistryAPI } from '../helpers/registry-api.ts';
+
+/** Larger than a loopback socket's buffer, so a download fills it many times over. */
+const SIZE = 48 * 1024 * 1024;
+const blob: TestBlob = randomBlob(SIZE);
+const digest = `${blob.digest}`;
+const path = `/v2/dl/blob/blobs/${digest}`;
+
+function sha256(bytes: Uint8Array): string {
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+}
+
+/** The body of a response, read slowly when `pauseMs` is set (the socket fills while it waits). */
+async function body(response: IncomingMessage, pauseMs = 0): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of response) {
+    chunks.push(chunk as Buffer);
+    if (pauseMs && chunks.length % 16 === 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
+  }
+  return Buffer.concat(chunks);
+}
+
+function get(url: string, headers: Record<string, string> = {}): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => request(url, { headers, agent: false }, resolve).on('error', reject).end());
+}
+
+async function openDescriptors(): Promise<number> {
+  return (await readdir('/proc/self/fd')).length;
+}
+
+describe('blob download over plain HTTP (sendfile)', () => {
+  let berth: RunningBerth;
+
+  before(async () => {
+    berth = await startBerth();
+    await new RegistryAPI(berth.url).pushBlob('dl/blob', blob);
+  });
+  after(() => berth.stop());
+
+  test('npm install built the sendfile addon, and a plain HTTP response is a socket it can send to; TLS is not', async () => {
+    assert.ok(zeroCopyAvailable, 'build/Release/sendfile.node is missing: `npm install` runs node-gyp (needs python3, make, g++)');
+    const server = createServer((_req, res) => {
+      const target = SocketTarget.of(res);
+      target?.release();
+      res.end(String(target !== undefined));
+    }).listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    const { port } = server.address() as { port: number };
+    assert.equal((await body(await get(`http://127.0.0.1:${port}/`))).toString(), 'true');
+    server.close();
+  });
+
+  test('a whole blob is the stored bytes', async () => {
+    const response = await get(`${berth.url}${path}`);
+    assert.equal(response.statusCode, 200);
+    assert.equal(response.headers['content-length'], String(SIZE));
+    assert.equal(sha256(await body(response)), digest);
+  });
+
+  test('a slow reader gets every byte in order', async () => {
+    assert.equal(sha256(await body(await get(`${berth.url}${path}`), 2)), digest);
+  });
+
+  test('ranges from the middle, to the end, and a suffix are those bytes', async () => {
+    const cases: [string, number, number][] = [
+      ['bytes=1000-9999999', 1000, 10_000_000],
+      [`bytes=${SIZE - 5_000_000}-`, SIZE - 5_000_000, SIZE],
+      ['bytes=-123456', SIZE - 123_456, SIZE],
+    ];
+    for (const [range, start, end] of cases) {
+      const response = await get(`${berth.url}${path}`, { Range: range });
+      assert.equal(response.statusCode, 206, range);
+      assert.equal(response.headers['content-range'], `bytes ${start}-${end - 1}/${SIZE}`);
+      assert.ok((await body(response)).equals(blob.bytes.subarray(start, end)), range);
+    }
+  });
+
+  test('four downloads at once each get the whole blob', async () => {
+    const digests = await Promise.all([1, 2, 3, 4].map(async () => sha256(await body(await get(`${berth.url}${path}`)))));
+    assert.deepEqual(digests, [digest, digest, digest, digest]);
+  });
+
+  test('clients that hang up mid-blob leave no descriptor open, and the next download is whole', async () => {
+    const baseline = await openDescriptors();
+    for (let i = 0; i < 5; i++) {
+      const response = await get(`${berth.url}${path}`);
+      await new Promise((resolve) => response.once('data', resolve));
+      response.destroy();
+    }
+    let open = await openDescriptors();
+    for (let wait = 0; open > baseline && wait < 50; wait++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      open = await openDescriptors();
+    }
+    assert.ok(open <= baseline, `${open - baseline} descriptors still open after the aborted downloads`);
+    assert.equal(sha256(await body(await get(`${berth.url}${path}`))), digest);
+  });
+});
+
+describe('blob download over TLS (buffers)', () => {
+  let dir: string;
+  let berth: RunningBerth;
+  let ca: Buffer;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'berth-tls-download-'));
+    const [cert, key] = [join(dir, 'tls.crt'), join(dir, 'tls.key')];
+    await promisify(execFile)('openssl', [
+      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+      '-keyout', key, '-out', cert, '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1',
+    ]);
+    ca = await readFile(cert);
+    berth = await startBerth({ tls: { cert, key } });
+    const response = await fetch(`${berth.url}/v2/`).catch(() => undefined);
+    assert.equal(response, undefined, 'fetch refuses the self-signed certificate: the server really speaks TLS');
+    const upload = await new Promise<IncomingMessage>((resolve, reject) => {
+      httpsRequest(`${berth.url}/v2/dl/blob/blobs/uploads/?digest=${blob.digest}`, { method: 'POST', ca, headers: { 'Content-Length': SIZE } }, resolve)
+        .on('error', reject)
+        .end(blob.bytes);
+    });
+    assert.equal(upload.statusCode, 201);
+    upload.resume();
+  });
+  after(async () => {
+    await berth.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('a whole blob and a range are the stored bytes', async () => {
+    const download = (headers: Record<string, string>) =>
+      new Promise<IncomingMessage>((resolve, reject) => httpsRequest(`${berth.url}${path}`, { ca, headers, agent: false }, resolve).on('error', reject).end());
+    assert.equal(sha256(await body(await download({}))), digest);
+    const ranged = await download({ Range: 'bytes=5-1048580' });
+    assert.equal(ranged.statusCode, 206);
+    assert.ok((await body(ranged)).equals(blob.bytes.subarray(5, 1_048_581)));
+  });
+});
