@@ -1,6 +1,6 @@
-import { request } from 'node:http';
 import { expectStatus, pushBlob } from '../blob-push.ts';
 import { RandomBlob } from '../blob-source.ts';
+import { leanGet } from '../lean-get.ts';
 import { MiB, timed, type Workload } from '../workload.ts';
 
 /** Blob download: MB/s reading a stored blob to the end. */
@@ -20,16 +20,9 @@ export function blobDownload(size: number, runs: number): Workload {
       const blob = blobs.get(server.name)!;
       let received = 0;
       const seconds = await timed(async () => {
-        // node:http rather than fetch: the client should cost as little CPU as the servers.
-        const status = await new Promise<number>((resolve, reject) => {
-          request(`${server.url}/v2/bench/download/blobs/${blob.digest}`, (response) => {
-            response.on('data', (chunk: Buffer) => (received += chunk.length));
-            response.on('end', () => resolve(response.statusCode ?? 0));
-          })
-            .on('error', reject)
-            .end();
-        });
+        const { status, bytes } = await leanGet(new URL(`${server.url}/v2/bench/download/blobs/${blob.digest}`));
         expectStatus(status, 200, `download from ${server.name}`);
+        received = bytes;
       });
       if (received !== size) throw new Error(`download from ${server.name}: ${received} of ${size} bytes`);
       return size / 1e6 / seconds;
