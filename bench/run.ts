@@ -141,8 +141,8 @@ async function main(): Promise<void> {
       for (const [workload, floor] of plan) if (selected(workload)) workloads.push(...(await measure(workload, servers, 'fs', floor)));
     });
     if (!flags['no-s3']) {
-      // Distribution 2.8.2's s3 driver resumes an upload (its closing PUT) with ListMultipartUploads,
-      // which s3rver answers 501: its S3 figures stay empty there, and the notes say why.
+      // Distribution 2.8.2's s3 driver resumes an upload (each PATCH, the closing PUT) with
+      // ListMultipartUploads and ListParts, which the s3rver shim in test/helpers/s3-server.ts adds.
       console.error('S3 (s3rver on loopback, the same server for both):');
       const s3 = await startS3Server('bench');
       try {

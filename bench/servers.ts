@@ -68,6 +68,8 @@ function distributionStorage(storage: BenchStorage): string[] {
     '    rootdirectory: /distribution',
     '    secure: false',
     '    v4auth: true',
+    // Berth serves blob GETs itself unless told to redirect; Distribution redirects to a presigned URL unless told not to.
+    '  redirect: { disable: true }',
   ];
 }
 

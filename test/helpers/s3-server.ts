@@ -53,6 +53,63 @@ FilesystemStore.prototype.listObjects = async function (bucket, options) {
 const [port, directory, bucket, lacking] = process.argv.slice(1);
 const S3Error = require('@20minutes/s3rver/lib/models/error');
 const objectController = require('@20minutes/s3rver/lib/controllers/object');
+// Distribution's s3 driver resumes an upload with ListMultipartUploads and ListParts, which s3rver lacks.
+const fs = require('fs/promises');
+const path = require('path');
+const bucketController = require('@20minutes/s3rver/lib/controllers/bucket');
+const { DUMMY_ACCOUNT } = require('@20minutes/s3rver/lib/models/account');
+const owner = { ID: DUMMY_ACCOUNT.id, DisplayName: DUMMY_ACCOUNT.displayName };
+const xmlns = { xmlns: 'http://s3.amazonaws.com/doc/2006-03-01/' };
+FilesystemStore.prototype.listUploads = async function (bucket) {
+  const root = this.getResourcePath(bucket, undefined, 'uploads');
+  const uploads = await Promise.all((await fs.readdir(root).catch(() => [])).map(async (uploadId) => {
+    const dir = path.join(root, uploadId);
+    const [key, stat] = await Promise.all([fs.readFile(path.join(dir, 'key'), 'utf8'), fs.stat(dir)]).catch(() => []);
+    return key === undefined ? null : { key, uploadId, initiated: stat.birthtime };
+  }));
+  return uploads.filter(Boolean);
+};
+FilesystemStore.prototype.listParts = async function (bucket, uploadId) {
+  const dir = path.join(this.getResourcePath(bucket, undefined, 'uploads'), path.basename(uploadId));
+  const [key, names] = await Promise.all([fs.readFile(path.join(dir, 'key'), 'utf8'), fs.readdir(dir)]).catch(() => []);
+  if (key === undefined) return null;
+  // putPart writes a part's .md5 once its bytes are in, so only finished parts are listed.
+  const numbers = names.filter((name) => name.endsWith('.md5')).map((name) => Number(name.slice(0, -4))).sort((a, b) => a - b);
+  const parts = await Promise.all(numbers.map(async (number) => {
+    const [stat, md5] = await Promise.all([fs.stat(path.join(dir, String(number))), fs.readFile(path.join(dir, number + '.md5'), 'utf8')]);
+    return { number, size: stat.size, etag: JSON.stringify(md5), lastModified: stat.mtime };
+  }));
+  return { key, parts };
+};
+bucketController.listMultipartUploads = async function (ctx) {
+  const prefix = ctx.query.prefix || '';
+  const uploads = (await ctx.store.listUploads(ctx.params.bucket)).filter((upload) => upload.key.startsWith(prefix))
+    .sort((a, b) => (a.key === b.key ? a.initiated - b.initiated : a.key < b.key ? -1 : 1));
+  ctx.body = { ListMultipartUploadsResult: { '@': xmlns, Bucket: ctx.params.bucket, KeyMarker: '', UploadIdMarker: '', Prefix: prefix,
+    MaxUploads: 1000, IsTruncated: false, Upload: uploads.map((upload) => ({ Key: upload.key, UploadId: upload.uploadId,
+      Initiator: owner, Owner: owner, StorageClass: 'STANDARD', Initiated: upload.initiated.toISOString() })) } };
+};
+objectController.listParts = async function (ctx) {
+  const { uploadId } = ctx.query;
+  const upload = await ctx.store.listParts(ctx.params.bucket, uploadId);
+  if (upload?.key !== ctx.params.key) throw new S3Error('NoSuchUpload', 'The specified upload does not exist.', { UploadId: uploadId });
+  const marker = Number(ctx.query['part-number-marker'] || 0);
+  const maxParts = Math.min(1000, Number(ctx.query['max-parts'] || 1000));
+  const after = upload.parts.filter((part) => part.number > marker);
+  const parts = after.slice(0, maxParts);
+  ctx.body = { ListPartsResult: { '@': xmlns, Bucket: ctx.params.bucket, Key: ctx.params.key, UploadId: uploadId, Initiator: owner, Owner: owner,
+    StorageClass: 'STANDARD', PartNumberMarker: marker, NextPartNumberMarker: parts.at(-1)?.number ?? marker, MaxParts: maxParts,
+    IsTruncated: after.length > parts.length, Part: parts.map((part) => ({ PartNumber: part.number,
+      LastModified: part.lastModified.toISOString(), ETag: part.etag, Size: part.size })) } };
+};
+// The router answers these queries itself (501, 405), so its GET routes hand them to the controllers above.
+const listings = { '/:bucket': ['uploads', 'listMultipartUploads', bucketController], '/:bucket/:key+': ['uploadId', 'listParts', objectController] };
+for (const layer of require('@20minutes/s3rver/lib/routes').stack) {
+  if (!layer.methods.includes('GET') || !(layer.path in listings)) continue;
+  const [query, name, controller] = listings[layer.path];
+  const route = layer.stack.pop();
+  layer.stack.push((ctx) => (ctx.params.queryMethod === query ? controller[name](ctx) : route(ctx)));
+}
 for (const name of lacking.split(',').filter(Boolean)) objectController[name] = () => { throw new S3Error('NotImplemented'); };
 new S3rver({ address: '127.0.0.1', port: Number(port), directory, silent: true, allowMismatchedSignatures: true,
   configureBuckets: [{ name: bucket }] })
