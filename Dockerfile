@@ -1,7 +1,10 @@
 # Berth registry image: the compiled build on Node 20, running `berth serve`.
 FROM node:20-bookworm-slim AS build
+# node-gyp builds the sendfile addon (native/) during npm ci.
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-COPY package.json package-lock.json ./
+COPY package.json package-lock.json binding.gyp ./
+COPY native ./native
 RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build && npm prune --omit=dev
@@ -11,6 +14,7 @@ WORKDIR /app
 ENV NODE_ENV=production
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/build/Release/sendfile.node ./build/Release/sendfile.node
 COPY package.json ./
 USER node
 EXPOSE 5000
