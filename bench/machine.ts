@@ -17,6 +17,8 @@ export interface MachineLimits {
   sha256MBps: number;
   diskWriteMBps: number;
   loopbackMBps: number;
+  /** Straight from the S3 server to the download client, when the S3 leg runs. */
+  s3GetMBps?: number;
 }
 
 const SIZE = 512 * 1024 * 1024;

@@ -12,6 +12,7 @@ import { startS3Server } from '../test/helpers/s3-server.ts';
 import { requireTools } from './http-load.ts';
 import { measureMachine } from './machine.ts';
 import { markdown, type BenchResults, type PeakMemory, type WorkloadResult } from './report.ts';
+import { s3ReadRate } from './s3-ceiling.ts';
 import { startBerth, startDistribution, type BenchServer, type BenchStorage } from './servers.ts';
 import { median, medianRatio } from './stats.ts';
 import { MiB, type Workload } from './workload.ts';
@@ -150,10 +151,11 @@ async function main(): Promise<void> {
       console.error('S3 (s3rver on loopback, the same server for both):');
       const s3 = await startS3Server('bench');
       try {
-        const storage: BenchStorage = { kind: 's3', endpoint: s3.endpoint, bucket: s3.bucket, env: s3.env };
+        const storage = { kind: 's3', endpoint: s3.endpoint, bucket: s3.bucket, env: s3.env } as const;
+        machine.s3GetMBps = await s3ReadRate(storage, 64 * MiB);
         await withServers({ berth: storage, distribution: storage }, async (servers) => {
           for (const workload of [monolithicUpload(64 * MiB, runs, 'bench/s3'), blobDownload(64 * MiB, runs)]) {
-            if (selected(workload)) workloads.push(...(await measure(workload, servers, 's3')));
+            if (selected(workload)) workloads.push(...(await measure(workload, servers, 's3', 1.2)));
           }
         });
       } finally {
