@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer, request, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { createServer as createHttpsServer, request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -46,7 +46,7 @@ async function openDescriptors(): Promise<number> {
   return (await readdir('/proc/self/fd')).length;
 }
 
-describe('blob download over plain HTTP (sendfile)', () => {
+describe('blob download over plain HTTP (sendfile)', { timeout: 60_000 }, () => {
   let berth: RunningBerth;
 
   before(async () => {
@@ -55,7 +55,7 @@ describe('blob download over plain HTTP (sendfile)', () => {
   });
   after(() => berth.stop());
 
-  test('npm install built the sendfile addon, and a plain HTTP response is a socket it can send to; TLS is not', async () => {
+  test('npm install built the sendfile addon, and a plain HTTP response is a socket it can send to', async () => {
     assert.ok(zeroCopyAvailable, 'build/Release/sendfile.node is missing: `npm install` runs node-gyp (needs python3, make, g++)');
     const server = createServer((_req, res) => {
       const target = SocketTarget.of(res);
@@ -63,9 +63,12 @@ describe('blob download over plain HTTP (sendfile)', () => {
       res.end(String(target !== undefined));
     }).listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
-    const { port } = server.address() as { port: number };
-    assert.equal((await body(await get(`http://127.0.0.1:${port}/`))).toString(), 'true');
-    server.close();
+    try {
+      const { port } = server.address() as { port: number };
+      assert.equal((await body(await get(`http://127.0.0.1:${port}/`))).toString(), 'true');
+    } finally {
+      server.close();
+    }
   });
 
   test('a whole blob is the stored bytes', async () => {
@@ -115,7 +118,7 @@ describe('blob download over plain HTTP (sendfile)', () => {
   });
 });
 
-describe('blob download over TLS (buffers)', () => {
+describe('blob download over TLS (buffers)', { timeout: 60_000 }, () => {
   let dir: string;
   let berth: RunningBerth;
   let ca: Buffer;
@@ -142,6 +145,22 @@ describe('blob download over TLS (buffers)', () => {
   after(async () => {
     await berth.stop();
     await rm(dir, { recursive: true, force: true });
+  });
+
+  test('a TLS response is not a socket sendfile may write to (the bytes must be encrypted)', async () => {
+    const server = createHttpsServer({ cert: ca, key: await readFile(join(dir, 'tls.key')) }, (_req, res) => {
+      const target = SocketTarget.of(res);
+      target?.release();
+      res.end(String(target !== undefined));
+    }).listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const { port } = server.address() as { port: number };
+      const response = await new Promise<IncomingMessage>((resolve, reject) => httpsRequest(`https://127.0.0.1:${port}/`, { ca, agent: false }, resolve).on('error', reject).end());
+      assert.equal((await body(response)).toString(), 'false');
+    } finally {
+      server.close();
+    }
   });
 
   test('a whole blob and a range are the stored bytes', async () => {
