@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/sendfile.h>
 #include <unistd.h>
+#include <uv.h>
 
 typedef struct {
   int socket_fd;
@@ -43,11 +44,11 @@ static void complete(napi_env env, napi_status status, void *data) {
   Job *job = data;
   napi_value result;
   if (job->error) {
+    /* Named like Node's own system errors (code "EPIPE", ...), so a client that hung up reads as one. */
     napi_value code, message;
+    napi_create_string_utf8(env, uv_err_name(-job->error), NAPI_AUTO_LENGTH, &code);
     napi_create_string_utf8(env, strerror(job->error), NAPI_AUTO_LENGTH, &message);
-    napi_create_int32(env, job->error, &code);
-    napi_create_error(env, NULL, message, &result);
-    napi_set_named_property(env, result, "errno", code);
+    napi_create_error(env, code, message, &result);
     napi_reject_deferred(env, job->deferred, result);
   } else {
     napi_value sent, blocked;

@@ -6,11 +6,13 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { createServer, request, type IncomingMessage } from 'node:http';
+import { closeSync, openSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { createServer as createHttpsServer, request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { SocketTarget, zeroCopyAvailable } from '../../storage/sendfile.ts';
@@ -42,6 +44,28 @@ function get(url: string, headers: Record<string, string> = {}): Promise<Incomin
   return new Promise((resolve, reject) => request(url, { headers, agent: false }, resolve).on('error', reject).end());
 }
 
+/**
+ * Serves one request on `server` (listening on a free port) whose handler hands the response's
+ * SocketTarget (if any) to `probe`, sends `client` at it, and returns what the probe found.
+ */
+async function withProbe<T>(server: Server, client: (port: number) => Promise<unknown>, probe: (target: SocketTarget | undefined) => T | Promise<T>): Promise<T> {
+  let found!: Promise<T>;
+  server.on('request', (_req, res: ServerResponse) => {
+    const target = SocketTarget.of(res);
+    found = Promise.resolve(probe(target)).finally(() => {
+      target?.release();
+      res.destroy();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    await client((server.address() as { port: number }).port).catch(() => undefined);
+    return await found;
+  } finally {
+    server.close();
+  }
+}
+
 async function openDescriptors(): Promise<number> {
   return (await readdir('/proc/self/fd')).length;
 }
@@ -57,17 +81,37 @@ describe('blob download over plain HTTP (sendfile)', { timeout: 60_000 }, () => 
 
   test('npm install built the sendfile addon, and a plain HTTP response is a socket it can send to', async () => {
     assert.ok(zeroCopyAvailable, 'build/Release/sendfile.node is missing: `npm install` runs node-gyp (needs python3, make, g++)');
-    const server = createServer((_req, res) => {
-      const target = SocketTarget.of(res);
-      target?.release();
-      res.end(String(target !== undefined));
-    }).listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
+    const chosen = await withProbe(createServer(), (port) => get(`http://127.0.0.1:${port}/`), (target) => target !== undefined);
+    assert.equal(chosen, true);
+  });
+
+  test('a send to a client that hung up fails with the code Node gives it, so the server takes it for a client gone', async () => {
+    const file = join(await mkdtemp(join(tmpdir(), 'berth-sendfile-')), 'data');
+    await writeFile(file, blob.bytes);
+    const fd = openSync(file, 'r');
     try {
-      const { port } = server.address() as { port: number };
-      assert.equal((await body(await get(`http://127.0.0.1:${port}/`))).toString(), 'true');
+      const code = await withProbe(
+        createServer(),
+        (port) => new Promise<void>((resolve) => connect(port, '127.0.0.1', function (this: Socket) {
+          this.end(`GET / HTTP/1.1\r\nHost: x\r\n\r\n`);
+          this.once('data', () => {
+            this.resetAndDestroy();
+            resolve();
+          });
+        })),
+        async (target) => {
+          for (let attempt = 0; attempt < 1000; attempt++) {
+            const failure = await target!.send(fd, 0, SIZE).then(() => undefined, (error: NodeJS.ErrnoException) => error.code);
+            if (failure) return failure;
+            await new Promise((resolve) => setTimeout(resolve, 5));
+          }
+          return 'no error';
+        },
+      );
+      assert.ok(code === 'EPIPE' || code === 'ECONNRESET', `sendfile failed with ${code}`);
     } finally {
-      server.close();
+      closeSync(fd);
+      await rm(dirname(file), { recursive: true, force: true });
     }
   });
 
@@ -148,19 +192,10 @@ describe('blob download over TLS (buffers)', { timeout: 60_000 }, () => {
   });
 
   test('a TLS response is not a socket sendfile may write to (the bytes must be encrypted)', async () => {
-    const server = createHttpsServer({ cert: ca, key: await readFile(join(dir, 'tls.key')) }, (_req, res) => {
-      const target = SocketTarget.of(res);
-      target?.release();
-      res.end(String(target !== undefined));
-    }).listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    try {
-      const { port } = server.address() as { port: number };
-      const response = await new Promise<IncomingMessage>((resolve, reject) => httpsRequest(`https://127.0.0.1:${port}/`, { ca, agent: false }, resolve).on('error', reject).end());
-      assert.equal((await body(response)).toString(), 'false');
-    } finally {
-      server.close();
-    }
+    const server = createHttpsServer({ cert: ca, key: await readFile(join(dir, 'tls.key')) });
+    const request = (port: number) =>
+      new Promise<IncomingMessage>((resolve, reject) => httpsRequest(`https://127.0.0.1:${port}/`, { ca, agent: false }, resolve).on('error', reject).end());
+    assert.equal(await withProbe(server, request, (target) => target !== undefined), false);
   });
 
   test('a whole blob and a range are the stored bytes', async () => {
