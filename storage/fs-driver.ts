@@ -48,12 +48,14 @@ async function sendFile(stream: ReadStream, fd: number, range: ByteRange | undef
     for (let turn = 0; position < end; turn++) {
       if (socket && turn > 0) {
         await Promise.race([Promise.all(writes), done]);
-        if (socket.drained && destination.writableLength === 0) {
+        if (socket.drained) {
           const { sent, blocked } = await socket.send(fd, position, Math.min(end - position, ZERO_COPY_SLICE));
           position += sent;
-          if (!blocked && sent === 0) break;
+          if (!blocked) {
+            if (sent === 0) break;
+            continue;
+          }
           // A full socket gets the next slice copied; its write callback says when it drained.
-          if (!blocked) continue;
         }
       }
       const slot = turn % SEND_SLOTS;

@@ -31,7 +31,9 @@ export const zeroCopyAvailable = addon !== undefined;
  */
 export class SocketTarget {
   private constructor(
-    readonly fd: number,
+    private readonly addon: Addon,
+    private readonly fd: number,
+    private readonly destination: Writable,
     private readonly socket: Socket,
   ) {}
 
@@ -42,20 +44,20 @@ export class SocketTarget {
     const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
     if (typeof fd !== 'number' || fd < 0) return undefined;
     const duplicate = addon.duplicate(fd);
-    return duplicate < 0 ? undefined : new SocketTarget(duplicate, socket);
+    return duplicate < 0 ? undefined : new SocketTarget(addon, duplicate, destination, socket);
   }
 
-  /** Whether everything Node queued on the socket has reached the kernel, so bytes sent now come after it. */
+  /** Whether the socket is open and all Node queued on it (response and socket buffers) reached the kernel, so bytes sent now come after it. */
   get drained(): boolean {
-    return this.socket.writableLength === 0 && !this.socket.destroyed;
+    return this.destination.writableLength === 0 && !this.socket.destroyed;
   }
 
   /** Sends up to `count` bytes of `fileFd` from `offset` until the socket's buffer is full. */
   send(fileFd: number, offset: number, count: number): Promise<{ sent: number; blocked: boolean }> {
-    return addon!.send(this.fd, fileFd, offset, count);
+    return this.addon.send(this.fd, fileFd, offset, count);
   }
 
   release(): void {
-    addon!.close(this.fd);
+    this.addon.close(this.fd);
   }
 }
