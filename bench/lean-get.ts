@@ -17,7 +17,7 @@ export function leanGet(url: URL): Promise<{ status: number; bytes: number }> {
     const receive = Buffer.allocUnsafe(RECEIVE_BUFFER);
     const socket = connect({
       host: url.hostname,
-      port: Number(url.port),
+      port: Number(url.port || 80),
       onread: {
         buffer: receive,
         callback(size) {

@@ -2,9 +2,10 @@ import { availableParallelism } from 'node:os';
 import { expectStatus, pushBlob } from '../blob-push.ts';
 import { RandomBlob } from '../blob-source.ts';
 import { leanGet } from '../lean-get.ts';
+import type { BenchServer } from '../servers.ts';
 import { MiB, timed, type Workload } from '../workload.ts';
 
-async function download(server: { name: string; url: string }, blob: RandomBlob): Promise<void> {
+async function download(server: BenchServer, blob: RandomBlob): Promise<void> {
   const { status, bytes } = await leanGet(new URL(`${server.url}/v2/bench/download/blobs/${blob.digest}`));
   expectStatus(status, 200, `download from ${server.name}`);
   if (bytes !== blob.size) throw new Error(`download from ${server.name}: ${bytes} of ${blob.size} bytes`);
