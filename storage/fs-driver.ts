@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { Readable, type Writable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import { OffsetMismatchError, PathNotFoundError, type ByteRange, type Driver, type FileInfo, type SendingReader } from './driver.ts';
-import { SocketTarget } from './sendfile.ts';
+import { SocketTarget } from './socket-target.ts';
 
 /** Large writes go to disk in big slices: fewer syscalls on multi-GiB blobs. */
 const WRITE_BUFFER = 1 << 20;

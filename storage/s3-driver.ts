@@ -15,7 +15,9 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Readable } from 'node:stream';
 import { OffsetMismatchError, PathNotFoundError, StorageUnavailableError, type ByteRange, type Driver, type FileInfo } from './driver.ts';
 import { copyObject } from './s3-copy.ts';
+import { DirectObjectReader } from './s3-direct-reader.ts';
 import { SegmentedObject } from './s3-segments.ts';
+import { relayAvailable } from './socket-target.ts';
 
 /** Where and how to reach the bucket: the `storage.s3` config section over AWS environment variables. */
 export interface S3Settings {
@@ -34,6 +36,7 @@ export interface S3Settings {
 /** Multipart part size for streamed writes: memory per upload is about twice this. */
 export const PART_SIZE = 8 * 1024 * 1024;
 const PRESIGN_SECONDS = 20 * 60;
+const REQUEST_TIMEOUT = 60_000;
 
 function statusOf(error: unknown): number | undefined {
   return (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
@@ -50,6 +53,8 @@ function isNotFound(error: unknown): boolean {
  */
 export class S3Driver implements Driver {
   readonly client: S3Client;
+  /** Plain HTTP endpoint: readers fetch objects on connections of their own, which the kernel can splice into responses. */
+  private readonly direct: boolean;
 
   constructor(readonly settings: S3Settings) {
     this.client = new S3Client({
@@ -63,8 +68,9 @@ export class S3Driver implements Driver {
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
       maxAttempts: 3,
-      requestHandler: { connectionTimeout: 5000, requestTimeout: 60_000 },
+      requestHandler: { connectionTimeout: 5000, requestTimeout: REQUEST_TIMEOUT },
     });
+    this.direct = relayAvailable && new URL(settings.endpoint ?? 'https://s3.amazonaws.com').protocol === 'http:';
   }
 
   get location(): string {
@@ -110,7 +116,8 @@ export class S3Driver implements Driver {
   }
 
   async getContent(path: string): Promise<Buffer> {
-    const body = await this.reader(path);
+    // Small objects go through the SDK's pooled connections: a connection of its own costs more than it saves.
+    const body = await this.open(path, undefined, false);
     const chunks: Buffer[] = [];
     for await (const chunk of body) chunks.push(chunk as Buffer);
     return Buffer.concat(chunks);
@@ -126,9 +133,13 @@ export class S3Driver implements Driver {
 
   /** One object's bytes; an upload's appended segments read as one stream. */
   async reader(path: string, range?: ByteRange): Promise<Readable> {
+    return this.open(path, range, this.direct);
+  }
+
+  private async open(path: string, range: ByteRange | undefined, direct: boolean): Promise<Readable> {
     if (range && range.end <= range.start) return Readable.from([]);
     try {
-      return await this.objectReader(this.key(path), range);
+      return (direct && (await this.directReader(this.key(path), range))) || (await this.objectReader(this.key(path), range));
     } catch (error) {
       if (!isNotFound(error)) throw error;
     }
@@ -144,6 +155,12 @@ export class S3Driver implements Driver {
       ),
     );
     return response.Body as Readable;
+  }
+
+  /** A presigned GET on a connection of its own; undefined for any answer but the object, which the SDK then asks for again. */
+  private async directReader(key: string, range?: ByteRange): Promise<Readable | undefined> {
+    const url = await getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.settings.bucket, Key: key }), { expiresIn: PRESIGN_SECONDS });
+    return DirectObjectReader.open(new URL(url), range, REQUEST_TIMEOUT);
   }
 
   /** Streams into the object through a multipart upload: visible only once complete. */

@@ -1,0 +1,231 @@
+/**
+ * Blob GETs on S3 over plain HTTP (distribution-spec end-2, ranges per RFC 9110 §14): the object
+ * comes on a connection of the driver's own and the kernel splices it into the client's socket.
+ * Every byte arrives in order; anything but a plain 200/206 goes back to the SDK; S3 cutting the
+ * body short fails the download rather than ending it early; clients hanging up leave nothing open.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { after, before, describe, test } from 'node:test';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { PathNotFoundError } from '../../storage/driver.ts';
+import { s3Settings } from '../../storage/open-driver.ts';
+import { DirectObjectReader } from '../../storage/s3-direct-reader.ts';
+import { S3Driver } from '../../storage/s3-driver.ts';
+import { relayAvailable } from '../../storage/socket-target.ts';
+import { startBerth, type RunningBerth } from '../helpers/berth.ts';
+import { randomBlob, type TestBlob } from '../helpers/content.ts';
+import { RegistryAPI } from '../helpers/registry-api.ts';
+import { startS3Server, type S3Server } from '../helpers/s3-server.ts';
+
+/** Many times a loopback socket's buffer and the relay's 1 MiB pipe. */
+const SIZE = 24 * 1024 * 1024;
+const blob: TestBlob = randomBlob(SIZE);
+const digest = `${blob.digest}`;
+const path = `/v2/s3dl/blob/blobs/${digest}`;
+
+function sha256(bytes: Uint8Array): string {
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+}
+
+async function body(response: IncomingMessage, pauseMs = 0): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of response) {
+    chunks.push(chunk as Buffer);
+    if (pauseMs && chunks.length % 16 === 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
+  }
+  return Buffer.concat(chunks);
+}
+
+function get(url: string, headers: Record<string, string> = {}): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => request(url, { headers, agent: false }, resolve).on('error', reject).end());
+}
+
+/** Descriptors and threads of this process: a relay holds two descriptors, a pipe and a thread. */
+async function held(): Promise<{ descriptors: number; threads: number }> {
+  const status = await readFile('/proc/self/status', 'utf8');
+  return { descriptors: (await readdir('/proc/self/fd')).length, threads: Number(/^Threads:\s+(\d+)/m.exec(status)![1]) };
+}
+
+async function listen(server: Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+}
+
+describe('blob download from S3 over plain HTTP (splice)', { timeout: 120_000 }, () => {
+  let s3: S3Server;
+  let driver: S3Driver;
+  let berth: RunningBerth;
+
+  before(async () => {
+    s3 = await startS3Server();
+    driver = new S3Driver(s3Settings(`s3://${s3.bucket}/registry`, {}, s3.env));
+    berth = await startBerth({ driver });
+    await new RegistryAPI(berth.url).pushBlob('s3dl/blob', blob);
+  });
+  after(async () => {
+    await berth.stop();
+    await driver.close();
+    await s3.stop();
+  });
+
+  test('npm install built the splice addon, and a plain HTTP endpoint is read on a connection of its own', async () => {
+    assert.ok(relayAvailable, 'build/Release/splice.node is missing: `npm install` runs node-gyp (needs python3, make, g++)');
+    const reader = await driver.reader(`docker/registry/v2/blobs/sha256/${blob.digest.hex.slice(0, 2)}/${blob.digest.hex}/data`);
+    assert.ok(reader instanceof DirectObjectReader);
+    reader.destroy();
+  });
+
+  test('a whole blob is the stored bytes', async () => {
+    const response = await get(`${berth.url}${path}`);
+    assert.equal(response.statusCode, 200);
+    assert.equal(response.headers['content-length'], String(SIZE));
+    assert.equal(sha256(await body(response)), digest);
+  });
+
+  test('a slow reader gets every byte in order', async () => {
+    assert.equal(sha256(await body(await get(`${berth.url}${path}`), 2)), digest);
+  });
+
+  test('ranges from the middle, to the end, and a suffix are those bytes', async () => {
+    const cases: [string, number, number][] = [
+      ['bytes=1000-9999999', 1000, 10_000_000],
+      [`bytes=${SIZE - 5_000_000}-`, SIZE - 5_000_000, SIZE],
+      ['bytes=-123456', SIZE - 123_456, SIZE],
+    ];
+    for (const [range, start, end] of cases) {
+      const response = await get(`${berth.url}${path}`, { Range: range });
+      assert.equal(response.statusCode, 206, range);
+      assert.equal(response.headers['content-range'], `bytes ${start}-${end - 1}/${SIZE}`);
+      assert.ok((await body(response)).equals(blob.bytes.subarray(start, end)), range);
+    }
+  });
+
+  test('four downloads at once each get the whole blob', async () => {
+    const digests = await Promise.all([1, 2, 3, 4].map(async () => sha256(await body(await get(`${berth.url}${path}`)))));
+    assert.deepEqual(digests, [digest, digest, digest, digest]);
+  });
+
+  test('clients that hang up mid-blob leave no descriptor or relay thread behind, and the next download is whole', async () => {
+    await body(await get(`${berth.url}${path}`));
+    const baseline = await held();
+    for (let i = 0; i < 5; i++) {
+      const response = await get(`${berth.url}${path}`);
+      await new Promise((resolve) => response.once('data', resolve));
+      response.destroy();
+    }
+    let now = await held();
+    for (let wait = 0; (now.descriptors > baseline.descriptors || now.threads > baseline.threads) && wait < 50; wait++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      now = await held();
+    }
+    assert.ok(now.descriptors <= baseline.descriptors, `${now.descriptors - baseline.descriptors} descriptors still open`);
+    assert.ok(now.threads <= baseline.threads, `${now.threads - baseline.threads} relay threads still running`);
+    assert.equal(sha256(await body(await get(`${berth.url}${path}`))), digest);
+  });
+
+  test('read as a stream (as layer analysis does), the reader gives the object', async () => {
+    const chunks: Buffer[] = [];
+    const reader = await driver.reader(`docker/registry/v2/blobs/sha256/${blob.digest.hex.slice(0, 2)}/${blob.digest.hex}/data`, { start: 5, end: 3_000_005 });
+    await pipeline(reader, new Writable({ write: (chunk: Buffer, _encoding, done) => {
+      chunks.push(chunk);
+      done();
+    } }));
+    assert.ok(Buffer.concat(chunks).equals(blob.bytes.subarray(5, 3_000_005)));
+  });
+
+  test('a missing object is PathNotFoundError, as through the SDK', async () => {
+    await assert.rejects(driver.reader('docker/registry/v2/blobs/sha256/00/none/data'), PathNotFoundError);
+  });
+});
+
+describe('answers a direct reader does not take', { timeout: 30_000 }, () => {
+  const answers: Record<string, (res: ServerResponse) => void> = {
+    '/missing': (res) => res.writeHead(404, { 'Content-Length': 9 }).end('not found'),
+    '/chunked': (res) => {
+      res.writeHead(200, { 'Transfer-Encoding': 'chunked' });
+      res.end('abc');
+    },
+    '/unranged': (res) => res.writeHead(200, { 'Content-Length': 3 }).end('abc'),
+    '/large': (res) => res.writeHead(200, { 'Content-Length': 16 * 1024 * 1024 }).end(Buffer.alloc(16 * 1024 * 1024, 1)),
+    '/short': (res) => {
+      res.writeHead(200, { 'Content-Length': 4 * 1024 * 1024 });
+      res.write(Buffer.alloc(1024 * 1024, 7), () => res.socket?.destroy());
+    },
+  };
+  let upstream: Server;
+  let base: string;
+
+  before(async () => {
+    upstream = createServer((req, res) => answers[req.url!]!(res));
+    base = await listen(upstream);
+  });
+  after(() => upstream.close());
+
+  test('not found, a chunked body, and a whole object where a range was asked are left to the SDK', async () => {
+    assert.equal(await DirectObjectReader.open(new URL(`${base}/missing`), undefined, 5000), undefined);
+    assert.equal(await DirectObjectReader.open(new URL(`${base}/chunked`), undefined, 5000), undefined);
+    assert.equal(await DirectObjectReader.open(new URL(`${base}/unranged`), { start: 1, end: 2 }, 5000), undefined);
+    assert.equal(await DirectObjectReader.open(new URL('http://127.0.0.1:9/down'), undefined, 5000), undefined);
+  });
+
+  test('a body cut short fails the relay, and the client sees a download that did not end', async () => {
+    const relay = createServer((_req, res) => {
+      void (async () => {
+        const reader = (await DirectObjectReader.open(new URL(`${base}/short`), undefined, 5000))!;
+        res.writeHead(200, { 'Content-Length': 4 * 1024 * 1024 });
+        await reader.sendTo(res).catch((error: NodeJS.ErrnoException) => {
+          failure = error.code;
+          res.destroy();
+        });
+      })();
+    });
+    let failure: string | undefined;
+    const url = await listen(relay);
+    try {
+      const response = await get(url);
+      const received = await body(response).then(
+        () => 'ended',
+        () => 'aborted',
+      );
+      assert.equal(received, 'aborted');
+      assert.equal(failure, 'EOF');
+    } finally {
+      relay.close();
+    }
+  });
+
+  test('a response closed by the server mid-relay (its client stalled) stops the relay at once', async () => {
+    let failure!: Promise<string | undefined>;
+    const relay = createServer((_req, res) => {
+      failure = (async () => {
+        const reader = (await DirectObjectReader.open(new URL(`${base}/large`), undefined, 5000))!;
+        res.writeHead(200, { 'Content-Length': 16 * 1024 * 1024 });
+        setTimeout(() => res.destroy(), 300);
+        return reader.sendTo(res).then(
+          () => 'sent',
+          (error: NodeJS.ErrnoException) => error.code,
+        );
+      })();
+    });
+    const url = await listen(relay);
+    try {
+      const response = await get(url);
+      response.pause();
+      const started = Date.now();
+      assert.equal(await failure, 'ECANCELED');
+      assert.ok(Date.now() - started < 5000, 'the relay waited for its idle timeout');
+      response.destroy();
+    } finally {
+      relay.close();
+    }
+  });
+
+  test('a body cut short errors a reader read as a stream', async () => {
+    const reader = (await DirectObjectReader.open(new URL(`${base}/short`), undefined, 5000))!;
+    await assert.rejects(pipeline(reader, new Writable({ write: (_chunk, _encoding, done) => done() })), /S3 closed the connection/);
+  });
+});
