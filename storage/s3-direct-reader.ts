@@ -9,11 +9,11 @@ const RECEIVE_BUFFER = 256 << 10;
 /** A response head longer than this is not one an S3 server sends. */
 const HEAD_LIMIT = 64 << 10;
 
-/** What `open` needs to know of a response head: a plain body of known length, or nothing usable. */
-function bodyLength(head: string, ranged: boolean): number | undefined {
+/** What `open` needs to know of a response head: the range asked for as a plain body of known length, or nothing usable. */
+function bodyLength(head: string): number | undefined {
   const [statusLine = '', ...lines] = head.split('\r\n');
   const status = /^HTTP\/1\.[01] (\d{3})/.exec(statusLine)?.[1];
-  if (status !== (ranged ? '206' : '200')) return undefined;
+  if (status !== '206') return undefined;
   let length: number | undefined;
   for (const line of lines) {
     const colon = line.indexOf(':');
@@ -31,8 +31,8 @@ function bodyLength(head: string, ranged: boolean): number | undefined {
  * relayed through node:http, every byte was copied into the process and out again, with a fresh
  * buffer per read for the garbage collector, and that CPU was taken from the S3 server.
  * Read as a stream, it is an ordinary Readable. `open` answers undefined for anything but a
- * plain 200 (206 for a range) with a length, so the caller asks again through the SDK, which
- * knows S3's errors and retries.
+ * plain 206 of the range asked for, so the caller asks again through the SDK, which knows S3's
+ * errors and retries.
  */
 export class DirectObjectReader extends Readable implements SendingReader {
   private remaining: number;
@@ -51,7 +51,7 @@ export class DirectObjectReader extends Readable implements SendingReader {
     this.pending = early;
   }
 
-  static open(url: URL, range: ByteRange | undefined, timeoutMs: number): Promise<DirectObjectReader | undefined> {
+  static open(url: URL, range: ByteRange, timeoutMs: number): Promise<DirectObjectReader | undefined> {
     return new Promise((resolve) => {
       const receive = Buffer.allocUnsafe(RECEIVE_BUFFER);
       let head = Buffer.alloc(0);
@@ -70,8 +70,8 @@ export class DirectObjectReader extends Readable implements SendingReader {
               if (head.length > HEAD_LIMIT) socket.destroy();
               return true;
             }
-            const length = bodyLength(head.toString('latin1', 0, end), range !== undefined);
-            if (length === undefined || head.length - end - 4 > length) {
+            const length = bodyLength(head.toString('latin1', 0, end));
+            if (length !== range.end - range.start || head.length - end - 4 > length) {
               socket.destroy();
               return false;
             }
@@ -83,8 +83,8 @@ export class DirectObjectReader extends Readable implements SendingReader {
       });
       socket.setTimeout(timeoutMs, () => socket.destroy());
       socket.on('connect', () => {
-        const rangeHeader = range ? `Range: bytes=${range.start}-${range.end - 1}\r\n` : '';
-        socket.write(`GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\n${rangeHeader}Connection: close\r\n\r\n`);
+        const rangeHeader = `Range: bytes=${range.start}-${range.end - 1}`;
+        socket.write(`GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\n${rangeHeader}\r\nConnection: close\r\n\r\n`);
       });
       socket.on('error', () => undefined);
       socket.on('close', () => {

@@ -37,6 +37,8 @@ export interface S3Settings {
 export const PART_SIZE = 8 * 1024 * 1024;
 const PRESIGN_SECONDS = 20 * 60;
 const REQUEST_TIMEOUT = 60_000;
+/** Ranges from this size on are fetched to be spliced; below it a connection of their own costs more than it saves. */
+const DIRECT_MIN = 1 << 20;
 
 function statusOf(error: unknown): number | undefined {
   return (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
@@ -53,7 +55,7 @@ function isNotFound(error: unknown): boolean {
  */
 export class S3Driver implements Driver {
   readonly client: S3Client;
-  /** Plain HTTP endpoint: readers fetch objects on connections of their own, which the kernel can splice into responses. */
+  /** Plain HTTP endpoint: readers of large ranges fetch them on connections of their own, which the kernel can splice into responses. */
   private readonly direct: boolean;
 
   constructor(readonly settings: S3Settings) {
@@ -116,8 +118,7 @@ export class S3Driver implements Driver {
   }
 
   async getContent(path: string): Promise<Buffer> {
-    // Small objects go through the SDK's pooled connections: a connection of its own costs more than it saves.
-    const body = await this.open(path, undefined, false);
+    const body = await this.reader(path);
     const chunks: Buffer[] = [];
     for await (const chunk of body) chunks.push(chunk as Buffer);
     return Buffer.concat(chunks);
@@ -133,11 +134,8 @@ export class S3Driver implements Driver {
 
   /** One object's bytes; an upload's appended segments read as one stream. */
   async reader(path: string, range?: ByteRange): Promise<Readable> {
-    return this.open(path, range, this.direct);
-  }
-
-  private async open(path: string, range: ByteRange | undefined, direct: boolean): Promise<Readable> {
     if (range && range.end <= range.start) return Readable.from([]);
+    const direct = this.direct && range !== undefined && range.end - range.start >= DIRECT_MIN;
     try {
       return (direct && (await this.directReader(this.key(path), range))) || (await this.objectReader(this.key(path), range));
     } catch (error) {
@@ -158,7 +156,7 @@ export class S3Driver implements Driver {
   }
 
   /** A presigned GET on a connection of its own; undefined for any answer but the object, which the SDK then asks for again. */
-  private async directReader(key: string, range?: ByteRange): Promise<Readable | undefined> {
+  private async directReader(key: string, range: ByteRange): Promise<Readable | undefined> {
     const url = await getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.settings.bucket, Key: key }), { expiresIn: PRESIGN_SECONDS });
     return DirectObjectReader.open(new URL(url), range, REQUEST_TIMEOUT);
   }

@@ -52,7 +52,8 @@ async function getBlob({ req, res, store, name, params }: RouteContext): Promise
     sendEmpty(res, 307, { Location: redirect, 'Docker-Content-Digest': `${digest}` });
     return;
   }
-  const body = await store.blobs.reader(digest, range);
+  // The whole blob is a range too: the driver then knows how much is coming (S3 splices large ones).
+  const body = await store.blobs.reader(digest, range ?? { start: 0, end: info.size });
   if (range) {
     res.writeHead(206, {
       ...headers,

@@ -74,9 +74,13 @@ describe('blob download from S3 over plain HTTP (splice)', { timeout: 120_000 },
 
   test('npm install built the splice addon, and a plain HTTP endpoint is read on a connection of its own', async () => {
     assert.ok(relayAvailable, 'build/Release/splice.node is missing: `npm install` runs node-gyp (needs python3, make, g++)');
-    const reader = await driver.reader(`docker/registry/v2/blobs/sha256/${blob.digest.hex.slice(0, 2)}/${blob.digest.hex}/data`);
-    assert.ok(reader instanceof DirectObjectReader);
-    reader.destroy();
+    const data = `docker/registry/v2/blobs/sha256/${blob.digest.hex.slice(0, 2)}/${blob.digest.hex}/data`;
+    const large = await driver.reader(data, { start: 0, end: SIZE });
+    assert.ok(large instanceof DirectObjectReader);
+    large.destroy();
+    const small = await driver.reader(data, { start: 0, end: 1000 });
+    assert.ok(!(small instanceof DirectObjectReader), 'a small range is read through the SDK');
+    small.destroy();
   });
 
   test('a whole blob is the stored bytes', async () => {
@@ -142,17 +146,21 @@ describe('blob download from S3 over plain HTTP (splice)', { timeout: 120_000 },
   });
 });
 
+const MIB4 = 4 * 1024 * 1024;
+const MIB16 = 16 * 1024 * 1024;
+
 describe('answers a direct reader does not take', { timeout: 30_000 }, () => {
   const answers: Record<string, (res: ServerResponse) => void> = {
     '/missing': (res) => res.writeHead(404, { 'Content-Length': 9 }).end('not found'),
     '/chunked': (res) => {
-      res.writeHead(200, { 'Transfer-Encoding': 'chunked' });
+      res.writeHead(206, { 'Transfer-Encoding': 'chunked' });
       res.end('abc');
     },
     '/unranged': (res) => res.writeHead(200, { 'Content-Length': 3 }).end('abc'),
-    '/large': (res) => res.writeHead(200, { 'Content-Length': 16 * 1024 * 1024 }).end(Buffer.alloc(16 * 1024 * 1024, 1)),
+    '/large': (res) => res.writeHead(206, { 'Content-Length': MIB16 }).end(Buffer.alloc(MIB16, 1)),
+    '/wrong-length': (res) => res.writeHead(206, { 'Content-Length': 3 }).end('abc'),
     '/short': (res) => {
-      res.writeHead(200, { 'Content-Length': 4 * 1024 * 1024 });
+      res.writeHead(206, { 'Content-Length': MIB4 });
       res.write(Buffer.alloc(1024 * 1024, 7), () => res.socket?.destroy());
     },
   };
@@ -165,18 +173,18 @@ describe('answers a direct reader does not take', { timeout: 30_000 }, () => {
   });
   after(() => upstream.close());
 
-  test('not found, a chunked body, and a whole object where a range was asked are left to the SDK', async () => {
-    assert.equal(await DirectObjectReader.open(new URL(`${base}/missing`), undefined, 5000), undefined);
-    assert.equal(await DirectObjectReader.open(new URL(`${base}/chunked`), undefined, 5000), undefined);
-    assert.equal(await DirectObjectReader.open(new URL(`${base}/unranged`), { start: 1, end: 2 }, 5000), undefined);
-    assert.equal(await DirectObjectReader.open(new URL('http://127.0.0.1:9/down'), undefined, 5000), undefined);
+  test('not found, a chunked body, a whole object or another length than the range asked, and no server are left to the SDK', async () => {
+    for (const where of ['missing', 'chunked', 'unranged', 'wrong-length']) {
+      assert.equal(await DirectObjectReader.open(new URL(`${base}/${where}`), { start: 1, end: 3 }, 5000), undefined, where);
+    }
+    assert.equal(await DirectObjectReader.open(new URL('http://127.0.0.1:9/down'), { start: 0, end: 3 }, 5000), undefined);
   });
 
   test('a body cut short fails the relay, and the client sees a download that did not end', async () => {
     const relay = createServer((_req, res) => {
       void (async () => {
-        const reader = (await DirectObjectReader.open(new URL(`${base}/short`), undefined, 5000))!;
-        res.writeHead(200, { 'Content-Length': 4 * 1024 * 1024 });
+        const reader = (await DirectObjectReader.open(new URL(`${base}/short`), { start: 0, end: MIB4 }, 5000))!;
+        res.writeHead(206, { 'Content-Length': MIB4 });
         await reader.sendTo(res).catch((error: NodeJS.ErrnoException) => {
           failure = error.code;
           res.destroy();
@@ -202,8 +210,8 @@ describe('answers a direct reader does not take', { timeout: 30_000 }, () => {
     let failure!: Promise<string | undefined>;
     const relay = createServer((_req, res) => {
       failure = (async () => {
-        const reader = (await DirectObjectReader.open(new URL(`${base}/large`), undefined, 5000))!;
-        res.writeHead(200, { 'Content-Length': 16 * 1024 * 1024 });
+        const reader = (await DirectObjectReader.open(new URL(`${base}/large`), { start: 0, end: MIB16 }, 5000))!;
+        res.writeHead(206, { 'Content-Length': MIB16 });
         setTimeout(() => res.destroy(), 300);
         return reader.sendTo(res).then(
           () => 'sent',
@@ -225,7 +233,7 @@ describe('answers a direct reader does not take', { timeout: 30_000 }, () => {
   });
 
   test('a body cut short errors a reader read as a stream', async () => {
-    const reader = (await DirectObjectReader.open(new URL(`${base}/short`), undefined, 5000))!;
+    const reader = (await DirectObjectReader.open(new URL(`${base}/short`), { start: 0, end: MIB4 }, 5000))!;
     await assert.rejects(pipeline(reader, new Writable({ write: (_chunk, _encoding, done) => done() })), /S3 closed the connection/);
   });
 });
