@@ -59,9 +59,11 @@ export function markdown(results: BenchResults): string {
     const better = advantage(r);
     const compared = Number.isFinite(better);
     const floor = r.floor === undefined || !compared ? '' : better >= r.floor ? `≥ ${r.floor}× ✓` : `≥ ${r.floor}× ✗`;
-    const verdict = compared ? `${better.toFixed(2)}× ${better >= 1 ? 'better' : 'worse'}` : '—';
+    // Three decimals where two would round a miss up to the floor (1.198 is not 1.20).
+    const digits = r.floor !== undefined && better < r.floor && better.toFixed(2) === r.floor.toFixed(2) ? 3 : 2;
+    const verdict = compared ? `${better.toFixed(digits)}× ${better >= 1 ? 'better' : 'worse'}` : '—';
     lines.push(
-      `| ${r.name} | ${r.storage} | ${r.unit} | ${figure(r.berthMedian)} | ${figure(r.distributionMedian)} | ${compared ? r.ratio.toFixed(2) : '—'} | ${verdict} | ${floor} |`,
+      `| ${r.name} | ${r.storage} | ${r.unit} | ${figure(r.berthMedian)} | ${figure(r.distributionMedian)} | ${compared ? r.ratio.toFixed(digits) : '—'} | ${verdict} | ${floor} |`,
     );
   }
   const notes = results.failures.map((failure) => `Not measured: ${failure.workload} (${failure.storage}): ${failure.reason}`);
