@@ -9,10 +9,10 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/sendfile.h>
 #include <unistd.h>
 #include <uv.h>
+#include "node-error.h"
 
 typedef struct {
   int socket_fd;
@@ -44,12 +44,7 @@ static void complete(napi_env env, napi_status status, void *data) {
   Job *job = data;
   napi_value result;
   if (job->error) {
-    /* Named like Node's own system errors (code "EPIPE", ...), so a client that hung up reads as one. */
-    napi_value code, message;
-    napi_create_string_utf8(env, uv_err_name(-job->error), NAPI_AUTO_LENGTH, &code);
-    napi_create_string_utf8(env, strerror(job->error), NAPI_AUTO_LENGTH, &message);
-    napi_create_error(env, code, message, &result);
-    napi_reject_deferred(env, job->deferred, result);
+    napi_reject_deferred(env, job->deferred, node_error(env, -job->error));
   } else {
     napi_value sent, blocked;
     napi_create_object(env, &result);

@@ -12,10 +12,10 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 #include <uv.h>
+#include "node-error.h"
 
 /* The largest pipe an unprivileged process may ask for (fs.pipe-max-size): fewer splice calls per byte. */
 #define PIPE_BYTES (1 << 20)
@@ -79,10 +79,7 @@ static void settle(napi_env env, napi_value js_callback, void *context, void *da
   Relay *r = data;
   napi_value result;
   if (r->error) {
-    napi_value name, message;
-    napi_create_string_utf8(env, uv_err_name(r->error), NAPI_AUTO_LENGTH, &name);
-    napi_create_string_utf8(env, uv_strerror(r->error), NAPI_AUTO_LENGTH, &message);
-    napi_create_error(env, name, message, &result);
+    result = node_error(env, r->error);
     napi_value moved;
     napi_create_int64(env, r->moved, &moved);
     napi_set_named_property(env, result, "moved", moved);

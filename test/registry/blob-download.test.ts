@@ -5,10 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { createServer as createHttpsServer, request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -18,6 +17,7 @@ import { after, before, describe, test } from 'node:test';
 import { SocketTarget, zeroCopyAvailable } from '../../storage/socket-target.ts';
 import { startBerth, type RunningBerth } from '../helpers/berth.ts';
 import { randomBlob, type TestBlob } from '../helpers/content.ts';
+import { body, downloadChecks, get, sha256 } from '../helpers/download-checks.ts';
 import { RegistryAPI } from '../helpers/registry-api.ts';
 
 /** Larger than a loopback socket's buffer, so a download fills it many times over. */
@@ -25,24 +25,6 @@ const SIZE = 48 * 1024 * 1024;
 const blob: TestBlob = randomBlob(SIZE);
 const digest = `${blob.digest}`;
 const path = `/v2/dl/blob/blobs/${digest}`;
-
-function sha256(bytes: Uint8Array): string {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-}
-
-/** The body of a response, read slowly when `pauseMs` is set (the socket fills while it waits). */
-async function body(response: IncomingMessage, pauseMs = 0): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of response) {
-    chunks.push(chunk as Buffer);
-    if (pauseMs && chunks.length % 16 === 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
-  }
-  return Buffer.concat(chunks);
-}
-
-function get(url: string, headers: Record<string, string> = {}): Promise<IncomingMessage> {
-  return new Promise((resolve, reject) => request(url, { headers, agent: false }, resolve).on('error', reject).end());
-}
 
 /**
  * Serves one request on `server` (listening on a free port) whose handler hands the response's
@@ -64,10 +46,6 @@ async function withProbe<T>(server: Server, client: (port: number) => Promise<un
   } finally {
     server.close();
   }
-}
-
-async function openDescriptors(): Promise<number> {
-  return (await readdir('/proc/self/fd')).length;
 }
 
 describe('blob download over plain HTTP (sendfile)', { timeout: 60_000 }, () => {
@@ -115,51 +93,7 @@ describe('blob download over plain HTTP (sendfile)', { timeout: 60_000 }, () => 
     }
   });
 
-  test('a whole blob is the stored bytes', async () => {
-    const response = await get(`${berth.url}${path}`);
-    assert.equal(response.statusCode, 200);
-    assert.equal(response.headers['content-length'], String(SIZE));
-    assert.equal(sha256(await body(response)), digest);
-  });
-
-  test('a slow reader gets every byte in order', async () => {
-    assert.equal(sha256(await body(await get(`${berth.url}${path}`), 2)), digest);
-  });
-
-  test('ranges from the middle, to the end, and a suffix are those bytes', async () => {
-    const cases: [string, number, number][] = [
-      ['bytes=1000-9999999', 1000, 10_000_000],
-      [`bytes=${SIZE - 5_000_000}-`, SIZE - 5_000_000, SIZE],
-      ['bytes=-123456', SIZE - 123_456, SIZE],
-    ];
-    for (const [range, start, end] of cases) {
-      const response = await get(`${berth.url}${path}`, { Range: range });
-      assert.equal(response.statusCode, 206, range);
-      assert.equal(response.headers['content-range'], `bytes ${start}-${end - 1}/${SIZE}`);
-      assert.ok((await body(response)).equals(blob.bytes.subarray(start, end)), range);
-    }
-  });
-
-  test('four downloads at once each get the whole blob', async () => {
-    const digests = await Promise.all([1, 2, 3, 4].map(async () => sha256(await body(await get(`${berth.url}${path}`)))));
-    assert.deepEqual(digests, [digest, digest, digest, digest]);
-  });
-
-  test('clients that hang up mid-blob leave no descriptor open, and the next download is whole', async () => {
-    const baseline = await openDescriptors();
-    for (let i = 0; i < 5; i++) {
-      const response = await get(`${berth.url}${path}`);
-      await new Promise((resolve) => response.once('data', resolve));
-      response.destroy();
-    }
-    let open = await openDescriptors();
-    for (let wait = 0; open > baseline && wait < 50; wait++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      open = await openDescriptors();
-    }
-    assert.ok(open <= baseline, `${open - baseline} descriptors still open after the aborted downloads`);
-    assert.equal(sha256(await body(await get(`${berth.url}${path}`))), digest);
-  });
+  downloadChecks(() => `${berth.url}${path}`, blob);
 });
 
 describe('blob download over TLS (buffers)', { timeout: 60_000 }, () => {

@@ -5,9 +5,7 @@
  * body short fails the download rather than ending it early; clients hanging up leave nothing open.
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
-import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -18,6 +16,7 @@ import { S3Driver } from '../../storage/s3-driver.ts';
 import { relayAvailable } from '../../storage/socket-target.ts';
 import { startBerth, type RunningBerth } from '../helpers/berth.ts';
 import { randomBlob, type TestBlob } from '../helpers/content.ts';
+import { body, downloadChecks, get } from '../helpers/download-checks.ts';
 import { RegistryAPI } from '../helpers/registry-api.ts';
 import { startS3Server, type S3Server } from '../helpers/s3-server.ts';
 
@@ -26,29 +25,6 @@ const SIZE = 24 * 1024 * 1024;
 const blob: TestBlob = randomBlob(SIZE);
 const digest = `${blob.digest}`;
 const path = `/v2/s3dl/blob/blobs/${digest}`;
-
-function sha256(bytes: Uint8Array): string {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-}
-
-async function body(response: IncomingMessage, pauseMs = 0): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of response) {
-    chunks.push(chunk as Buffer);
-    if (pauseMs && chunks.length % 16 === 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
-  }
-  return Buffer.concat(chunks);
-}
-
-function get(url: string, headers: Record<string, string> = {}): Promise<IncomingMessage> {
-  return new Promise((resolve, reject) => request(url, { headers, agent: false }, resolve).on('error', reject).end());
-}
-
-/** Descriptors and threads of this process: a relay holds two descriptors, a pipe and a thread. */
-async function held(): Promise<{ descriptors: number; threads: number }> {
-  const status = await readFile('/proc/self/status', 'utf8');
-  return { descriptors: (await readdir('/proc/self/fd')).length, threads: Number(/^Threads:\s+(\d+)/m.exec(status)![1]) };
-}
 
 async function listen(server: Server): Promise<string> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -83,53 +59,7 @@ describe('blob download from S3 over plain HTTP (splice)', { timeout: 120_000 },
     small.destroy();
   });
 
-  test('a whole blob is the stored bytes', async () => {
-    const response = await get(`${berth.url}${path}`);
-    assert.equal(response.statusCode, 200);
-    assert.equal(response.headers['content-length'], String(SIZE));
-    assert.equal(sha256(await body(response)), digest);
-  });
-
-  test('a slow reader gets every byte in order', async () => {
-    assert.equal(sha256(await body(await get(`${berth.url}${path}`), 2)), digest);
-  });
-
-  test('ranges from the middle, to the end, and a suffix are those bytes', async () => {
-    const cases: [string, number, number][] = [
-      ['bytes=1000-9999999', 1000, 10_000_000],
-      [`bytes=${SIZE - 5_000_000}-`, SIZE - 5_000_000, SIZE],
-      ['bytes=-123456', SIZE - 123_456, SIZE],
-    ];
-    for (const [range, start, end] of cases) {
-      const response = await get(`${berth.url}${path}`, { Range: range });
-      assert.equal(response.statusCode, 206, range);
-      assert.equal(response.headers['content-range'], `bytes ${start}-${end - 1}/${SIZE}`);
-      assert.ok((await body(response)).equals(blob.bytes.subarray(start, end)), range);
-    }
-  });
-
-  test('four downloads at once each get the whole blob', async () => {
-    const digests = await Promise.all([1, 2, 3, 4].map(async () => sha256(await body(await get(`${berth.url}${path}`)))));
-    assert.deepEqual(digests, [digest, digest, digest, digest]);
-  });
-
-  test('clients that hang up mid-blob leave no descriptor or relay thread behind, and the next download is whole', async () => {
-    await body(await get(`${berth.url}${path}`));
-    const baseline = await held();
-    for (let i = 0; i < 5; i++) {
-      const response = await get(`${berth.url}${path}`);
-      await new Promise((resolve) => response.once('data', resolve));
-      response.destroy();
-    }
-    let now = await held();
-    for (let wait = 0; (now.descriptors > baseline.descriptors || now.threads > baseline.threads) && wait < 50; wait++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      now = await held();
-    }
-    assert.ok(now.descriptors <= baseline.descriptors, `${now.descriptors - baseline.descriptors} descriptors still open`);
-    assert.ok(now.threads <= baseline.threads, `${now.threads - baseline.threads} relay threads still running`);
-    assert.equal(sha256(await body(await get(`${berth.url}${path}`))), digest);
-  });
+  downloadChecks(() => `${berth.url}${path}`, blob);
 
   test('read as a stream (as layer analysis does), the reader gives the object', async () => {
     const chunks: Buffer[] = [];
