@@ -92,7 +92,7 @@ static void settle(napi_env env, napi_value js_callback, void *context, void *da
 }
 
 /* relay(inFd, outFd, count, cancelFd, idleMs) -> Promise<moved>; a rejection names the error as Node does and carries `moved`. */
-static napi_value Relay_(napi_env env, napi_callback_info info) {
+static napi_value StartRelay(napi_env env, napi_callback_info info) {
   size_t argc = 5;
   napi_value argv[5], promise, name;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
@@ -130,7 +130,7 @@ static napi_value Eventfd(napi_env env, napi_callback_info info) {
 
 NAPI_MODULE_INIT() {
   napi_value fn;
-  napi_create_function(env, "relay", NAPI_AUTO_LENGTH, Relay_, NULL, &fn);
+  napi_create_function(env, "relay", NAPI_AUTO_LENGTH, StartRelay, NULL, &fn);
   napi_set_named_property(env, exports, "relay", fn);
   napi_create_function(env, "eventfd", NAPI_AUTO_LENGTH, Eventfd, NULL, &fn);
   napi_set_named_property(env, exports, "eventfd", fn);
