@@ -71,11 +71,10 @@ describe('blob download over plain HTTP (sendfile)', { timeout: 60_000 }, () => 
       const code = await withProbe(
         createServer(),
         (port) => new Promise<void>((resolve) => connect(port, '127.0.0.1', function (this: Socket) {
-          this.end(`GET / HTTP/1.1\r\nHost: x\r\n\r\n`);
-          this.once('data', () => {
-            this.resetAndDestroy();
-            resolve();
-          });
+          // write, not end: a half-closed request lets the server end the socket before any byte is sent.
+          this.write(`GET / HTTP/1.1\r\nHost: x\r\n\r\n`);
+          this.once('data', () => this.resetAndDestroy());
+          this.once('close', () => resolve());
         })),
         async (target) => {
           for (let attempt = 0; attempt < 1000; attempt++) {
