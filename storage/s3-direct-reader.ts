@@ -57,7 +57,7 @@ export class DirectObjectReader extends Readable implements SendingReader {
       let head = Buffer.alloc(0);
       let reader: DirectObjectReader | undefined;
       const socket = connect({
-        host: url.hostname,
+        host: url.hostname.replace(/^\[(.*)\]$/, '$1'), // an IPv6 literal without its brackets
         port: Number(url.port || 80),
         onread: {
           buffer: receive,

@@ -88,6 +88,7 @@ describe('answers a direct reader does not take', { timeout: 30_000 }, () => {
     },
     '/unranged': (res) => res.writeHead(200, { 'Content-Length': 3 }).end('abc'),
     '/large': (res) => res.writeHead(206, { 'Content-Length': MIB16 }).end(Buffer.alloc(MIB16, 1)),
+    '/bc': (res) => res.writeHead(206, { 'Content-Length': 2 }).end('bc'),
     '/wrong-length': (res) => res.writeHead(206, { 'Content-Length': 3 }).end('abc'),
     '/short': (res) => {
       res.writeHead(206, { 'Content-Length': MIB4 });
@@ -108,6 +109,19 @@ describe('answers a direct reader does not take', { timeout: 30_000 }, () => {
       assert.equal(await DirectObjectReader.open(new URL(`${base}/${where}`), { start: 1, end: 3 }, 5000), undefined, where);
     }
     assert.equal(await DirectObjectReader.open(new URL('http://127.0.0.1:9/down'), { start: 0, end: 3 }, 5000), undefined);
+  });
+
+  test('an endpoint given as an IPv6 literal is reached', async () => {
+    const v6 = createServer((req, res) => answers[req.url!]!(res));
+    await new Promise<void>((resolve, reject) => v6.once('error', reject).listen(0, '::1', resolve));
+    try {
+      const reader = (await DirectObjectReader.open(new URL(`http://[::1]:${(v6.address() as { port: number }).port}/bc`), { start: 1, end: 3 }, 5000))!;
+      const chunks: Buffer[] = [];
+      for await (const chunk of reader) chunks.push(chunk as Buffer);
+      assert.equal(Buffer.concat(chunks).toString(), 'bc');
+    } finally {
+      v6.close();
+    }
   });
 
   test('a body cut short fails the relay, and the client sees a download that did not end', async () => {
