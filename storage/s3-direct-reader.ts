@@ -156,10 +156,15 @@ export class DirectObjectReader extends Readable implements SendingReader {
       const first = await this.firstChunk();
       await new Promise<void>((resolve, reject) => destination.write(first, (error) => (error ? reject(error) : resolve())));
       if (this.remaining > 0) {
-        this.socket.setTimeout(0);
+        const idle = this.socket.timeout ?? 0;
         // Node sees none of the relay's traffic: its idle timer would fire mid-transfer. The relay keeps its own.
+        this.socket.setTimeout(0);
         const moved = target.drained ? await target.relayFrom(this.socket, this.remaining) : undefined;
-        if (moved === undefined) return await pipeline(this, destination);
+        if (moved === undefined) {
+          // Copied through Node after all: a stalled S3 must still time out.
+          this.socket.setTimeout(idle);
+          return await pipeline(this, destination);
+        }
         this.remaining -= moved;
       }
       destination.end();
