@@ -1,21 +1,16 @@
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { RandomBlob } from './blob-source.ts';
 import { leanGet } from './lean-get.ts';
-import type { BenchStorage } from './servers.ts';
+import { benchS3Client, type BenchStorage } from './servers.ts';
 
 /**
  * How fast the S3 server alone hands an object to the download workload's client (best of
  * three): the ceiling of both registries' S3 downloads, which relay the same bytes.
  */
 export async function s3ReadRate(storage: Extract<BenchStorage, { kind: 's3' }>, size: number): Promise<number> {
-  const client = new S3Client({
-    region: storage.env.AWS_REGION ?? 'us-east-1',
-    endpoint: storage.endpoint,
-    forcePathStyle: true,
-    credentials: { accessKeyId: storage.env.AWS_ACCESS_KEY_ID!, secretAccessKey: storage.env.AWS_SECRET_ACCESS_KEY! },
-  });
+  const client = benchS3Client(storage);
   try {
     const object = { Bucket: storage.bucket, Key: 'bench-ceiling/object' };
     await new Upload({ client, params: { ...object, Body: RandomBlob.create(size).stream() } }).done();

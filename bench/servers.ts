@@ -2,6 +2,9 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { Digest } from '../oci/digest.ts';
+import { paths } from '../storage/paths.ts';
 import { freePort, startProcess, type RunningProcess } from '../test/helpers/processes.ts';
 
 /** A registry under benchmark: where it listens and how to read its memory. */
@@ -11,6 +14,8 @@ export interface BenchServer {
   host: string;
   /** Peak resident memory (VmHWM) of each of its processes in bytes: the primary first, then any workers. */
   peakRss(): Promise<number[]>;
+  /** Removes a blob's bytes from the server's store behind its back; see `blobDiscarder`. */
+  discardBlob(digest: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -18,6 +23,38 @@ export interface BenchServer {
 export type BenchStorage = { kind: 'fs'; root: string } | { kind: 's3'; endpoint: string; bucket: string; env: NodeJS.ProcessEnv };
 
 const ROOT = join(import.meta.dirname, '..');
+/** Where each server keeps its tree in a shared bucket. */
+const BERTH_PREFIX = 'berth';
+const DISTRIBUTION_PREFIX = 'distribution';
+
+/** A client of the bench's S3 server, with the credentials both registries use. */
+export function benchS3Client(storage: Extract<BenchStorage, { kind: 's3' }>): S3Client {
+  return new S3Client({
+    region: storage.env.AWS_REGION ?? 'us-east-1',
+    endpoint: storage.endpoint,
+    forcePathStyle: true,
+    credentials: { accessKeyId: storage.env.AWS_ACCESS_KEY_ID!, secretAccessKey: storage.env.AWS_SECRET_ACCESS_KEY! },
+  });
+}
+
+/**
+ * Upload workloads drop each run's blob once it is timed. This machine's disk writes blocks it
+ * never held before at about a sixth of the rate of blocks freed again (~240 vs ~1400 MB/s,
+ * flushed), so a store left to grow by GiBs of benchmark blobs pins both servers to that rate and
+ * measures the disk, not them. Both servers share Distribution's layout, so one path serves both.
+ */
+function blobDiscarder(storage: BenchStorage, prefix: string): (digest: string) => Promise<void> {
+  const blobPath = (digest: string) => paths.blobData(Digest.parse(digest));
+  if (storage.kind === 'fs') return (digest) => rm(join(storage.root, blobPath(digest)), { force: true });
+  return async (digest) => {
+    const client = benchS3Client(storage);
+    try {
+      await client.send(new DeleteObjectCommand({ Bucket: storage.bucket, Key: `${prefix}/${blobPath(digest)}` }));
+    } finally {
+      client.destroy();
+    }
+  };
+}
 
 async function vmHWM(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
@@ -38,7 +75,7 @@ async function peaksOf(process: RunningProcess): Promise<number[]> {
 /** Berth from the compiled build with `berth serve`'s defaults (one worker per core). */
 export async function startBerth(storage: BenchStorage): Promise<BenchServer> {
   const port = await freePort();
-  const target = storage.kind === 'fs' ? storage.root : `s3://${storage.bucket}/berth`;
+  const target = storage.kind === 'fs' ? storage.root : `s3://${storage.bucket}/${BERTH_PREFIX}`;
   const child = await startProcess(
     process.execPath,
     [join(ROOT, 'dist/cli/main.js'), 'serve', '--listen', `127.0.0.1:${port}`, '--storage', target],
@@ -50,6 +87,7 @@ export async function startBerth(storage: BenchStorage): Promise<BenchServer> {
     url: `http://127.0.0.1:${port}`,
     host: `127.0.0.1:${port}`,
     peakRss: () => peaksOf(child),
+    discardBlob: blobDiscarder(storage, BERTH_PREFIX),
     async stop() {
       await child.stop();
     },
@@ -65,7 +103,7 @@ function distributionStorage(storage: BenchStorage): string[] {
     '    region: us-east-1',
     `    regionendpoint: ${storage.endpoint}`,
     `    bucket: ${storage.bucket}`,
-    '    rootdirectory: /distribution',
+    `    rootdirectory: /${DISTRIBUTION_PREFIX}`,
     '    secure: false',
     '    v4auth: true',
     // Berth serves blob GETs itself unless told to redirect; Distribution redirects to a presigned URL unless told not to.
@@ -110,6 +148,7 @@ export async function startDistribution(storage: BenchStorage): Promise<BenchSer
     url: `http://127.0.0.1:${port}`,
     host: `127.0.0.1:${port}`,
     peakRss: async () => [await vmHWM(child.pid!)],
+    discardBlob: blobDiscarder(storage, DISTRIBUTION_PREFIX),
     async stop() {
       child.kill('SIGTERM');
       await exited;

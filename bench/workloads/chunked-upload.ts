@@ -28,6 +28,7 @@ export function chunkedUpload(size: number, chunk: number, runs: number): Worklo
         ({ status } = await send(close.href, 'PUT', undefined, { 'Content-Length': 0 }));
         expectStatus(status, 201, `closing PUT on ${server.name}`);
       });
+      await server.discardBlob(blob.digest);
       return size / 1e6 / seconds;
     },
   };
