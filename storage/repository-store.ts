@@ -173,7 +173,7 @@ export class RepositoryStore {
 }
 
 /** How long one catalog walk answers later pages. */
-const CATALOG_REUSE_MS = 2000;
+export const CATALOG_REUSE_MS = 2000;
 
 /** The directory of a link file: deleting it leaves no empty digest directory behind. */
 function linkDir(linkPath: string): string {
