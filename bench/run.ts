@@ -138,7 +138,7 @@ async function main(): Promise<void> {
     });
     // On fresh servers, so that their peak RSS is the peak of 1 GiB pushes. Last, because it writes
     // the most: on this shared machine the disk's rate sags for a while after a few GiB.
-    const big = monolithicUpload(1024 * MiB, Math.min(runs, 2));
+    const big = monolithicUpload(1024 * MiB, Math.min(runs, 3));
     if (selected(big)) {
       await withServers(disks, async (servers) => {
         workloads.push(...(await measure(big, servers, 'fs', 1.2)));
