@@ -1,7 +1,7 @@
 /** `berth serve` as a user runs it (design.md §5): flags, errors, shutdown, several processes. */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -32,9 +32,15 @@ describe('berth serve', () => {
     assert.equal(await server.process.stop('SIGTERM'), 0);
   });
 
-  it('runs several workers on one port', async () => {
+  it('runs several workers on one port, each with V8\'s first old-generation limit raised', async () => {
     const server = await startBerthProcess(['--storage', root, '--workers', '2']);
     try {
+      const pid = server.process.child.pid!;
+      const workers = (await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8')).split(/\s+/).filter(Boolean);
+      assert.equal(workers.length, 2);
+      for (const worker of workers) {
+        assert.ok((await readFile(`/proc/${worker}/cmdline`, 'utf8')).split('\0').includes('--initial-old-space-size=64'), `worker ${worker}`);
+      }
       const blob = randomBlob();
       await new RegistryAPI(server.url).pushBlob('workers/app', blob);
       for (let i = 0; i < 10; i++) assert.equal((await fetch(`${server.url}/v2/workers/app/blobs/${blob.digest}`)).status, 200);
