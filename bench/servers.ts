@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Digest } from '../oci/digest.ts';
 import { paths } from '../storage/paths.ts';
-import { freePort, startProcess, type RunningProcess } from '../test/helpers/processes.ts';
+import { childPids, freePort, startProcess, type RunningProcess } from '../test/helpers/processes.ts';
 
 /** A registry under benchmark: where it listens and how to read its memory. */
 export interface BenchServer {
@@ -63,9 +63,7 @@ async function vmHWM(pid: number): Promise<number> {
 
 /** The process and, for Berth's cluster, its workers. */
 async function processTree(pid: number): Promise<number[]> {
-  const children = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');
-  const childPids = children.split(/\s+/).filter(Boolean).map(Number);
-  return [pid, ...(await Promise.all(childPids.map(processTree))).flat()];
+  return [pid, ...(await Promise.all((await childPids(pid)).map(processTree))).flat()];
 }
 
 async function peaksOf(process: RunningProcess): Promise<number[]> {

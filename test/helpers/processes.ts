@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 
 /** A free TCP port on loopback, chosen by the kernel. */
@@ -62,4 +63,10 @@ export async function startProcess(
       return exited;
     },
   };
+}
+
+/** The direct children of a process (Linux /proc), e.g. a cluster primary's workers; [] once it is gone. */
+export async function childPids(pid: number): Promise<number[]> {
+  const children = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');
+  return children.split(/\s+/).filter(Boolean).map(Number);
 }

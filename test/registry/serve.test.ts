@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { startBerthProcess } from '../helpers/berth.ts';
 import { randomBlob } from '../helpers/content.ts';
 import { RegistryAPI } from '../helpers/registry-api.ts';
-import { freePort } from '../helpers/processes.ts';
+import { childPids, freePort } from '../helpers/processes.ts';
 
 const CLI = join(import.meta.dirname, '../../cli/main.ts');
 const berth = (args: string[]) =>
@@ -35,8 +35,7 @@ describe('berth serve', () => {
   it('runs several workers on one port, each with V8\'s first old-generation limit raised', async () => {
     const server = await startBerthProcess(['--storage', root, '--workers', '2']);
     try {
-      const pid = server.process.child.pid!;
-      const workers = (await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8')).split(/\s+/).filter(Boolean);
+      const workers = await childPids(server.process.child.pid!);
       assert.equal(workers.length, 2);
       for (const worker of workers) {
         assert.ok((await readFile(`/proc/${worker}/cmdline`, 'utf8')).split('\0').includes('--initial-old-space-size=64'), `worker ${worker}`);
