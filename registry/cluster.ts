@@ -65,10 +65,16 @@ async function runWorker(config: ServeConfig): Promise<void> {
  */
 const INITIAL_OLD_SPACE_MIB = 64;
 
+/** The primary's Node flags plus ours, unless the operator gave Node a limit: theirs wins (NODE_OPTIONS may not carry one). */
+function workerExecArgv(): string[] {
+  const given = process.execArgv.some((flag) => flag.startsWith('--initial-old-space-size'));
+  return given ? process.execArgv : [...process.execArgv, `--initial-old-space-size=${INITIAL_OLD_SPACE_MIB}`];
+}
+
 async function runPrimary(config: ServeConfig, announce: (url: string) => void): Promise<void> {
   let stopping = false;
   let ready = 0;
-  cluster.setupPrimary({ execArgv: [...process.execArgv, `--initial-old-space-size=${INITIAL_OLD_SPACE_MIB}`] });
+  cluster.setupPrimary({ execArgv: workerExecArgv() });
   const fork = () => cluster.fork();
   await new Promise<void>((resolve, reject) => {
     cluster.on('message', (_worker, message: WorkerMessage) => {

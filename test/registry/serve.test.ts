@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { startBerthProcess } from '../helpers/berth.ts';
 import { randomBlob } from '../helpers/content.ts';
 import { RegistryAPI } from '../helpers/registry-api.ts';
-import { childPids, freePort } from '../helpers/processes.ts';
+import { childPids, freePort, startProcess } from '../helpers/processes.ts';
 
 const CLI = join(import.meta.dirname, '../../cli/main.ts');
 const berth = (args: string[]) =>
@@ -17,6 +17,9 @@ const berth = (args: string[]) =>
     (result) => ({ code: 0, ...result }),
     (error: { code: number; stdout: string; stderr: string }) => error,
   );
+
+/** A process's command line, flag by flag. */
+const workerFlags = async (pid: number) => (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
 
 let root: string;
 before(async () => {
@@ -37,9 +40,7 @@ describe('berth serve', () => {
     try {
       const workers = await childPids(server.process.child.pid!);
       assert.equal(workers.length, 2);
-      for (const worker of workers) {
-        assert.ok((await readFile(`/proc/${worker}/cmdline`, 'utf8')).split('\0').includes('--initial-old-space-size=64'), `worker ${worker}`);
-      }
+      for (const worker of workers) assert.ok((await workerFlags(worker)).includes('--initial-old-space-size=64'), `worker ${worker}`);
       const blob = randomBlob();
       await new RegistryAPI(server.url).pushBlob('workers/app', blob);
       for (let i = 0; i < 10; i++) assert.equal((await fetch(`${server.url}/v2/workers/app/blobs/${blob.digest}`)).status, 200);
@@ -48,11 +49,24 @@ describe('berth serve', () => {
     }
   });
 
+  it('leaves the old-generation limit to an operator who gave Node one', async () => {
+    const port = await freePort();
+    const args = ['--initial-old-space-size=128', '--import', 'tsx', CLI, 'serve', '--listen', `127.0.0.1:${port}`, '--storage', root, '--workers', '2'];
+    const primary = await startProcess(process.execPath, args, /listening on/);
+    try {
+      for (const worker of await childPids(primary.child.pid!)) {
+        const limits = (await workerFlags(worker)).filter((flag) => flag.startsWith('--initial-old-space-size'));
+        assert.deepEqual(limits, ['--initial-old-space-size=128'], `worker ${worker}`);
+      }
+    } finally {
+      await primary.stop();
+    }
+  });
+
   it('takes its settings from a YAML config file and the environment', async () => {
     const port = await freePort();
     const config = join(root, 'berth.yml');
     await writeFile(config, `listen: 127.0.0.1:${port}\nstorage: ${join(root, 'from-config')}\nworkers: 1\n`);
-    const { startProcess } = await import('../helpers/processes.ts');
     const child = await startProcess(process.execPath, ['--import', 'tsx', CLI, 'serve'], /listening on/, {
       env: { ...process.env, BERTH_CONFIG: config },
     });
