@@ -16,6 +16,8 @@ export interface MachineLimits {
   node: string;
   sha256MBps: number;
   diskWriteMBps: number;
+  /** Measured again right before the 1 GiB pushes, which meet the disk as the earlier workloads left it. */
+  diskWriteLateMBps?: number;
   loopbackMBps: number;
   /** Straight from the S3 server to the download client, when the S3 leg runs. */
   s3GetMBps?: number;
@@ -33,7 +35,7 @@ async function sha256Rate(): Promise<number> {
   return SIZE / 1e6 / seconds;
 }
 
-async function diskWriteRate(): Promise<number> {
+export async function diskWriteRate(): Promise<number> {
   const dir = await mkdtemp(join(tmpdir(), 'bench-disk-'));
   try {
     return (

@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { buildImage } from '../test/helpers/oci-image.ts';
 import { startS3Server } from '../test/helpers/s3-server.ts';
 import { requireTools } from './http-load.ts';
-import { measureMachine } from './machine.ts';
+import { diskWriteRate, measureMachine } from './machine.ts';
 import { markdown, type BenchResults, type PeakMemory, type WorkloadResult } from './report.ts';
 import { s3ReadRate } from './s3-ceiling.ts';
 import { startBerth, startDistribution, type BenchServer, type BenchStorage } from './servers.ts';
@@ -140,6 +140,7 @@ async function main(): Promise<void> {
     // the most: on this shared machine the disk's rate sags for a while after a few GiB.
     const big = monolithicUpload(1024 * MiB, Math.min(runs, 3));
     if (selected(big)) {
+      machine.diskWriteLateMBps = await diskWriteRate();
       await withServers(disks, async (servers) => {
         workloads.push(...(await measure(big, servers, 'fs', 1.2)));
         peakRss = { berth: await peakMemory(servers[0]), distribution: await peakMemory(servers[1]) };
