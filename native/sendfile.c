@@ -15,9 +15,9 @@
 #include "node-error.h"
 
 /*
- * Most bytes one sendfile(2) call hands the socket. Calls under one 64 KiB segment let the
- * receiver's acknowledgements reach the socket between calls: on loopback, 32-57 KiB calls served
- * 256 MiB at 1.2-1.6x the rate of unbounded ones (bench/, blob download), with no more CPU.
+ * Most bytes one sendfile(2) call hands the socket. On loopback, calls under one 64 KiB segment
+ * served a 256 MiB download at 1.1-1.7x the rate of unbounded ones, with the same CPU; eight
+ * downloads at once kept their total rate at ~20% more CPU. README, "Benchmarks", has the figures.
  */
 #define CALL_BYTES (48 << 10)
 
