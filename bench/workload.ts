@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { BenchServer } from './servers.ts';
 
 /** One thing measured on both servers, interleaved run by run. */
@@ -19,4 +20,12 @@ export async function timed(action: () => Promise<unknown>): Promise<number> {
   const started = performance.now();
   await action();
   return (performance.now() - started) / 1000;
+}
+
+/**
+ * Untimed, once per process a new connection may land on (Berth's workers take connections in
+ * turn): timed runs then meet warm code, as a long-running registry's clients do.
+ */
+export async function warmUp(request: () => Promise<unknown>): Promise<void> {
+  for (let turn = 0; turn < availableParallelism(); turn++) await request();
 }

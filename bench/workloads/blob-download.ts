@@ -1,9 +1,8 @@
-import { availableParallelism } from 'node:os';
 import { expectStatus, pushBlob } from '../blob-push.ts';
 import { RandomBlob } from '../blob-source.ts';
 import { leanGet } from '../lean-get.ts';
 import type { BenchServer } from '../servers.ts';
-import { MiB, timed, type Workload } from '../workload.ts';
+import { MiB, timed, warmUp, type Workload } from '../workload.ts';
 
 async function download(server: BenchServer, blob: RandomBlob): Promise<void> {
   const { status, bytes } = await leanGet(new URL(`${server.url}/v2/bench/download/blobs/${blob.digest}`));
@@ -23,8 +22,7 @@ export function blobDownload(size: number, runs: number): Workload {
       const blob = RandomBlob.create(size);
       await pushBlob(server, 'bench/download', blob);
       blobs.set(server.name, blob);
-      // Untimed, once per process a connection may land on: timed runs meet warm code, as users' pulls do.
-      for (let warmUp = 0; warmUp < availableParallelism(); warmUp++) await download(server, blob);
+      await warmUp(() => download(server, blob));
     },
     async measure(server) {
       return size / 1e6 / (await timed(() => download(server, blobs.get(server.name)!)));

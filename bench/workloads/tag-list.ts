@@ -1,5 +1,6 @@
 import { seedRepository } from '../seed-layout.ts';
-import { timed, type Workload } from '../workload.ts';
+import { leanGet } from '../lean-get.ts';
+import { timed, warmUp, type Workload } from '../workload.ts';
 
 const REPOSITORY = 'bench/tags';
 
@@ -14,7 +15,10 @@ export function tagListing(roots: Record<string, string>, count: number, runs: n
     unit: 's',
     higherIsBetter: false,
     runs,
-    setup: (server) => seedRepository(roots[server.name]!, REPOSITORY, tags),
+    async setup(server) {
+      await seedRepository(roots[server.name]!, REPOSITORY, tags);
+      await warmUp(() => leanGet(new URL(`${server.url}/v2/${REPOSITORY}/tags/list`)));
+    },
     async measure(server) {
       let listed = 0;
       const seconds = await timed(async () => {
