@@ -47,11 +47,15 @@ function figure(value: number): string {
 
 export function markdown(results: BenchResults): string {
   const m = results.machine;
+  const lateDisk = m.diskWriteLateMBps === undefined ? '' : ` (${figure(m.diskWriteLateMBps)} right before the 1 GiB pushes)`;
+  const ceilings = [
+    `sha256 ${figure(m.sha256MBps)} MB/s`,
+    `disk write (flushed) ${figure(m.diskWriteMBps)} MB/s${lateDisk}`,
+    `loopback HTTP ${figure(m.loopbackMBps)} MB/s`,
+    ...(m.s3GetMBps === undefined ? [] : [`S3 GET straight from s3rver ${figure(m.s3GetMBps)} MB/s`]),
+  ];
   const lines = [
-    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}. Ceilings: sha256 ${figure(m.sha256MBps)} MB/s, ` +
-      `disk write (flushed) ${figure(m.diskWriteMBps)} MB/s` +
-      `${m.diskWriteLateMBps === undefined ? '' : ` (${figure(m.diskWriteLateMBps)} right before the 1 GiB pushes)`}, loopback HTTP ${figure(m.loopbackMBps)} MB/s` +
-      `${m.s3GetMBps === undefined ? '' : `, S3 GET straight from s3rver ${figure(m.s3GetMBps)} MB/s`}.`,
+    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}. Ceilings: ${ceilings.join(', ')}.`,
     '',
     '| workload | storage | unit | Berth (median) | Distribution (median) | Berth/Distribution (median of pairs) | Berth is | floor |',
     '|---|---|---|---:|---:|---:|---:|---|',

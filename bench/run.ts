@@ -142,7 +142,7 @@ async function main(): Promise<void> {
       for (const [workload, floor] of plan) if (selected(workload)) workloads.push(...(await measure(workload, servers, 'fs', floor)));
     });
     // On fresh servers, so that their peak RSS is the peak of 1 GiB pushes. Last, because it writes
-    // the most: on this shared machine the disk's rate sags for a while after a few GiB.
+    // the most; this machine's disk slows once a few GiB are kept, so it is measured again first.
     const big = monolithicUpload(1024 * MiB, Math.min(runs, 3));
     if (selected(big)) {
       machine.diskWriteLateMBps = await diskWriteRate();

@@ -24,7 +24,7 @@ const readDescriptor = promisify(readCallback);
 const SEND_BUFFER = 256 << 10;
 const SEND_SLOTS = 4;
 
-/** Most bytes one sendfile(2) call on the thread pool may send before the loop looks again. */
+/** Most bytes one thread-pool job sends (in sendfile(2) calls of 48 KiB, native/sendfile.c) before the loop looks again. */
 const ZERO_COPY_SLICE = 8 << 20;
 
 /**
