@@ -65,9 +65,12 @@ async function runWorker(config: ServeConfig): Promise<void> {
  */
 const INITIAL_OLD_SPACE_MIB = 64;
 
-/** The primary's Node flags plus ours, unless the operator gave Node a limit: theirs wins (NODE_OPTIONS may not carry one). */
+/**
+ * The primary's Node flags plus ours, unless the operator gave Node a limit: theirs wins (NODE_OPTIONS
+ * may not carry one). V8 reads `_` and `-` alike in flag names.
+ */
 function workerExecArgv(): string[] {
-  const given = process.execArgv.some((flag) => flag.startsWith('--initial-old-space-size'));
+  const given = process.execArgv.some((flag) => flag.replaceAll('_', '-').startsWith('--initial-old-space-size'));
   return given ? process.execArgv : [...process.execArgv, `--initial-old-space-size=${INITIAL_OLD_SPACE_MIB}`];
 }
 

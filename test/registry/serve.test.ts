@@ -49,19 +49,23 @@ describe('berth serve', () => {
     }
   });
 
-  it('leaves the old-generation limit to an operator who gave Node one', async () => {
-    const port = await freePort();
-    const args = ['--initial-old-space-size=128', '--import', 'tsx', CLI, 'serve', '--listen', `127.0.0.1:${port}`, '--storage', root, '--workers', '2'];
-    const primary = await startProcess(process.execPath, args, /listening on/);
-    try {
-      for (const worker of await childPids(primary.child.pid!)) {
-        const limits = (await workerFlags(worker)).filter((flag) => flag.startsWith('--initial-old-space-size'));
-        assert.deepEqual(limits, ['--initial-old-space-size=128'], `worker ${worker}`);
+  for (const given of ['--initial-old-space-size=128', '--initial_old_space_size=128']) {
+    it(`leaves the old-generation limit to an operator who gave Node one (${given})`, async () => {
+      const port = await freePort();
+      const args = [given, '--import', 'tsx', CLI, 'serve', '--listen', `127.0.0.1:${port}`, '--storage', root, '--workers', '2'];
+      const primary = await startProcess(process.execPath, args, /listening on/);
+      try {
+        const workers = await childPids(primary.child.pid!);
+        assert.equal(workers.length, 2);
+        for (const worker of workers) {
+          const limits = (await workerFlags(worker)).filter((flag) => flag.replaceAll('_', '-').startsWith('--initial-old-space-size'));
+          assert.deepEqual(limits, [given], `worker ${worker}`);
+        }
+      } finally {
+        await primary.stop();
       }
-    } finally {
-      await primary.stop();
-    }
-  });
+    });
+  }
 
   it('takes its settings from a YAML config file and the environment', async () => {
     const port = await freePort();
