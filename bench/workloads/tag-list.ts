@@ -1,6 +1,5 @@
 import { seedRepository } from '../seed-layout.ts';
-import { leanGet } from '../lean-get.ts';
-import { timed, warmUp, type Workload } from '../workload.ts';
+import { timed, type Workload } from '../workload.ts';
 
 const REPOSITORY = 'bench/tags';
 
@@ -15,10 +14,7 @@ export function tagListing(roots: Record<string, string>, count: number, runs: n
     unit: 's',
     higherIsBetter: false,
     runs,
-    async setup(server) {
-      await seedRepository(roots[server.name]!, REPOSITORY, tags);
-      await warmUp(() => leanGet(new URL(`${server.url}/v2/${REPOSITORY}/tags/list`)));
-    },
+    setup: (server) => seedRepository(roots[server.name]!, REPOSITORY, tags),
     async measure(server) {
       let listed = 0;
       const seconds = await timed(async () => {
