@@ -6,10 +6,10 @@ import { RegistryResponseError } from './errors.ts';
 /**
  * Answers a registry's 401 challenges (auth-token.md): a Bearer token from the realm for the
  * challenge's service and scope, anonymous or with credentials, or Basic. Tokens are cached per
- * scope, and the last one that worked for a repository is sent up front next time.
+ * scope (its actions in any order), and the last one that worked for a repository is sent up front next time.
  */
 export class Authenticator {
-  private readonly tokens = new Map<string, string>();
+  private readonly tokens = new Map<string, Promise<string | undefined>>();
   private readonly byRepository = new Map<string, string>();
 
   constructor(
@@ -22,30 +22,47 @@ export class Authenticator {
     return this.byRepository.get(repository);
   }
 
-  /** Works out an Authorization header for a `WWW-Authenticate` challenge; undefined if none helps. */
-  async answer(challenge: string, repository: string): Promise<string | undefined> {
+  /**
+   * Works out an Authorization header for a `WWW-Authenticate` challenge to a request that carried
+   * `refused` (or none); undefined if none helps.
+   */
+  async answer(challenge: string, repository: string, refused: string | undefined): Promise<string | undefined> {
     const { scheme, params } = parseChallenge(challenge);
-    const rejected = this.byRepository.get(repository);
     let authorization: string | undefined;
     if (scheme === 'basic') {
       const credentials = await this.credentials();
       authorization = credentials ? basic(credentials) : undefined;
     } else if (scheme === 'bearer') {
-      authorization = await this.bearer(params, rejected);
+      authorization = await this.bearer(params, refused);
     }
     if (authorization) this.byRepository.set(repository, authorization);
     return authorization;
   }
 
-  /** A token for the challenge's scope; a cached one again only if it is not the one just refused (expired). */
-  private async bearer(params: Record<string, string>, rejected: string | undefined): Promise<string | undefined> {
+  /**
+   * A token for the challenge's scope; a cached one again only if it is not the one just refused
+   * (expired). Requests refused at the same time share one fetch.
+   */
+  private async bearer(params: Record<string, string>, refused: string | undefined): Promise<string | undefined> {
     if (!params.realm) return undefined;
-    const key = `${params.realm} ${params.service ?? ''} ${params.scope ?? ''}`;
+    const key = `${params.realm} ${params.service ?? ''} ${scopeKey(params.scope ?? '')}`;
     const cached = this.tokens.get(key);
-    if (cached && cached !== rejected) return cached;
-    const url = new URL(params.realm);
-    if (params.service) url.searchParams.set('service', params.service);
-    for (const scope of (params.scope ?? '').split(' ').filter(Boolean)) url.searchParams.append('scope', scope);
+    if (cached) {
+      const token = await cached.catch(() => undefined);
+      if (token && token !== refused) return token;
+    }
+    const fetching = this.fetchToken(params.realm, params.service, params.scope);
+    this.tokens.set(key, fetching);
+    fetching.catch(() => {
+      if (this.tokens.get(key) === fetching) this.tokens.delete(key);
+    });
+    return fetching;
+  }
+
+  private async fetchToken(realm: string, service: string | undefined, scope: string | undefined): Promise<string | undefined> {
+    const url = new URL(realm);
+    if (service) url.searchParams.set('service', service);
+    for (const resource of (scope ?? '').split(' ').filter(Boolean)) url.searchParams.append('scope', resource);
     const credentials = await this.credentials();
     const response = await this.http.get(url, {
       headers: credentials ? { authorization: basic(credentials) } : {},
@@ -54,10 +71,24 @@ export class Authenticator {
     if (response.statusCode !== 200) throw RegistryResponseError.from('GET', url.origin + url.pathname, response.statusCode, response.body);
     const body = JSON.parse(response.body.toString('utf8')) as { token?: string; access_token?: string };
     const token = body.token ?? body.access_token;
-    if (!token) return undefined;
-    this.tokens.set(key, `Bearer ${token}`);
-    return `Bearer ${token}`;
+    return token ? `Bearer ${token}` : undefined;
   }
+}
+
+/**
+ * A challenge's scope with each resource's actions sorted: the order is free (auth-scope.md), and
+ * Distribution names `pull,push` or `push,pull` by chance, which must not cost a second token.
+ */
+function scopeKey(scope: string): string {
+  return scope
+    .split(' ')
+    .filter(Boolean)
+    .map((resource) => {
+      const actionsAt = resource.lastIndexOf(':') + 1;
+      return resource.slice(0, actionsAt) + resource.slice(actionsAt).split(',').sort().join(',');
+    })
+    .sort()
+    .join(' ');
 }
 
 export function basic(credentials: Credentials): string {

@@ -68,23 +68,19 @@ export class RegistryClient {
     return new URL(path, this.baseURL);
   }
 
-  private headers(repository: string, extra: Record<string, string> = {}): Record<string, string> {
-    const authorization = this.auth.current(repository);
-    return { ...extra, ...(authorization ? { authorization } : {}) };
-  }
-
   /**
    * One request, answering a 401 challenge once. Bodies that are streams cannot be sent twice, so
    * callers send those only after an earlier request of the same scope authenticated.
    */
   async request(method: string, repository: string, target: string | URL, init: RequestInit = {}): Promise<Response<Buffer>> {
     const url = typeof target === 'string' ? this.url(target) : target;
-    const send = () =>
-      this.options.http(url, { ...init, method: method as 'GET', headers: this.headers(repository, init.headers), responseType: 'buffer' });
-    let response = await send();
+    const send = (authorization: string | undefined) =>
+      this.options.http(url, { ...init, method: method as 'GET', headers: withAuthorization(init.headers, authorization), responseType: 'buffer' });
+    const sent = this.auth.current(repository);
+    const response = await send(sent);
     const challenge = response.headers['www-authenticate'];
-    if (response.statusCode === 401 && challenge && (await this.auth.answer(challenge, repository))) response = await send();
-    return response;
+    const answered = response.statusCode === 401 && challenge ? await this.auth.answer(challenge, repository, sent) : undefined;
+    return answered ? send(answered) : response;
   }
 
   private fail(method: string, url: URL | string, response: Response<Buffer>): never {
@@ -159,9 +155,10 @@ export class RegistryClient {
    */
   async openBlob(repository: string, digest: Digest, offset = 0): Promise<BlobResponse> {
     const url = this.url(`/v2/${repository}/blobs/${digest}`);
+    let authorization = this.auth.current(repository);
     for (let attempt = 0; ; attempt++) {
       const stream = this.options.http.stream(url, {
-        headers: this.headers(repository, offset > 0 ? { range: `bytes=${offset}-` } : {}),
+        headers: withAuthorization(offset > 0 ? { range: `bytes=${offset}-` } : {}, authorization),
         retry: { limit: 0 },
       });
       const response = await new Promise<{ statusCode: number; headers: Record<string, string | string[] | undefined> }>((resolve, reject) => {
@@ -169,8 +166,11 @@ export class RegistryClient {
         stream.once('error', reject);
       });
       const challenge = response.headers['www-authenticate'];
-      if (response.statusCode === 401 && attempt === 0 && typeof challenge === 'string' && (await this.auth.answer(challenge, repository))) {
+      const answered =
+        response.statusCode === 401 && attempt === 0 && typeof challenge === 'string' ? await this.auth.answer(challenge, repository, authorization) : undefined;
+      if (answered) {
         stream.destroy();
+        authorization = answered;
         continue;
       }
       if (response.statusCode === 200 || response.statusCode === 206) return { status: response.statusCode, body: stream };
@@ -293,4 +293,8 @@ export class RegistryClient {
     const found = index?.kind === 'index' ? index.manifests : [];
     return artifactType ? found.filter((d) => d.artifactType === artifactType) : found;
   }
+}
+
+function withAuthorization(headers: Record<string, string> = {}, authorization: string | undefined): Record<string, string> {
+  return authorization ? { ...headers, authorization } : headers;
 }

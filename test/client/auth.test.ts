@@ -13,7 +13,7 @@ import { Reference } from '../../oci/reference.ts';
 import { clientFor, tempStore } from '../helpers/client-fixtures.ts';
 import { buildImage, skopeoCopy } from '../helpers/oci-image.ts';
 import { startReferenceRegistry, type ReferenceRegistry } from '../helpers/reference-registry.ts';
-import { startTokenServer, type TokenServer } from '../helpers/token-server.ts';
+import { startTokenServer, type TokenRequest, type TokenServer } from '../helpers/token-server.ts';
 
 const CLI = join(import.meta.dirname, '../../cli/main.ts');
 
@@ -24,6 +24,18 @@ function berth(args: string[], env: NodeJS.ProcessEnv, input = ''): Promise<{ co
       resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
     child.stdin?.end(input);
+  });
+}
+
+/**
+ * Whether a token request asked for every one of `actions` on repository `name`. A scope's actions
+ * are a list in no set order (auth-scope.md, "Resource Scope Grammar"): Distribution's challenges
+ * say `pull,push` or `push,pull` as its map happens to iterate.
+ */
+function asksFor(request: TokenRequest, name: string, actions: string[]): boolean {
+  return request.scopes.some((scope) => {
+    const [type, repository, list] = scope.split(':');
+    return type === 'repository' && repository === name && actions.every((action) => list?.split(',').includes(action));
   });
 }
 
@@ -84,7 +96,12 @@ describe('token auth against Distribution 2.8.2 and a test token server', () => 
       tokens.requests.splice(0);
       const pushed = await push(clientFor(registry.host, credentials), Reference.parse(`${registry.host}/app:v1`), { store });
       assert.equal(pushed.uploaded.blobs, 3);
-      assert.ok(tokens.requests.some((r) => r.user === 'alice' && r.service === tokens.service && r.scopes.includes('repository:app:pull,push')));
+      // Blobs go up side by side: the requests refused at once share one token fetch per scope.
+      const asked = JSON.stringify(tokens.requests);
+      assert.equal(tokens.requests.length, 2, asked);
+      const [pullToken, pushToken] = tokens.requests as [TokenRequest, TokenRequest];
+      assert.ok(pullToken.user === 'alice' && pullToken.service === tokens.service && asksFor(pullToken, 'app', ['pull']), asked);
+      assert.ok(pushToken.user === 'alice' && pushToken.service === tokens.service && asksFor(pushToken, 'app', ['pull', 'push']), asked);
       tokens.requests.splice(0);
       const result = await pull(clientFor(registry.host), Reference.parse(`${registry.host}/app:v1`), { store: pulled, platform: parsePlatform(undefined) });
       assert.equal(result.fetched.blobs, 3);
