@@ -52,7 +52,7 @@ export function markdown(results: BenchResults): string {
     `sha256 ${figure(m.sha256MBps)} MB/s`,
     `disk write (flushed) ${figure(m.diskWriteMBps)} MB/s${lateDisk}`,
     `loopback HTTP ${figure(m.loopbackMBps)} MB/s`,
-    ...(m.s3GetMBps === undefined ? [] : [`S3 GET straight from s3rver ${figure(m.s3GetMBps)} MB/s`]),
+    ...(m.s3GetMBps === undefined ? [] : [`S3 GET straight from s3rver ${figure(m.s3GetMBps)} MB/s (median, as many GETs as the downloads)`]),
   ];
   const lines = [
     `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}. Ceilings: ${ceilings.join(', ')}.`,

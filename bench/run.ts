@@ -158,7 +158,7 @@ async function main(): Promise<void> {
       const s3 = await startS3Server('bench');
       try {
         const storage = { kind: 's3', endpoint: s3.endpoint, bucket: s3.bucket, env: s3.env } as const;
-        machine.s3GetMBps = await s3ReadRate(storage, 64 * MiB);
+        machine.s3GetMBps = await s3ReadRate(storage, 64 * MiB, downloadRuns);
         await withServers({ berth: storage, distribution: storage }, async (servers) => {
           for (const workload of [monolithicUpload(64 * MiB, runs, 'bench/s3'), blobDownload(64 * MiB, downloadRuns)]) {
             if (selected(workload)) workloads.push(...(await measure(workload, servers, 's3', 1.2)));
