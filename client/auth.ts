@@ -1,5 +1,5 @@
 import type { Got } from 'got';
-import { parseChallenge } from '../conformance/http.ts';
+import { parseChallenge, scopeKey } from '../conformance/http.ts';
 import type { Credentials } from './credentials.ts';
 import { RegistryResponseError } from './errors.ts';
 
@@ -73,22 +73,6 @@ export class Authenticator {
     const token = body.token ?? body.access_token;
     return token ? `Bearer ${token}` : undefined;
   }
-}
-
-/**
- * A challenge's scope with each resource's actions sorted: the order is free (auth-scope.md), and
- * Distribution names `pull,push` or `push,pull` by chance, which must not cost a second token.
- */
-function scopeKey(scope: string): string {
-  return scope
-    .split(' ')
-    .filter(Boolean)
-    .map((resource) => {
-      const actionsAt = resource.lastIndexOf(':') + 1;
-      return resource.slice(0, actionsAt) + resource.slice(actionsAt).split(',').sort().join(',');
-    })
-    .sort()
-    .join(' ');
 }
 
 export function basic(credentials: Credentials): string {

@@ -27,6 +27,22 @@ export function parseChallenge(header: string): { scheme: string; params: Record
 }
 
 /**
+ * A challenge's scope with each resource's actions sorted, to key tokens by: the order is free
+ * (auth-scope.md), and Distribution names `pull,push` or `push,pull` as its map happens to iterate.
+ */
+export function scopeKey(scope: string): string {
+  return scope
+    .split(' ')
+    .filter(Boolean)
+    .map((resource) => {
+      const actionsAt = resource.lastIndexOf(':') + 1;
+      return resource.slice(0, actionsAt) + resource.slice(actionsAt).split(',').sort().join(',');
+    })
+    .sort()
+    .join(' ');
+}
+
+/**
  * Talks to the registry under test: relative paths against the root URL, redirects followed,
  * and the token dance (auth-token.md) or Basic auth when credentials are configured.
  */
@@ -60,7 +76,7 @@ export class ConformanceClient {
 
   /** Fetches a token for the challenge's scope, anonymously or with the credentials. */
   private async token(params: Record<string, string>): Promise<string | undefined> {
-    const key = `${params.realm} ${params.service} ${params.scope}`;
+    const key = `${params.realm} ${params.service} ${scopeKey(params.scope ?? '')}`;
     const cached = this.tokens.get(key);
     if (cached) return cached;
     if (!params.realm) return undefined;

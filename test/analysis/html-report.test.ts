@@ -65,7 +65,7 @@ describe('berth analyze --html in a real browser', () => {
     const width = await tab.locator('#repository-chart').evaluate((svg) => svg.getBoundingClientRect().width);
     assert.ok(width > 600, `chart is ${width}px wide`);
     assert.equal(await tab.locator('#shared-chart rect').count(), Math.min(10, report.topSharedBlobs.length));
-    assert.ok((await tab.locator('#waste-chart rect').count()) >= 1);
+    assert.ok((await tab.locator('#waste-chart rect').count()) >= 1, 'the waste chart draws at least one bar');
 
     const cards = await tab.locator('.card').allInnerTexts();
     assert.ok(cards.some((text) => text.includes(formatBytes(report.logicalBytes))), 'logical size shown');

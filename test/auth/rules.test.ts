@@ -23,10 +23,10 @@ describe('access rules', () => {
   const allowed = (user: string | undefined, name: string) => [...rules.allowed(user, name)].sort();
 
   test('`*` stays within a path segment, `**` crosses them, the rest is literal', () => {
-    assert.ok(globToRegExp('team/*').test('team/app'));
-    assert.ok(!globToRegExp('team/*').test('team/app/web'));
-    assert.ok(globToRegExp('team/**').test('team/app/web'));
-    assert.ok(!globToRegExp('team.app').test('teamxapp'));
+    assert.ok(globToRegExp('team/*').test('team/app'), 'team/* matches team/app');
+    assert.ok(!globToRegExp('team/*').test('team/app/web'), 'team/* stays within one component');
+    assert.ok(globToRegExp('team/**').test('team/app/web'), 'team/** matches team/app/web');
+    assert.ok(!globToRegExp('team.app').test('teamxapp'), 'a dot is literal');
   });
 
   test('the first rule matching repository and caller decides; groups count; nobody else gets anything', () => {

@@ -295,7 +295,7 @@ describe('htpasswd mode', () => {
     for (let i = 0; i < 3; i++) assert.equal((await api.request('GET', '/v2/', { headers: wrong })).status, 401);
     const limited = await api.request('GET', '/v2/', { headers: { Authorization: basic('bob', 'builder') } });
     assert.equal(limited.status, 429, 'even the right password waits out the lockout');
-    assert.ok(Number(limited.headers.get('retry-after')) > 0);
+    assert.ok(Number(limited.headers.get('retry-after')) > 0, `Retry-After: ${limited.headers.get('retry-after')}`);
     assert.deepEqual(await RegistryAPI.errorCodes(limited), ['TOOMANYREQUESTS']);
     assert.equal((await api.request('GET', '/v2/', { headers: { Authorization: basic('alice', 'wonderland') } })).status, 200, 'other users are unaffected');
   });

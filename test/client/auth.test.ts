@@ -13,7 +13,7 @@ import { Reference } from '../../oci/reference.ts';
 import { clientFor, tempStore } from '../helpers/client-fixtures.ts';
 import { buildImage, skopeoCopy } from '../helpers/oci-image.ts';
 import { startReferenceRegistry, type ReferenceRegistry } from '../helpers/reference-registry.ts';
-import { startTokenServer, type TokenRequest, type TokenServer } from '../helpers/token-server.ts';
+import { asksFor, startTokenServer, type TokenRequest, type TokenServer } from '../helpers/token-server.ts';
 
 const CLI = join(import.meta.dirname, '../../cli/main.ts');
 
@@ -24,18 +24,6 @@ function berth(args: string[], env: NodeJS.ProcessEnv, input = ''): Promise<{ co
       resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
     child.stdin?.end(input);
-  });
-}
-
-/**
- * Whether a token request asked for every one of `actions` on repository `name`. A scope's actions
- * are a list in no set order (auth-scope.md, "Resource Scope Grammar"): Distribution's challenges
- * say `pull,push` or `push,pull` as its map happens to iterate.
- */
-function asksFor(request: TokenRequest, name: string, actions: string[]): boolean {
-  return request.scopes.some((scope) => {
-    const [type, repository, list] = scope.split(':');
-    return type === 'repository' && repository === name && actions.every((action) => list?.split(',').includes(action));
   });
 }
 

@@ -75,7 +75,7 @@ for (const registry of REGISTRIES) {
         assert.equal(first.fetched.blobs, 4);
         assert.equal(first.fetched.bytes, v1Bytes);
         assert.equal(proxy.blobBytes(), v1Bytes);
-        for (const blob of [v1.config, ...v1.layers]) assert.ok(await store.has(Digest.parse(blob.digest), blob.size));
+        for (const blob of [v1.config, ...v1.layers]) assert.ok(await store.has(Digest.parse(blob.digest), blob.size), `the store holds ${blob.digest}`);
 
         proxy.reset();
         const second = await pull(client, Reference.parse(`${proxy.host}/app:v2`), { store, platform });
@@ -177,7 +177,7 @@ for (const registry of REGISTRIES) {
         assert.ok(offset > 0 && offset <= cut.bytes, `resumed at ${offset} after ${cut.bytes} bytes arrived`);
         assert.equal(resumed[0]!.bytes, size - offset, 'the rest of the blob, not all of it');
         assert.equal(proxy.blobBytes(), total + (cut.bytes - offset), 'only bytes lost in flight are fetched twice');
-        for (const layer of v1.layers) assert.ok(await store.has(Digest.parse(layer.digest), layer.size));
+        for (const layer of v1.layers) assert.ok(await store.has(Digest.parse(layer.digest), layer.size), `the store holds ${layer.digest}`);
       } finally {
         await remove();
       }
@@ -214,7 +214,7 @@ for (const registry of REGISTRIES) {
         assert.equal(gets[0]!.range, 'bytes=150000-');
         const v1 = await layoutManifest(layout, 'v1');
         assert.equal(gets[0]!.bytes, [v1.config, ...v1.layers].find((b) => b.digest === digest)!.size - 150_000);
-        assert.ok(await store.has(Digest.parse(digest)));
+        assert.ok(await store.has(Digest.parse(digest)), `the store holds ${digest}`);
       } finally {
         await remove();
       }

@@ -150,7 +150,10 @@ for (const registry of REGISTRIES) {
         proxy.reset();
         const result = await push(client, Reference.parse(`${proxy.host}/elsewhere:v1`), { store, from: `${proxy.host}/origin:v1` });
         assert.deepEqual([result.mounted.blobs, result.uploaded.blobs], [3, 0]);
-        assert.ok(proxy.requests.some((r) => r.method === 'POST' && r.path.includes('mount=')));
+        assert.ok(
+      proxy.requests.some((r) => r.method === 'POST' && r.path.includes('mount=')),
+      'the push tried a cross-repository mount',
+    );
       } finally {
         await remove();
       }
@@ -163,7 +166,7 @@ for (const registry of REGISTRIES) {
         const result = await copy(clientFor(server.host), Reference.parse(`${server.host}/far:v1`), clientFor(other.host), Reference.parse(`${other.host}/near:v1`));
         assert.deepEqual([result.uploaded.blobs, result.mounted.blobs], [3, 0]);
         assert.equal(await pullCompletely(other.url, 'near', 'v1'), 4);
-        assert.ok(Digest.parse(result.digest));
+        assert.ok(Digest.parse(result.digest), 'the push reports the manifest digest');
       } finally {
         await other.stop();
       }

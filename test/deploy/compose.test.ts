@@ -18,13 +18,13 @@ it('is valid for docker-compose and resolves to MinIO, a bucket job, two Berth r
   const compose = parse(stdout) as ComposeFile;
   const services = compose.services;
   assert.match(services.minio?.image ?? '', /^minio\/minio/);
-  assert.ok(services['create-bucket']?.depends_on?.minio);
+  assert.ok(services['create-bucket']?.depends_on?.minio, 'create-bucket waits for minio');
   const replicas = Object.entries(services).filter(([, service]) => service.command?.[0] === 'serve');
   assert.ok(replicas.length >= 2, 'two or more Berth replicas');
   for (const [, replica] of replicas) {
     assert.match(replica.command?.join(' ') ?? '', /--storage s3:\/\//);
     assert.equal(replica.environment?.AWS_ENDPOINT_URL_S3, 'http://minio:9000');
   }
-  assert.ok(services['load-balancer']?.depends_on);
-  assert.ok('minio-data' in compose.volumes);
+  assert.ok(services['load-balancer']?.depends_on, 'the load balancer waits for the replicas');
+  assert.ok('minio-data' in compose.volumes, 'a minio-data volume');
 });

@@ -15,6 +15,18 @@ export interface TokenRequest {
 }
 
 /**
+ * Whether a token request asked for every one of `actions` on repository `name`. A scope's actions
+ * are a list in no set order (auth-scope.md, "Resource Scope Grammar"): Distribution's challenges
+ * say `pull,push` or `push,pull` as its map happens to iterate.
+ */
+export function asksFor(request: TokenRequest, name: string, actions: string[]): boolean {
+  return request.scopes.some((scope) => {
+    const [type, repository, list] = scope.split(':');
+    return type === 'repository' && repository === name && actions.every((action) => list?.split(',').includes(action));
+  });
+}
+
+/**
  * A registry token server (auth-token.md) for Distribution's `auth: token` mode: RS256 tokens with
  * an `x5c` header chaining to the self-signed certificate in `certPath`. Anyone gets pull; the one
  * user named in `users` also gets push and delete; wrong credentials get 401.

@@ -137,6 +137,6 @@ describe('blob download over TLS (buffers)', { timeout: 60_000 }, () => {
     assert.equal(sha256(await body(await download({}))), digest);
     const ranged = await download({ Range: 'bytes=5-1048580' });
     assert.equal(ranged.statusCode, 206);
-    assert.ok((await body(ranged)).equals(blob.bytes.subarray(5, 1_048_581)));
+    assert.ok((await body(ranged)).equals(blob.bytes.subarray(5, 1_048_581)), 'the body is bytes 5–1048580 of the blob');
   });
 });

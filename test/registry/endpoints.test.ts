@@ -99,7 +99,7 @@ describe('end-4a / end-5 / end-6 / end-13 / end-14 upload sessions', () => {
     const response = await api.request('POST', `/v2/${name}/blobs/uploads/${query}`, { headers: { 'Content-Length': '0' } });
     assert.equal(response.status, 202);
     const location = response.headers.get('location');
-    assert.ok(location?.includes('/blobs/uploads/'));
+    assert.ok(location?.includes('/blobs/uploads/'), `Location: ${location}`);
     return location;
   };
 
@@ -216,7 +216,7 @@ describe('end-11 cross-repository mount', () => {
   it('falls back to an upload session (202) when the source lacks the blob', async () => {
     const response = await api.request('POST', `/v2/mount/target2/blobs/uploads/?mount=${randomBlob().digest}&from=mount/source`);
     assert.equal(response.status, 202);
-    assert.ok(response.headers.get('location'));
+    assert.ok(response.headers.get('location'), 'the response has a Location');
   });
 });
 
@@ -413,7 +413,7 @@ describe('end-8 tag listing and the catalog', () => {
 
   it('lists repositories in the catalog, paginated', async () => {
     const all = ((await (await api.request('GET', '/v2/_catalog')).json()) as { repositories: string[] }).repositories;
-    assert.ok(all.includes(name));
+    assert.ok(all.includes(name), `the catalog lists ${name}`);
     assert.deepEqual(all, [...all].sort());
     const page = await api.request('GET', '/v2/_catalog?n=1');
     assert.equal(((await page.json()) as { repositories: string[] }).repositories.length, 1);

@@ -50,7 +50,7 @@ describe('skopeo round trip', () => {
     scratch.push(back);
     await skopeoCopy(`docker://${berth.host}/interop/docker:v1`, `dir:${back}`);
     const files = await readdir(back);
-    assert.ok(files.includes('manifest.json'));
+    assert.ok(files.includes('manifest.json'), files.join(', '));
     assert.equal(files.length, 1 + 1 + 3 + 1, 'manifest, config, three layers and version');
   });
 

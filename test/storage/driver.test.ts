@@ -104,7 +104,7 @@ for (const fixture of fixtures) {
       await driver.putContent('many/file', 'x');
       const children = await driver.list('many');
       assert.equal(children.length, 1201);
-      assert.ok(children.includes('tag1199') && children.includes('file'));
+      assert.ok(children.includes('tag1199') && children.includes('file'), 'the listing has tag1199 and file');
     });
 
     it('moves an object over another and deletes whole prefixes', async () => {
@@ -170,14 +170,14 @@ describe('s3 driver specifics', () => {
     const down = new S3Driver(s3Settings('s3://berth', { endpoint: 'http://127.0.0.1:9' }, s3.env));
     const started = Date.now();
     await assert.rejects(down.check(), /cannot reach bucket "berth" at http:\/\/127\.0\.0\.1:9/);
-    assert.ok(Date.now() - started < 20_000);
+    assert.ok(Date.now() - started < 20_000, 'an endpoint that is down fails check() without retrying for long');
   });
 
   it('presigns URLs a plain HTTP client can download from when redirect is on', async () => {
     const driver = new S3Driver(s3Settings(`s3://${s3.bucket}`, { redirect: true }, s3.env));
     await driver.putContent('presigned/object', 'straight from S3');
     const url = await driver.redirectURL('presigned/object');
-    assert.ok(url);
+    assert.ok(url, 'a presigned URL');
     assert.equal(await (await fetch(url)).text(), 'straight from S3');
   });
 

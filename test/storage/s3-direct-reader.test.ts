@@ -52,7 +52,7 @@ describe('blob download from S3 over plain HTTP (splice)', { timeout: 120_000 },
     assert.ok(relayAvailable, 'build/Release/splice.node is missing: `npm install` runs node-gyp (needs python3, make, g++)');
     const data = `docker/registry/v2/blobs/sha256/${blob.digest.hex.slice(0, 2)}/${blob.digest.hex}/data`;
     const large = await driver.reader(data, { start: 0, end: SIZE });
-    assert.ok(large instanceof DirectObjectReader);
+    assert.ok(large instanceof DirectObjectReader, 'a large range gets a reader of its own');
     large.destroy();
     const small = await driver.reader(data, { start: 0, end: 1000 });
     assert.ok(!(small instanceof DirectObjectReader), 'a small range is read through the SDK');
@@ -68,7 +68,7 @@ describe('blob download from S3 over plain HTTP (splice)', { timeout: 120_000 },
       chunks.push(chunk);
       done();
     } }));
-    assert.ok(Buffer.concat(chunks).equals(blob.bytes.subarray(5, 3_000_005)));
+    assert.ok(Buffer.concat(chunks).equals(blob.bytes.subarray(5, 3_000_005)), 'the stream is bytes 5–3000004 of the object');
   });
 
   test('a missing object is PathNotFoundError, as through the SDK', async () => {
