@@ -46,9 +46,13 @@ export class RepositoryStore {
    * content of the repository can be fetched by digest through the blob endpoint).
    */
   async blobInfo(name: string, digest: Digest): Promise<FileInfo | undefined> {
-    const linked =
-      (await this.linkExists(paths.layerLink(name, digest))) || (await this.linkExists(paths.revisionLink(name, digest)));
-    return linked ? this.blobs.stat(digest) : undefined;
+    // Both round trips at once: on S3 each costs a request, and a download waits for both.
+    const [linked, info] = await Promise.all([this.holdsBlob(name, digest), this.blobs.stat(digest)]);
+    return linked ? info : undefined;
+  }
+
+  private async holdsBlob(name: string, digest: Digest): Promise<boolean> {
+    return (await this.linkExists(paths.layerLink(name, digest))) || this.linkExists(paths.revisionLink(name, digest));
   }
 
   /** Removes the repository's link to a blob; the bytes stay until garbage collection. */
