@@ -3,12 +3,36 @@ import type { Digest } from '../oci/digest.ts';
 import type { ByteRange, Driver, FileInfo } from './driver.ts';
 import { paths } from './paths.ts';
 
+/** How many blob sizes a process remembers (some 100 bytes each). */
+const REMEMBERED_SIZES = 100_000;
+
 /** The registry-wide content-addressed blobs: each stored once, whatever links to it. */
 export class BlobStore {
+  /** Sizes of blobs served before, by digest: a digest's size never changes, whoever deletes the blob. */
+  private readonly sizes = new Map<string, number>();
+
   constructor(private readonly driver: Driver) {}
 
   stat(digest: Digest): Promise<FileInfo | undefined> {
     return this.driver.stat(paths.blobData(digest));
+  }
+
+  /**
+   * The size of a blob this process served before, without asking storage. The blob may have been
+   * deleted since; only its reader can tell. Existence checks (pushes, mounts) must use `stat`.
+   */
+  knownSize(digest: Digest): number | undefined {
+    return this.sizes.get(digest.toString());
+  }
+
+  /** The blob's size from storage, remembered for `knownSize`; undefined when it is not stored. */
+  async size(digest: Digest): Promise<number | undefined> {
+    const size = (await this.stat(digest))?.size;
+    if (size !== undefined && !this.sizes.has(digest.toString())) {
+      if (this.sizes.size >= REMEMBERED_SIZES) this.sizes.delete(this.sizes.keys().next().value!);
+      this.sizes.set(digest.toString(), size);
+    }
+    return size;
   }
 
   reader(digest: Digest, range?: ByteRange): Promise<Readable> {

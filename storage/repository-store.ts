@@ -51,7 +51,8 @@ export class RepositoryStore {
     return linked ? info : undefined;
   }
 
-  private async holdsBlob(name: string, digest: Digest): Promise<boolean> {
+  /** Whether the repository links the blob, as a layer or as a manifest. */
+  async holdsBlob(name: string, digest: Digest): Promise<boolean> {
     return (await this.linkExists(paths.layerLink(name, digest))) || this.linkExists(paths.revisionLink(name, digest));
   }
 
