@@ -121,6 +121,9 @@ export async function startDistribution(storage: BenchStorage): Promise<BenchSer
       'log: { level: error, accesslog: { disabled: true } }',
       'storage:',
       ...distributionStorage(storage),
+      // As Debian's config and the registry:2 image ship it: blob descriptors and repository
+      // membership cached in memory, so a repeated HEAD asks storage nothing and a GET only for bytes.
+      '  cache: { blobdescriptor: inmemory }',
       '  delete: { enabled: true }',
       '  maintenance: { uploadpurging: { enabled: false } }',
       `http: { addr: "127.0.0.1:${port}" }`,
