@@ -57,8 +57,11 @@ export interface Driver {
   /** Human-readable location, e.g. `/srv/registry` or `s3://bucket/prefix`. */
   readonly location: string;
 
-  /** Size and modification time, or undefined when the path holds no object. */
+  /** Size and modification time, or undefined when the path holds no object (appended ones aside). */
   stat(path: string): Promise<FileInfo | undefined>;
+
+  /** `stat` for an object `append` may have written; object stores look for its appended parts too. */
+  statAppended(path: string): Promise<FileInfo | undefined>;
 
   /** The whole content of a small object (links, manifests). Throws PathNotFoundError. */
   getContent(path: string): Promise<Buffer>;
@@ -78,7 +81,7 @@ export interface Driver {
   /**
    * Appends `source` to an upload object that currently holds exactly `offset` bytes (0 creates
    * it); throws OffsetMismatchError otherwise. Returns the new size. Appended objects may be
-   * readable only through `stat`, `reader` after `move`, and `delete`: they are upload scratch.
+   * readable only through `statAppended`, `reader`, `move` and `delete`: they are upload scratch.
    */
   append(path: string, source: Readable, offset: number): Promise<number>;
 

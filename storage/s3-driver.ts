@@ -113,7 +113,12 @@ export class S3Driver implements Driver {
     }
   }
 
-  async stat(path: string): Promise<FileInfo | undefined> {
+  stat(path: string): Promise<FileInfo | undefined> {
+    return this.head(path);
+  }
+
+  /** Looks for segments only here: on every `stat` that misses, that listing was a second request. */
+  async statAppended(path: string): Promise<FileInfo | undefined> {
     return (await this.head(path)) ?? this.segments(path).stat();
   }
 

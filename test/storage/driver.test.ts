@@ -128,14 +128,14 @@ for (const fixture of fixtures) {
         const next = await driver.append('uploads/u1/data', Readable.from([data.subarray(offset, offset + size)]), offset);
         assert.equal(next, offset + size);
         offset = next;
-        assert.equal((await driver.stat('uploads/u1/data'))?.size, offset);
+        assert.equal((await driver.statAppended('uploads/u1/data'))?.size, offset);
       }
       await assert.rejects(driver.append('uploads/u1/data', Readable.from([Buffer.from('x')]), 5), OffsetMismatchError);
       await assert.rejects(driver.append('uploads/u2/data', Readable.from([Buffer.from('x')]), 3), OffsetMismatchError);
       assert.deepEqual(await bytesOf(await driver.reader('uploads/u1/data')), data);
       await driver.move('uploads/u1/data', 'blobs/appended/data');
       assert.deepEqual(await bytesOf(await driver.reader('blobs/appended/data')), data);
-      assert.equal(await driver.stat('uploads/u1/data'), undefined);
+      assert.equal(await driver.statAppended('uploads/u1/data'), undefined);
     });
 
     it('continues an append on a second driver instance (another replica)', async () => {
@@ -143,13 +143,13 @@ for (const fixture of fixtures) {
       const half = 6 * 1024 * 1024;
       await driver.append('uploads/u3/data', Readable.from([data.subarray(0, half)]), 0);
       const other = fixture.open();
-      assert.equal((await other.stat('uploads/u3/data'))?.size, half);
+      assert.equal((await other.statAppended('uploads/u3/data'))?.size, half);
       await other.append('uploads/u3/data', Readable.from([data.subarray(half)]), half);
       await other.move('uploads/u3/data', 'blobs/replica/data');
       const stored = await bytesOf(await driver.reader('blobs/replica/data'));
       assert.equal(createHash('sha256').update(stored).digest('hex'), createHash('sha256').update(data).digest('hex'));
       await driver.delete('uploads/u3');
-      assert.equal(await driver.stat('uploads/u3/data'), undefined);
+      assert.equal(await driver.statAppended('uploads/u3/data'), undefined);
     });
   });
 }
