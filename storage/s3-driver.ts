@@ -122,8 +122,11 @@ export class S3Driver implements Driver {
     return (await this.head(path)) ?? this.segments(path).stat();
   }
 
+  /** Small objects (links, manifests) are never appended: a missing one costs no listing of segments. */
   async getContent(path: string): Promise<Buffer> {
-    const body = await this.reader(path);
+    const body = await this.objectReader(this.key(path)).catch((error: unknown) => {
+      throw isNotFound(error) ? new PathNotFoundError(path) : error;
+    });
     const chunks: Buffer[] = [];
     for await (const chunk of body) chunks.push(chunk as Buffer);
     return Buffer.concat(chunks);
