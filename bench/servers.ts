@@ -74,9 +74,13 @@ async function peaksOf(process: RunningProcess): Promise<number[]> {
 export async function startBerth(storage: BenchStorage): Promise<BenchServer> {
   const port = await freePort();
   const target = storage.kind === 'fs' ? storage.root : `s3://${storage.bucket}/${BERTH_PREFIX}`;
+  // Its local copies of S3 blobs (default size) go where the bench cleans up, not to the machine's cache.
+  const scratch = await mkdtemp(join(tmpdir(), 'bench-berth-'));
+  const config = join(scratch, 'berth.yml');
+  await writeFile(config, `storage:\n  url: ${target}\n  localCache:\n    path: ${join(scratch, 'cache')}\n`);
   const child = await startProcess(
     process.execPath,
-    [join(ROOT, 'dist/cli/main.js'), 'serve', '--listen', `127.0.0.1:${port}`, '--storage', target],
+    [join(ROOT, 'dist/cli/main.js'), 'serve', '--listen', `127.0.0.1:${port}`, '--config', config],
     /listening on/,
     { env: { ...process.env, ...(storage.kind === 's3' ? storage.env : {}), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } },
   );
@@ -88,6 +92,7 @@ export async function startBerth(storage: BenchStorage): Promise<BenchServer> {
     discardBlob: blobDiscarder(storage, BERTH_PREFIX),
     async stop() {
       await child.stop();
+      await rm(scratch, { recursive: true, force: true });
     },
   };
 }

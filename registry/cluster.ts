@@ -1,7 +1,8 @@
 import cluster from 'node:cluster';
 import type { ServeConfig } from './config.ts';
+import { BlobCache } from '../storage/blob-cache.ts';
 import { openDriver } from '../storage/open-driver.ts';
-import { startServer, type RunningServer } from './server.ts';
+import { startServer, type RunningServer, type StartOptions } from './server.ts';
 import { loadAuth } from './auth/load-auth.ts';
 
 /** Messages a worker sends the primary. */
@@ -11,6 +12,11 @@ async function openCheckedDriver(config: ServeConfig) {
   const driver = openDriver(config.storage, config.s3);
   await driver.check();
   return driver;
+}
+
+function serverOptions(config: ServeConfig): StartOptions {
+  const { host, port, auth, tls, localCache } = config;
+  return { driver: openDriver(config.storage, config.s3), host, port, auth, tls, localCache };
 }
 
 /** Runs `handler` on the first SIGTERM/SIGINT; later ones wait for the same graceful stop. */
@@ -33,10 +39,11 @@ function onShutdownSignal(handler: () => void): void {
 export async function serve(config: ServeConfig, announce: (url: string) => void): Promise<void> {
   if (cluster.isWorker) return runWorker(config);
   await openCheckedDriver(config).then((driver) => driver.close?.());
+  if (config.localCache) await BlobCache.open(config.localCache);
   // Fails early on a bad htpasswd file or key, and creates the token key once, before any worker starts.
   await loadAuth(config.auth);
   if (config.workers <= 1) {
-    const running = await startServer({ driver: openDriver(config.storage, config.s3), host: config.host, port: config.port, auth: config.auth, tls: config.tls });
+    const running = await startServer(serverOptions(config));
     announce(running.url);
     onShutdownSignal(() => void running.close().then(() => process.exit(0)));
     return;
@@ -49,7 +56,7 @@ async function runWorker(config: ServeConfig): Promise<void> {
   onShutdownSignal(() => void (running?.close() ?? Promise.resolve()).then(() => process.exit(0)));
   process.on('disconnect', () => void (running?.close() ?? Promise.resolve()).then(() => process.exit(0)));
   try {
-    running = await startServer({ driver: openDriver(config.storage, config.s3), host: config.host, port: config.port, auth: config.auth, tls: config.tls });
+    running = await startServer(serverOptions(config));
     process.send?.({ type: 'listening', url: running.url } satisfies WorkerMessage);
   } catch (error) {
     process.send?.({ type: 'failed', error: (error as Error).message } satisfies WorkerMessage);

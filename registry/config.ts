@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { parse } from 'yaml';
+import type { BlobCacheSettings } from '../storage/blob-cache.ts';
 import { parseAuthConfig, type AuthConfig } from './auth/config.ts';
 
 /** Settings of `berth serve`, from flags over environment over the YAML file over defaults. */
@@ -12,6 +13,8 @@ export interface ServeConfig {
   workers: number;
   /** The `storage.s3` section of the config file, passed to the S3 driver as is. */
   s3: Record<string, unknown>;
+  /** Local copies of downloaded blobs (`storage.localCache`): S3 storage only, unless its size is 0. */
+  localCache?: BlobCacheSettings;
   /** Every section of the config file, for the parts that read their own (auth, gc). */
   file: Record<string, unknown>;
   /** The `auth` section, checked. */
@@ -71,6 +74,26 @@ function section(file: Record<string, unknown>, key: string): Record<string, unk
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }
 
+const SIZE_UNITS: Record<string, number> = { '': 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3, TiB: 1024 ** 4 };
+
+/** A byte count: a number, or a string such as `512MiB` or `2 GiB` (binary units only, so no one guesses). */
+export function parseByteSize(value: unknown, what: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*(KiB|MiB|GiB|TiB)?$/.exec(String(value).trim());
+  if ((typeof value !== 'number' && typeof value !== 'string') || !match) {
+    throw new ConfigError(`invalid ${what} "${String(value)}" (want bytes, or a number with KiB, MiB, GiB or TiB)`);
+  }
+  return Math.floor(Number(match[1]) * SIZE_UNITS[match[2] ?? '']!);
+}
+
+/** The `storage.localCache` section: where and how much; undefined when off or pointless (local storage). */
+function parseLocalCache(storage: string, file: Record<string, unknown>): BlobCacheSettings | undefined {
+  const { path, size } = file;
+  if (path !== undefined && (typeof path !== 'string' || path === '')) throw new ConfigError('storage.localCache.path must be a directory');
+  const maxBytes = size === undefined ? undefined : parseByteSize(size, 'storage.localCache.size');
+  if (!storage.startsWith('s3://') || maxBytes === 0) return undefined;
+  return { ...(path ? { directory: path } : {}), ...(maxBytes !== undefined ? { maxBytes } : {}) };
+}
+
 /**
  * Resolves the configuration. The file's `storage` may be a string or a mapping with
  * `path` or `s3url` plus an `s3` section; `workers` defaults to one per core.
@@ -84,8 +107,9 @@ export async function loadServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv 
   const storage = flags.storage ?? env.BERTH_STORAGE ?? (typeof fileStorage === 'string' ? fileStorage : DEFAULT_STORAGE);
   const workersText = flags.workers ?? env.BERTH_WORKERS ?? (file.workers !== undefined ? String(file.workers) : 'auto');
   const tls = parseTls(flags, env, section(file, 'tls'));
+  const localCache = parseLocalCache(storage, section(storageSection, 'localCache'));
   const resolved = { ...listen, storage, workers: parseWorkers(workersText), s3: section(storageSection, 's3'), file, auth: parseAuthConfig(file.auth) };
-  return tls ? { ...resolved, tls } : resolved;
+  return { ...resolved, ...(localCache ? { localCache } : {}), ...(tls ? { tls } : {}) };
 }
 
 function parseTls(flags: ServeFlags, env: NodeJS.ProcessEnv, file: Record<string, unknown>): ServeConfig['tls'] {

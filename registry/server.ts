@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { BlobCache, type BlobCacheSettings } from '../storage/blob-cache.ts';
 import type { Driver } from '../storage/driver.ts';
 import { Store } from '../storage/store.ts';
 import { createApp } from './app.ts';
@@ -23,12 +24,15 @@ export interface StartOptions {
   auth?: AuthConfig;
   /** PEM certificate (chain) and key files: serve HTTPS instead of HTTP. */
   tls?: { cert: string; key: string };
+  /** Keep local copies of downloaded blobs (for S3 storage). */
+  localCache?: BlobCacheSettings;
 }
 
 /** Starts the registry on one process; the caller has already checked the driver. */
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const auth = options.auth ? await loadAuth(options.auth) : undefined;
-  const app = createApp({ store: new Store(options.driver), log: options.log, auth });
+  const cache = options.localCache && (await BlobCache.open(options.localCache));
+  const app = createApp({ store: new Store(options.driver, cache), log: options.log, auth });
   // Blob uploads of many GiB may take long; idle and header timeouts still end stuck clients.
   const timeouts = { requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 65_000 };
   const tls = options.tls && { cert: await readFile(options.tls.cert), key: await readFile(options.tls.key) };
@@ -51,6 +55,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       await closed;
       clearInterval(sweep);
       clearTimeout(timer);
+      await cache?.settled();
       await options.driver.close?.();
     },
   };

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { Digest } from '../oci/digest.ts';
+import type { BlobCache } from './blob-cache.ts';
 import type { ByteRange, Driver, FileInfo } from './driver.ts';
 import { paths } from './paths.ts';
 
@@ -11,7 +12,10 @@ export class BlobStore {
   /** Sizes of blobs served before, by digest: a digest's size never changes, whoever deletes the blob. */
   private readonly sizes = new Map<string, number>();
 
-  constructor(private readonly driver: Driver) {}
+  constructor(
+    private readonly driver: Driver,
+    private readonly cache?: BlobCache,
+  ) {}
 
   stat(digest: Digest): Promise<FileInfo | undefined> {
     return this.driver.stat(paths.blobData(digest));
@@ -37,6 +41,18 @@ export class BlobStore {
 
   reader(digest: Digest, range?: ByteRange): Promise<Readable> {
     return this.driver.reader(paths.blobData(digest), range);
+  }
+
+  /**
+   * A client's download of a blob of `size` bytes: from the local copy when there is one, else from
+   * storage, copied locally on the way when the client takes the whole blob.
+   */
+  async download(digest: Digest, size: number, range: ByteRange): Promise<Readable> {
+    if (!this.cache) return this.reader(digest, range);
+    const local = await this.cache.reader(digest, size, range);
+    if (local) return local;
+    const stored = await this.reader(digest, range);
+    return range.start === 0 && range.end === size ? this.cache.keep(digest, size, stored) : stored;
   }
 
   getContent(digest: Digest): Promise<Buffer> {

@@ -1,3 +1,4 @@
+import type { BlobCache } from './blob-cache.ts';
 import { BlobStore } from './blob-store.ts';
 import type { Driver } from './driver.ts';
 import { RepositoryStore } from './repository-store.ts';
@@ -9,8 +10,12 @@ export class Store {
   readonly repositories: RepositoryStore;
   readonly uploads: UploadStore;
 
-  constructor(readonly driver: Driver) {
-    this.blobs = new BlobStore(driver);
+  /** `cache` keeps local copies of downloaded blobs, for storage slower than the local disk (S3). */
+  constructor(
+    readonly driver: Driver,
+    cache?: BlobCache,
+  ) {
+    this.blobs = new BlobStore(driver, cache);
     this.repositories = new RepositoryStore(driver, this.blobs);
     this.uploads = new UploadStore(driver, this.blobs, this.repositories);
   }

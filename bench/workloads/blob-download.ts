@@ -10,22 +10,31 @@ async function download(server: BenchServer, blob: RandomBlob): Promise<void> {
   if (bytes !== blob.size) throw new Error(`download from ${server.name}: ${bytes} of ${blob.size} bytes`);
 }
 
-/** Blob download: MB/s reading a stored blob to the end. */
-export function blobDownload(size: number, runs: number): Workload {
+/**
+ * Blob download: MB/s reading a stored blob to the end, the same blob run after run. `firstRead`:
+ * each run reads a blob pushed just before (untimed), which no server has read yet.
+ */
+export function blobDownload(size: number, runs: number, firstRead = false): Workload {
   const blobs = new Map<string, RandomBlob>();
   return {
-    name: `blob download ${size / MiB} MiB`,
+    name: `blob download ${size / MiB} MiB${firstRead ? ', first read' : ''}`,
     unit: 'MB/s',
     higherIsBetter: true,
     runs,
     async setup(server) {
+      if (firstRead) return;
       const blob = RandomBlob.create(size);
       await pushBlob(server, 'bench/download', blob);
       blobs.set(server.name, blob);
       await warmUp(() => download(server, blob));
     },
     async measure(server) {
-      return size / 1e6 / (await timed(() => download(server, blobs.get(server.name)!)));
+      if (!firstRead) return size / 1e6 / (await timed(() => download(server, blobs.get(server.name)!)));
+      const blob = RandomBlob.create(size);
+      await pushBlob(server, 'bench/download', blob);
+      const seconds = await timed(() => download(server, blob));
+      await server.discardBlob(blob.digest);
+      return size / 1e6 / seconds;
     },
   };
 }

@@ -35,7 +35,7 @@ async function getBlob({ req, res, store, name, params }: RouteContext): Promise
   const knownRange = known === undefined ? undefined : parseRange(req.headers.range, known);
   let early =
     req.method === 'GET' && !redirect && known !== undefined && knownRange !== 'unsatisfiable'
-      ? store.blobs.reader(digest, knownRange ?? { start: 0, end: known })
+      ? store.blobs.download(digest, known, knownRange ?? { start: 0, end: known })
       : undefined;
   early?.catch(() => undefined);
   try {
@@ -64,7 +64,7 @@ async function getBlob({ req, res, store, name, params }: RouteContext): Promise
       return;
     }
     // The whole blob is a range too: the driver then knows how much is coming (S3 splices large ones).
-    const opening = early ?? store.blobs.reader(digest, range ?? { start: 0, end: size });
+    const opening = early ?? store.blobs.download(digest, size, range ?? { start: 0, end: size });
     early = undefined;
     // Linked but gone (deleted since its size was read, or by hand): unknown, as for any client.
     const body = await opening.catch((error: unknown) => {

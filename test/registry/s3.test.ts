@@ -3,12 +3,16 @@
  * replicas on one bucket, presigned redirects, and clear errors when the bucket is missing or gone.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { optionsFromEnv } from '../../conformance/options.ts';
 import { runConformance } from '../../conformance/runner.ts';
+import { s3Settings } from '../../storage/open-driver.ts';
+import { paths } from '../../storage/paths.ts';
+import { S3Driver } from '../../storage/s3-driver.ts';
 import { startBerthProcess, type BerthProcess } from '../helpers/berth.ts';
 import { randomBlob } from '../helpers/content.ts';
 import { buildImage, run, skopeoCopy } from '../helpers/oci-image.ts';
@@ -24,10 +28,13 @@ const STORAGE = () => `s3://${s3.bucket}/registry`;
 before(async () => {
   s3 = await startS3Server();
   scratch = await mkdtemp(join(tmpdir(), 'berth-s3-'));
-  [replicaA, replicaB] = await Promise.all([
-    startBerthProcess(['--storage', STORAGE(), '--workers', '1'], s3.env),
-    startBerthProcess(['--storage', STORAGE(), '--workers', '1'], s3.env),
-  ]);
+  // Each replica keeps its local copies apart, as on two machines.
+  const replica = async (name: string) => {
+    const config = join(scratch, `${name}.yml`);
+    await writeFile(config, `storage:\n  url: ${STORAGE()}\n  localCache:\n    path: ${join(scratch, `cache-${name}`)}\n`);
+    return startBerthProcess(['--config', config, '--workers', '1'], s3.env);
+  };
+  [replicaA, replicaB] = await Promise.all([replica('a'), replica('b')]);
 });
 after(async () => {
   await Promise.all([replicaA.stop(), replicaB.stop()]);
@@ -97,6 +104,38 @@ describe('two replicas on one bucket', () => {
     assert.equal((await b.request('DELETE', `/v2/replicas/app/manifests/${manifest.digest}`)).status, 202);
     assert.equal((await a.request('GET', '/v2/replicas/app/manifests/v1')).status, 404);
     assert.equal((await a.request('GET', `/v2/replicas/app/manifests/${manifest.digest}`)).status, 404);
+  });
+});
+
+describe('local copies of S3 blobs', () => {
+  it('serve repeated downloads from the replica that kept one, while membership is still read from the bucket', async () => {
+    const blob = randomBlob(3 * 1024 * 1024 + 3);
+    const [a, b] = [new RegistryAPI(replicaA.url), new RegistryAPI(replicaB.url)];
+    const path = `/v2/cached/app/blobs/${blob.digest}`;
+    await a.pushBlob('cached/app', blob);
+    for (const read of ['first', 'second']) {
+      const download = await a.request('GET', path);
+      assert.deepEqual(Buffer.from(await download.arrayBuffer()), blob.bytes, `${read} download, from the bucket`);
+    }
+    const copy = join(scratch, 'cache-a', 'sha256', blob.digest.hex);
+    for (let waited = 0; !(await stat(copy).catch(() => undefined)); waited += 50) {
+      assert.ok(waited < 10_000, 'replica A keeps a copy of what it served twice');
+      await sleep(50);
+    }
+    // The bytes vanish from the bucket behind the registry's back; the repository still links them.
+    const bucket = new S3Driver(s3Settings(STORAGE(), {}, s3.env));
+    await bucket.delete(paths.blobData(blob.digest));
+    await bucket.close();
+    const again = await a.request('GET', path);
+    assert.equal(again.status, 200);
+    assert.deepEqual(Buffer.from(await again.arrayBuffer()), blob.bytes, 'replica A serves its copy');
+    const other = await b.request('GET', path);
+    assert.equal(other.status, 404, 'replica B has no copy, and the bucket no bytes');
+    assert.deepEqual(await RegistryAPI.errorCodes(other), ['BLOB_UNKNOWN']);
+    assert.equal((await a.request('DELETE', path)).status, 202);
+    const deleted = await a.request('GET', path);
+    assert.equal(deleted.status, 404, 'a deleted blob is gone at once, copy or not');
+    assert.deepEqual(await RegistryAPI.errorCodes(deleted), ['BLOB_UNKNOWN']);
   });
 });
 

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { ConfigError, loadServeConfig } from '../../registry/config.ts';
 import { startBerthProcess } from '../helpers/berth.ts';
 import { randomBlob } from '../helpers/content.ts';
 import { RegistryAPI } from '../helpers/registry-api.ts';
@@ -156,6 +157,33 @@ describe('an upload continued by another process on the same root', () => {
       assert.deepEqual(Buffer.from(await pulled.arrayBuffer()), blob.bytes);
     } finally {
       await second.stop();
+    }
+  });
+});
+
+describe('storage.localCache in the config file', () => {
+  const configWith = async (storage: string, localCache: string) => {
+    const path = join(root, 'cache.yml');
+    await writeFile(path, `storage:\n  url: ${storage}\n${localCache}`);
+    return loadServeConfig({ config: path }, {});
+  };
+
+  it('keeps local copies for S3 storage by default, where and as much as it says, and none when its size is 0', async () => {
+    assert.deepEqual((await configWith('s3://bucket/prefix', '')).localCache, {});
+    const sized = await configWith('s3://bucket', '  localCache:\n    path: /var/cache/berth\n    size: 512MiB\n');
+    assert.deepEqual(sized.localCache, { directory: '/var/cache/berth', maxBytes: 512 * 1024 * 1024 });
+    assert.equal((await configWith('s3://bucket', '  localCache:\n    size: 2 GiB\n')).localCache?.maxBytes, 2 * 1024 ** 3);
+    assert.equal((await configWith('s3://bucket', '  localCache:\n    size: 0\n')).localCache, undefined);
+    assert.equal((await configWith(join(root, 'data'), '')).localCache, undefined, 'blobs on local disk need no copies');
+  });
+
+  it('refuses a size it cannot read', async () => {
+    for (const size of ['lots', '2GB', '-1', '[1]']) {
+      await assert.rejects(configWith('s3://bucket', `  localCache:\n    size: ${size}\n`), (error: Error) => {
+        assert.ok(error instanceof ConfigError, `${size}: ${error.message}`);
+        assert.match(error.message, /invalid storage\.localCache\.size/);
+        return true;
+      });
     }
   });
 });

@@ -1,0 +1,199 @@
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, rm, stat, statfs, utimes } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
+import { Digest, DIGEST_ALGORITHMS } from '../oci/digest.ts';
+import type { ByteRange } from './driver.ts';
+import { FsDriver } from './fs-driver.ts';
+
+/** Smaller blobs are not kept: fetching them costs about the round trip the link check makes anyway. */
+const SMALLEST_KEPT = 1 << 20;
+/** By default the cache takes at most this much, and at most a quarter of the free space it finds. */
+const DEFAULT_MAX_BYTES = 2 * 1024 ** 3;
+/** How many digests read once a process remembers (some 7.5 MB of heap when full). */
+const REMEMBERED_READS = 50_000;
+/** A read refreshes a copy's place in the eviction order at most this often (one `utimes` per copy). */
+const TOUCH_INTERVAL_MS = 60_000;
+/** A temp file this old belongs to a process that died while filling it. */
+const STALE_TEMP_MS = 60 * 60_000;
+
+export interface BlobCacheSettings {
+  /** Default: `berth-blob-cache-<uid>` in the system's temp directory. */
+  directory?: string;
+  /** Default: 2 GiB, or a quarter of the free space on the directory's filesystem if that is less. */
+  maxBytes?: number;
+}
+
+export class BlobCacheError extends Error {}
+
+/** The default directory: per user, so that no other account's files are ever served. */
+export function defaultCacheDirectory(): string {
+  return join(tmpdir(), `berth-blob-cache-${process.getuid?.() ?? 'user'}`);
+}
+
+/** Resolves when `stream` takes writes again or is gone. */
+function drained(stream: PassThrough): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off('drain', done).off('close', done);
+      resolve();
+    };
+    stream.on('drain', done).on('close', done);
+  });
+}
+
+/**
+ * Local copies of blobs kept in remote storage (S3), so repeated downloads go at disk speed instead
+ * of the storage's. A digest's bytes never change, so a copy is never stale: it is hashed as it is
+ * written and kept only if it matches. It says nothing about membership: the caller still asks
+ * storage whether the repository holds the blob, so a delete shows at once on every replica.
+ * Processes may share a directory: a copy appears whole (temp + rename) or not at all, and the least
+ * recently read copies go once the directory holds more than `maxBytes`.
+ */
+export class BlobCache {
+  private readonly files: FsDriver;
+  /** Copies this process is writing, by digest: a second download of one meanwhile just reads storage. */
+  private readonly filling = new Map<string, Promise<void>>();
+  /** Blobs read whole once by this process, oldest first: the second whole read makes the copy. */
+  private readonly readOnce = new Set<string>();
+  private trimming: Promise<void> = Promise.resolve();
+  private trimQueued = false;
+
+  private constructor(
+    readonly directory: string,
+    readonly maxBytes: number,
+  ) {
+    this.files = new FsDriver(directory);
+  }
+
+  /**
+   * Creates the directory (owner only) or checks an existing one: a directory others may write to
+   * could hand clients planted bytes.
+   */
+  static async open(settings: BlobCacheSettings = {}): Promise<BlobCache> {
+    const directory = settings.directory ?? defaultCacheDirectory();
+    await mkdir(directory, { recursive: true, mode: 0o700 }).catch((error: Error) => {
+      throw new BlobCacheError(`cannot create cache directory ${directory}: ${error.message}`);
+    });
+    const info = await stat(directory);
+    const uid = process.getuid?.();
+    if ((uid !== undefined && info.uid !== uid) || (info.mode & 0o022) !== 0) {
+      throw new BlobCacheError(`cache directory ${directory} must belong to this user and be writable by no one else`);
+    }
+    const space = await statfs(directory);
+    return new BlobCache(directory, settings.maxBytes ?? Math.min(DEFAULT_MAX_BYTES, Math.floor((space.bavail * space.bsize) / 4)));
+  }
+
+  private path(digest: Digest): string {
+    return `${digest.algorithm}/${digest.hex}`;
+  }
+
+  /** The local copy's bytes in `range`, or undefined when there is no whole copy (or it cannot be read). */
+  async reader(digest: Digest, size: number, range: ByteRange): Promise<Readable | undefined> {
+    const path = this.path(digest);
+    try {
+      const info = await this.files.stat(path);
+      if (!info) return undefined;
+      if (info.size !== size) {
+        await this.files.delete(path);
+        return undefined;
+      }
+      const now = new Date();
+      if (now.getTime() - info.modified.getTime() > TOUCH_INTERVAL_MS) void utimes(join(this.directory, path), now, now).catch(() => undefined);
+      return await this.files.reader(path, range);
+    } catch {
+      // Evicted meanwhile, or the disk failed: storage still has the blob.
+      return undefined;
+    }
+  }
+
+  /**
+   * `source`, the whole blob as read from storage, as a stream that also writes a local copy, from
+   * the blob's second whole read on: a blob read once (a mirror job, a one-off pull) may never be
+   * read again, and its first read keeps the storage reader's speed (S3 relays splice). The copy is
+   * kept once every byte came and they hash to `digest`; if the download ends early, or the disk
+   * refuses, the client still gets its bytes and nothing is kept.
+   */
+  keep(digest: Digest, size: number, source: Readable): Readable {
+    const key = digest.toString();
+    if (size < SMALLEST_KEPT || size > this.maxBytes / 4 || this.filling.has(key)) return source;
+    if (!this.readOnce.delete(key)) {
+      if (this.readOnce.size >= REMEMBERED_READS) this.readOnce.delete(this.readOnce.values().next().value!);
+      this.readOnce.add(key);
+      return source;
+    }
+    const copy = new PassThrough({ highWaterMark: 1 << 20 });
+    // Destroyed before the writer has piped it (it first makes the directory): the writer still sees why.
+    copy.on('error', () => undefined);
+    const written = this.files
+      .write(this.path(digest), copy)
+      .then(
+        () => this.trim(),
+        () => undefined,
+      )
+      .finally(() => this.filling.delete(key));
+    this.filling.set(key, written);
+    const hash = createHash(digest.algorithm);
+    let bytes = 0;
+    const tee = new Transform({
+      transform(chunk: Buffer, _encoding, callback: TransformCallback) {
+        hash.update(chunk);
+        bytes += chunk.length;
+        if (copy.destroyed || copy.write(chunk)) callback(null, chunk);
+        else void drained(copy).then(() => callback(null, chunk));
+      },
+      flush(callback: TransformCallback) {
+        if (copy.destroyed) return callback();
+        if (bytes === size && Digest.fromHash(digest.algorithm, hash).equals(digest)) copy.end();
+        else copy.destroy(new Error(`${digest} from storage does not match its digest`));
+        callback();
+      },
+      destroy(error, callback) {
+        if (!copy.writableEnded) copy.destroy(error ?? new Error('download ended early'));
+        callback(error);
+      },
+    });
+    return pipeline(source, tee, () => undefined);
+  }
+
+  /** Resolves once the copies being written now are kept or dropped (and trimmed). */
+  async settled(): Promise<void> {
+    await Promise.all(this.filling.values());
+  }
+
+  /** Queues one pass of `trimNow` unless one is already waiting. */
+  private trim(): Promise<void> {
+    if (this.trimQueued) return this.trimming;
+    this.trimQueued = true;
+    this.trimming = this.trimming.then(() => {
+      this.trimQueued = false;
+      return this.trimNow().catch(() => undefined);
+    });
+    return this.trimming;
+  }
+
+  /** Removes the least recently read copies until the rest fit in `maxBytes`, and stale temp files. */
+  private async trimNow(): Promise<void> {
+    const copies: { path: string; size: number; touched: number }[] = [];
+    for (const algorithm of Object.keys(DIGEST_ALGORITHMS)) {
+      const names = await readdir(join(this.directory, algorithm)).catch(() => [] as string[]);
+      for (const name of names) {
+        const path = join(this.directory, algorithm, name);
+        const info = await stat(path).catch(() => undefined);
+        if (!info) continue;
+        if (name.includes('.tmp-')) {
+          if (Date.now() - info.mtimeMs > STALE_TEMP_MS) await rm(path, { force: true });
+        } else {
+          copies.push({ path, size: info.size, touched: info.mtimeMs });
+        }
+      }
+    }
+    let total = copies.reduce((sum, copy) => sum + copy.size, 0);
+    for (const copy of copies.sort((a, b) => a.touched - b.touched)) {
+      if (total <= this.maxBytes) break;
+      await rm(copy.path, { force: true });
+      total -= copy.size;
+    }
+  }
+}

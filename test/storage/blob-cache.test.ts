@@ -1,0 +1,156 @@
+/**
+ * The local blob cache (storage/blob-cache.ts): copies are kept only whole and verified against
+ * their digest, a failed or abandoned download keeps nothing, and the least recently read copies
+ * are evicted first.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import { after, before, describe, it } from 'node:test';
+import { Digest } from '../../oci/digest.ts';
+import { BlobCache } from '../../storage/blob-cache.ts';
+
+const MiB = 1 << 20;
+let scratch: string;
+
+before(async () => {
+  scratch = await mkdtemp(join(tmpdir(), 'berth-cache-'));
+});
+after(async () => {
+  await rm(scratch, { recursive: true, force: true });
+});
+
+async function openCache(name: string, maxBytes = 64 * MiB): Promise<BlobCache> {
+  return BlobCache.open({ directory: join(scratch, name), maxBytes });
+}
+
+function blob(size: number): { bytes: Buffer; digest: Digest } {
+  const bytes = randomBytes(size);
+  return { bytes, digest: Digest.of(bytes) };
+}
+
+/** Storage's side of a download: the bytes in 64 KiB slices, optionally failing after `failAt` bytes. */
+function storageStream(bytes: Buffer, failAt?: number): Readable {
+  let offset = 0;
+  return new Readable({
+    read() {
+      if (failAt !== undefined && offset >= failAt) return this.destroy(new Error('storage went away'));
+      if (offset >= bytes.length) return this.push(null);
+      this.push(bytes.subarray(offset, offset + 65536));
+      offset += 65536;
+    },
+  });
+}
+
+/** Reads a blob through `keep` twice, as two clients would: the second read makes the copy. */
+async function readTwice(cache: BlobCache, digest: Digest, bytes: Buffer, source = storageStream(bytes)): Promise<Readable> {
+  const first = storageStream(bytes);
+  assert.equal(cache.keep(digest, bytes.length, first), first, 'the first read is storage\'s stream itself');
+  await buffer(first);
+  return cache.keep(digest, bytes.length, source);
+}
+
+async function whole(cache: BlobCache, digest: Digest, size: number): Promise<Buffer | undefined> {
+  const reader = await cache.reader(digest, size, { start: 0, end: size });
+  return reader && buffer(reader);
+}
+
+async function entries(cache: BlobCache): Promise<string[]> {
+  return readdir(join(cache.directory, 'sha256')).catch(() => []);
+}
+
+describe('BlobCache', () => {
+  it('keeps a copy from the second read on, passing the bytes through unchanged, and serves it whole or in ranges', async () => {
+    const cache = await openCache('kept');
+    const { bytes, digest } = blob(3 * MiB + 17);
+    assert.equal(await whole(cache, digest, bytes.length), undefined, 'nothing cached before the first download');
+    assert.deepEqual(await buffer(await readTwice(cache, digest, bytes)), bytes);
+    await cache.settled();
+    assert.deepEqual(await whole(cache, digest, bytes.length), bytes);
+    const ranged = await cache.reader(digest, bytes.length, { start: MiB, end: 2 * MiB + 5 });
+    assert.ok(ranged, 'a range of a kept copy is served from it');
+    assert.deepEqual(await buffer(ranged), bytes.subarray(MiB, 2 * MiB + 5));
+    assert.deepEqual(await entries(cache), [digest.hex], 'one file, no temp left');
+  });
+
+  it('keeps nothing when storage hands back bytes that do not match the digest', async () => {
+    const cache = await openCache('mismatch');
+    const { bytes, digest } = blob(2 * MiB);
+    const tampered = Buffer.from(bytes);
+    tampered[12345] = tampered[12345]! ^ 1;
+    assert.deepEqual(await buffer(await readTwice(cache, digest, bytes, storageStream(tampered))), tampered, 'the client gets what storage has');
+    await cache.settled();
+    assert.equal(await whole(cache, digest, bytes.length), undefined);
+    assert.deepEqual(await entries(cache), []);
+  });
+
+  it('keeps nothing when storage fails midway or the client stops reading', async () => {
+    const cache = await openCache('partial');
+    const failing = blob(4 * MiB);
+    const failingRead = await readTwice(cache, failing.digest, failing.bytes, storageStream(failing.bytes, 2 * MiB));
+    await assert.rejects(buffer(failingRead), /storage went away/);
+    const abandoned = blob(4 * MiB);
+    const download = await readTwice(cache, abandoned.digest, abandoned.bytes);
+    await new Promise<void>((resolve) => download.once('data', () => resolve()));
+    download.destroy();
+    await cache.settled();
+    assert.equal(await whole(cache, failing.digest, failing.bytes.length), undefined);
+    assert.equal(await whole(cache, abandoned.digest, abandoned.bytes.length), undefined);
+    assert.deepEqual(await entries(cache), [], 'no temp file left behind');
+  });
+
+  it('leaves blobs under 1 MiB and over a quarter of its size to storage', async () => {
+    const cache = await openCache('sizes', 16 * MiB);
+    for (const size of [MiB - 1, 4 * MiB + 1]) {
+      const { bytes, digest } = blob(size);
+      for (const read of [1, 2]) {
+        const source = storageStream(bytes);
+        assert.equal(cache.keep(digest, size, source), source, `read ${read} of a ${size}-byte blob is not copied`);
+        assert.deepEqual(await buffer(source), bytes);
+      }
+    }
+    await cache.settled();
+    assert.deepEqual(await entries(cache), []);
+  });
+
+  it('drops a copy whose size is not the blob size instead of serving it', async () => {
+    const cache = await openCache('truncated');
+    const { bytes, digest } = blob(2 * MiB);
+    await mkdir(join(cache.directory, 'sha256'), { recursive: true });
+    await writeFile(join(cache.directory, 'sha256', digest.hex), bytes.subarray(0, MiB));
+    assert.equal(await whole(cache, digest, bytes.length), undefined);
+    assert.deepEqual(await entries(cache), []);
+  });
+
+  it('evicts the least recently read copies once it holds more than its size', async () => {
+    const cache = await openCache('eviction', 8 * MiB);
+    const blobs = [blob(2 * MiB), blob(2 * MiB), blob(2 * MiB), blob(2 * MiB)];
+    for (const [index, { bytes, digest }] of blobs.entries()) {
+      await buffer(await readTwice(cache, digest, bytes));
+      await cache.settled();
+      // Read long ago, in this order: the first the longest ago.
+      const at = new Date(Date.now() - (10 - index) * 3_600_000);
+      await utimes(join(cache.directory, 'sha256', digest.hex), at, at);
+    }
+    assert.equal((await entries(cache)).length, 4, 'all four fit in 8 MiB');
+    const reread = await cache.reader(blobs[0]!.digest, 2 * MiB, { start: 0, end: 1 });
+    assert.ok(reread, 'the first copy is read again');
+    reread.destroy();
+    const newest = blob(2 * MiB);
+    await buffer(await readTwice(cache, newest.digest, newest.bytes));
+    await cache.settled();
+    const expected = [blobs[0]!, blobs[2]!, blobs[3]!, newest].map(({ digest }) => digest.hex);
+    assert.deepEqual((await entries(cache)).sort(), expected.sort(), 'the second copy, now the least recently read, is gone');
+  });
+
+  it('refuses a directory others may write to', async () => {
+    const open = join(scratch, 'shared');
+    await mkdir(open);
+    await chmod(open, 0o777);
+    await assert.rejects(BlobCache.open({ directory: open }), /must belong to this user and be writable by no one else/);
+  });
+});
