@@ -39,7 +39,8 @@ function onShutdownSignal(handler: () => void): void {
 export async function serve(config: ServeConfig, announce: (url: string) => void): Promise<void> {
   if (cluster.isWorker) return runWorker(config);
   await openCheckedDriver(config).then((driver) => driver.close?.());
-  if (config.localCache) await BlobCache.open(config.localCache);
+  const { skipped } = config.localCache ? await BlobCache.openOrSkip(config.localCache) : {};
+  if (skipped) console.error(`berth serve: serving without local copies of S3 blobs: ${skipped}`);
   // Fails early on a bad htpasswd file or key, and creates the token key once, before any worker starts.
   await loadAuth(config.auth);
   if (config.workers <= 1) {

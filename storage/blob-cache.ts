@@ -76,13 +76,29 @@ export class BlobCache {
     await mkdir(directory, { recursive: true, mode: 0o700 }).catch((error: Error) => {
       throw new BlobCacheError(`cannot create cache directory ${directory}: ${error.message}`);
     });
-    const info = await stat(directory);
+    const info = await stat(directory).catch((error: Error) => {
+      throw new BlobCacheError(`cannot use cache directory ${directory}: ${error.message}`);
+    });
     const uid = process.getuid?.();
     if ((uid !== undefined && info.uid !== uid) || (info.mode & 0o022) !== 0) {
       throw new BlobCacheError(`cache directory ${directory} must belong to this user and be writable by no one else`);
     }
     const space = await statfs(directory);
     return new BlobCache(directory, settings.maxBytes ?? Math.min(DEFAULT_MAX_BYTES, Math.floor((space.bavail * space.bsize) / 4)));
+  }
+
+  /**
+   * `open`, except that trouble with the default directory (a read-only disk, a directory someone
+   * else made) turns copies off instead of stopping the registry, since no one asked for that place:
+   * `skipped` then says why. A directory given in the config must work.
+   */
+  static async openOrSkip(settings: BlobCacheSettings): Promise<{ cache?: BlobCache; skipped?: string }> {
+    try {
+      return { cache: await BlobCache.open(settings) };
+    } catch (error) {
+      if (settings.directory !== undefined) throw error;
+      return { skipped: (error as Error).message };
+    }
   }
 
   private path(digest: Digest): string {

@@ -12,7 +12,7 @@ import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { after, before, describe, it } from 'node:test';
 import { Digest } from '../../oci/digest.ts';
-import { BlobCache } from '../../storage/blob-cache.ts';
+import { BlobCache, defaultCacheDirectory } from '../../storage/blob-cache.ts';
 
 const MiB = 1 << 20;
 let scratch: string;
@@ -152,5 +152,25 @@ describe('BlobCache', () => {
     await mkdir(open);
     await chmod(open, 0o777);
     await assert.rejects(BlobCache.open({ directory: open }), /must belong to this user and be writable by no one else/);
+    await assert.rejects(BlobCache.openOrSkip({ directory: open }), /must belong to this user/, 'a directory given in the config must work');
+  });
+
+  it('turns copies off, saying why, when the default directory is unusable', async () => {
+    const temp = join(scratch, 'temp');
+    await mkdir(temp);
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = temp;
+    try {
+      const planted = defaultCacheDirectory();
+      assert.ok(planted.startsWith(temp), `the default lies in the temp directory: ${planted}`);
+      await mkdir(planted, { mode: 0o777 });
+      await chmod(planted, 0o777);
+      const { cache, skipped } = await BlobCache.openOrSkip({});
+      assert.equal(cache, undefined);
+      assert.match(skipped ?? '', /must belong to this user and be writable by no one else/);
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
   });
 });
