@@ -77,7 +77,7 @@ function section(file: Record<string, unknown>, key: string): Record<string, unk
 const SIZE_UNITS: Record<string, number> = { '': 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3, TiB: 1024 ** 4 };
 
 /** A byte count: a number, or a string such as `512MiB` or `2 GiB` (binary units only, so no one guesses). */
-export function parseByteSize(value: unknown, what: string): number {
+function parseByteSize(value: unknown, what: string): number {
   const match = /^(\d+(?:\.\d+)?)\s*(KiB|MiB|GiB|TiB)?$/.exec(String(value).trim());
   if ((typeof value !== 'number' && typeof value !== 'string') || !match) {
     throw new ConfigError(`invalid ${what} "${String(value)}" (want bytes, or a number with KiB, MiB, GiB or TiB)`);
@@ -96,7 +96,7 @@ function parseLocalCache(storage: string, file: Record<string, unknown>): BlobCa
 
 /**
  * Resolves the configuration. The file's `storage` may be a string or a mapping with
- * `path` or `s3url` plus an `s3` section; `workers` defaults to one per core.
+ * `path` or `url` plus `s3` and `localCache` sections; `workers` defaults to one per core.
  */
 export async function loadServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): Promise<ServeConfig> {
   const configPath = flags.config ?? env.BERTH_CONFIG;
