@@ -9,7 +9,7 @@ const REMEMBERED_SIZES = 50_000;
 
 /** The registry-wide content-addressed blobs: each stored once, whatever links to it. */
 export class BlobStore {
-  /** Sizes of blobs served before, by digest: a digest's size never changes, whoever deletes the blob. */
+  /** Sizes of blobs served or stored before, by digest: a digest's size never changes, whoever deletes the blob. */
   private readonly sizes = new Map<string, number>();
 
   constructor(
@@ -32,11 +32,15 @@ export class BlobStore {
   /** The blob's size from storage, remembered for `knownSize`; undefined when it is not stored. */
   async size(digest: Digest): Promise<number | undefined> {
     const size = (await this.stat(digest))?.size;
-    if (size !== undefined && !this.sizes.has(digest.toString())) {
-      if (this.sizes.size >= REMEMBERED_SIZES) this.sizes.delete(this.sizes.keys().next().value!);
-      this.sizes.set(digest.toString(), size);
-    }
+    if (size !== undefined) this.remember(digest, size);
     return size;
+  }
+
+  /** Remembers a size this process learned another way: it just stored the blob. */
+  remember(digest: Digest, size: number): void {
+    if (this.sizes.has(digest.toString())) return;
+    if (this.sizes.size >= REMEMBERED_SIZES) this.sizes.delete(this.sizes.keys().next().value!);
+    this.sizes.set(digest.toString(), size);
   }
 
   reader(digest: Digest, range?: ByteRange): Promise<Readable> {

@@ -122,6 +122,8 @@ export class UploadStore {
       await this.driver.move(paths.uploadData(name, id), paths.blobData(digest));
     }
     await this.driver.delete(paths.upload(name, id));
+    // A push is often pulled right after (CI): its first download then opens the bytes at once.
+    this.blobs.remember(digest, size);
     return existing ?? { size, modified: new Date() };
   }
 

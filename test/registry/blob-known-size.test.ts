@@ -5,10 +5,14 @@
  * bytes went missing answers BLOB_UNKNOWN rather than a server error.
  */
 import assert from 'node:assert/strict';
-import { readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
+import { FsDriver } from '../../storage/fs-driver.ts';
 import { paths } from '../../storage/paths.ts';
+import { Store } from '../../storage/store.ts';
 import { startBerth, type RunningBerth } from '../helpers/berth.ts';
 import { randomBlob } from '../helpers/content.ts';
 import { RegistryAPI } from '../helpers/registry-api.ts';
@@ -65,5 +69,19 @@ describe('blob GETs of a blob whose size this process knows', () => {
     const response = await fetch(url);
     assert.equal(response.status, 404);
     assert.equal(await errorCode(response), 'BLOB_UNKNOWN');
+  });
+});
+
+describe('a blob this process stored', () => {
+  test('has its size known before any GET, so that its first download opens the bytes at once', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'berth-known-'));
+    try {
+      const store = new Store(new FsDriver(root));
+      assert.equal(store.blobs.knownSize(blob.digest), undefined);
+      await store.uploads.ingest('known/pushed', Readable.from([blob.bytes]), blob.digest);
+      assert.equal(store.blobs.knownSize(blob.digest), blob.bytes.length);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });
