@@ -3,7 +3,7 @@
  * replicas on one bucket, presigned redirects, and clear errors when the bucket is missing or gone.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -136,6 +136,24 @@ describe('local copies of S3 blobs', () => {
     const deleted = await a.request('GET', path);
     assert.equal(deleted.status, 404, 'a deleted blob is gone at once, copy or not');
     assert.deepEqual(await RegistryAPI.errorCodes(deleted), ['BLOB_UNKNOWN']);
+  });
+});
+
+describe('local copies under concurrent downloads', () => {
+  it('give every client the whole blob and leave one copy, no temp files', async () => {
+    const blob = randomBlob(2 * 1024 * 1024 + 11);
+    const b = new RegistryAPI(replicaB.url);
+    const path = `/v2/cached/many/blobs/${blob.digest}`;
+    await b.pushBlob('cached/many', blob);
+    const downloads = await Promise.all(Array.from({ length: 12 }, () => b.request('GET', path).then(async (r) => Buffer.from(await r.arrayBuffer()))));
+    for (const bytes of downloads) assert.ok(bytes.equals(blob.bytes), 'each client gets the blob');
+    const copies = join(scratch, 'cache-b', 'sha256');
+    let names: string[] = [];
+    for (let waited = 0; !(names.length === 1 && names[0] === blob.digest.hex); waited += 50) {
+      assert.ok(waited < 10_000, `one copy and nothing else in ${copies}: ${names.join(', ')}`);
+      await sleep(50);
+      names = (await readdir(copies).catch(() => [] as string[])).filter((name) => name.startsWith(blob.digest.hex));
+    }
   });
 });
 
