@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, rm, stat, statfs, utimes } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rm, stat, statfs, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
@@ -69,19 +69,20 @@ export class BlobCache {
 
   /**
    * Creates the directory (owner only) or checks an existing one: a directory others may write to
-   * could hand clients planted bytes.
+   * could hand clients planted bytes, and a link could point anywhere.
    */
   static async open(settings: BlobCacheSettings = {}): Promise<BlobCache> {
     const directory = settings.directory ?? defaultCacheDirectory();
     await mkdir(directory, { recursive: true, mode: 0o700 }).catch((error: Error) => {
       throw new BlobCacheError(`cannot create cache directory ${directory}: ${error.message}`);
     });
-    const info = await stat(directory).catch((error: Error) => {
+    // lstat: a link planted where the directory should be (in a shared temp directory) is refused too.
+    const info = await lstat(directory).catch((error: Error) => {
       throw new BlobCacheError(`cannot use cache directory ${directory}: ${error.message}`);
     });
     const uid = process.getuid?.();
-    if ((uid !== undefined && info.uid !== uid) || (info.mode & 0o022) !== 0) {
-      throw new BlobCacheError(`cache directory ${directory} must belong to this user and be writable by no one else`);
+    if (!info.isDirectory() || (uid !== undefined && info.uid !== uid) || (info.mode & 0o022) !== 0) {
+      throw new BlobCacheError(`cache directory ${directory} must be a directory (not a link) that belongs to this user and is writable by no one else`);
     }
     const space = await statfs(directory);
     return new BlobCache(directory, settings.maxBytes ?? Math.min(DEFAULT_MAX_BYTES, Math.floor((space.bavail * space.bsize) / 4)));

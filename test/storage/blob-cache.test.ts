@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -147,12 +147,16 @@ describe('BlobCache', () => {
     assert.deepEqual((await entries(cache)).sort(), expected.sort(), 'the second copy, now the least recently read, is gone');
   });
 
-  it('refuses a directory others may write to', async () => {
+  it('refuses a directory others may write to, and a link', async () => {
     const open = join(scratch, 'shared');
     await mkdir(open);
     await chmod(open, 0o777);
-    await assert.rejects(BlobCache.open({ directory: open }), /must belong to this user and be writable by no one else/);
-    await assert.rejects(BlobCache.openOrSkip({ directory: open }), /must belong to this user/, 'a directory given in the config must work');
+    await assert.rejects(BlobCache.open({ directory: open }), /must be a directory \(not a link\) that belongs to this user and is writable by no one else/);
+    await assert.rejects(BlobCache.openOrSkip({ directory: open }), /belongs to this user/, 'a directory given in the config must work');
+    const link = join(scratch, 'link');
+    await mkdir(join(scratch, 'elsewhere'), { mode: 0o700 });
+    await symlink(join(scratch, 'elsewhere'), link);
+    await assert.rejects(BlobCache.open({ directory: link }), /not a link/);
   });
 
   it('turns copies off, saying why, when the default directory is unusable', async () => {
@@ -167,7 +171,7 @@ describe('BlobCache', () => {
       await chmod(planted, 0o777);
       const { cache, skipped } = await BlobCache.openOrSkip({});
       assert.equal(cache, undefined);
-      assert.match(skipped ?? '', /must belong to this user and be writable by no one else/);
+      assert.match(skipped ?? '', /belongs to this user and is writable by no one else/);
     } finally {
       if (saved === undefined) delete process.env.TMPDIR;
       else process.env.TMPDIR = saved;
