@@ -80,6 +80,16 @@ function patchChunk(context: CheckContext, location: string, blob: Content, star
   });
 }
 
+/** An upload of a two-chunk blob whose first chunk was received: where the out-of-order checks start. */
+async function uploadFirstChunk(context: CheckContext): Promise<{ chunk: number; blob: Content; location: string }> {
+  const upload = await startUpload(context);
+  const { chunk } = upload;
+  const blob = randomContent(2 * chunk);
+  const first = await patchChunk(context, upload.location, blob, 0, chunk);
+  expectStatus(first, 202, 'first PATCH');
+  return { chunk, blob, location: nextLocation(first, upload.location) };
+}
+
 /** Pushes a config and layers of the given sizes (recorded for cleanup); returns a manifest over them. */
 async function pushImageBlobs(context: CheckContext, layerSizes: number[]): Promise<Content> {
   const config = randomContent(200);
@@ -164,12 +174,7 @@ export const pushWorkflow: WorkflowDefinition = {
       spec: 'end-5, end-13',
       title: 'a chunk out of order (skipping ahead or repeated) answers 416, and GET on the upload reports where it stands (204 with Range)',
       async run(context) {
-        const upload = await startUpload(context);
-        const { chunk } = upload;
-        const blob = randomContent(2 * chunk);
-        const first = await patchChunk(context, upload.location, blob, 0, chunk);
-        expectStatus(first, 202, 'first PATCH');
-        const location = nextLocation(first, upload.location);
+        const { chunk, blob, location } = await uploadFirstChunk(context);
         const skipped = await patchChunk(context, location, blob, chunk + 1, 2 * chunk);
         expectStatus(skipped, 416, 'PATCH starting past the received bytes');
         const repeated = await patchChunk(context, location, blob, 0, chunk);
@@ -185,12 +190,7 @@ export const pushWorkflow: WorkflowDefinition = {
       spec: 'end-6 (main)',
       title: 'an out-of-order final chunk on the closing PUT answers 416',
       async run(context) {
-        const upload = await startUpload(context);
-        const { chunk } = upload;
-        const blob = randomContent(2 * chunk);
-        const first = await patchChunk(context, upload.location, blob, 0, chunk);
-        expectStatus(first, 202, 'first PATCH');
-        const location = nextLocation(first, upload.location);
+        const { chunk, blob, location } = await uploadFirstChunk(context);
         const put = await context.client.request('PUT', withQuery(location, `digest=${blob.digest}`), {
           body: blob.bytes.subarray(chunk + 1),
           headers: { 'Content-Type': 'application/octet-stream', 'Content-Range': `${chunk + 1}-${2 * chunk - 1}`, 'Content-Length': String(chunk - 1) },
