@@ -55,6 +55,8 @@ export class BlobCache {
   private readonly files: FsDriver;
   /** Copies this process is writing, by digest: a second download of one meanwhile just reads storage. */
   private readonly filling = new Map<string, Promise<void>>();
+  /** Bytes of the copies being written: at most a quarter of `maxBytes`, so that copies of many large blobs at once cannot fill the disk before eviction runs. */
+  private fillingBytes = 0;
   /** Blobs read whole once by this process, oldest first: the second whole read makes the copy. */
   private readonly readOnce = new Set<string>();
   private trimming: Promise<void> = Promise.resolve();
@@ -134,7 +136,7 @@ export class BlobCache {
    */
   keep(digest: Digest, size: number, source: Readable): Readable {
     const key = digest.toString();
-    if (size < SMALLEST_KEPT || size > this.maxBytes / 4 || this.filling.has(key)) return source;
+    if (size < SMALLEST_KEPT || this.fillingBytes + size > this.maxBytes / 4 || this.filling.has(key)) return source;
     if (!this.readOnce.delete(key)) {
       if (this.readOnce.size >= REMEMBERED_READS) this.readOnce.delete(this.readOnce.values().next().value!);
       this.readOnce.add(key);
@@ -149,8 +151,12 @@ export class BlobCache {
         () => this.trim(),
         () => undefined,
       )
-      .finally(() => this.filling.delete(key));
+      .finally(() => {
+        this.filling.delete(key);
+        this.fillingBytes -= size;
+      });
     this.filling.set(key, written);
+    this.fillingBytes += size;
     const hash = createHash(digest.algorithm);
     let bytes = 0;
     const tee = new Transform({

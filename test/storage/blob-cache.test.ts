@@ -117,6 +117,20 @@ describe('BlobCache', () => {
     assert.deepEqual(await entries(cache), []);
   });
 
+  it('writes at most a quarter of its size in copies at once', async () => {
+    const cache = await openCache('in-flight', 16 * MiB);
+    const [first, second] = [blob(3 * MiB), blob(3 * MiB)];
+    const copying = await readTwice(cache, first.digest, first.bytes);
+    const source = storageStream(second.bytes);
+    assert.equal(await readTwice(cache, second.digest, second.bytes, source), source, 'a second copy would pass 4 MiB in flight');
+    await Promise.all([buffer(copying), buffer(source)]);
+    await cache.settled();
+    assert.deepEqual(await entries(cache), [first.digest.hex]);
+    await buffer(await readTwice(cache, second.digest, second.bytes));
+    await cache.settled();
+    assert.deepEqual((await entries(cache)).sort(), [first.digest.hex, second.digest.hex].sort(), 'once the first is written, the second is copied');
+  });
+
   it('drops a copy whose size is not the blob size instead of serving it', async () => {
     const cache = await openCache('truncated');
     const { bytes, digest } = blob(2 * MiB);
