@@ -6,6 +6,7 @@ import { PassThrough, pipeline, Transform, type Readable, type TransformCallback
 import { Digest, DIGEST_ALGORITHMS } from '../oci/digest.ts';
 import type { ByteRange } from './driver.ts';
 import { FsDriver } from './fs-driver.ts';
+import { RecentMap } from './recent-map.ts';
 
 /** Smaller blobs are not kept: fetching them costs about the round trip the link check makes anyway. */
 const SMALLEST_KEPT = 1 << 20;
@@ -58,7 +59,7 @@ export class BlobCache {
   /** Bytes of the copies being written: at most a quarter of `maxBytes`, so that copies of many large blobs at once cannot fill the disk before eviction runs. */
   private fillingBytes = 0;
   /** Blobs read whole once by this process, oldest first: the second whole read makes the copy. */
-  private readonly readOnce = new Set<string>();
+  private readonly readOnce = new RecentMap<string, true>(REMEMBERED_READS);
   private trimming: Promise<void> = Promise.resolve();
   private trimQueued = false;
 
@@ -138,8 +139,7 @@ export class BlobCache {
     const key = digest.toString();
     if (size < SMALLEST_KEPT || this.fillingBytes + size > this.maxBytes / 4 || this.filling.has(key)) return source;
     if (!this.readOnce.delete(key)) {
-      if (this.readOnce.size >= REMEMBERED_READS) this.readOnce.delete(this.readOnce.values().next().value!);
-      this.readOnce.add(key);
+      this.readOnce.set(key, true);
       return source;
     }
     const copy = new PassThrough({ highWaterMark: 1 << 20 });

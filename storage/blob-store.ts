@@ -3,6 +3,7 @@ import type { Digest } from '../oci/digest.ts';
 import type { BlobCache } from './blob-cache.ts';
 import type { ByteRange, Driver, FileInfo } from './driver.ts';
 import { paths } from './paths.ts';
+import { RecentMap } from './recent-map.ts';
 
 /** How many blob sizes a process remembers: some 7.5 MB of heap when full (measured). */
 const REMEMBERED_SIZES = 50_000;
@@ -10,7 +11,7 @@ const REMEMBERED_SIZES = 50_000;
 /** The registry-wide content-addressed blobs: each stored once, whatever links to it. */
 export class BlobStore {
   /** Sizes of blobs served or stored before, by digest: a digest's size never changes, whoever deletes the blob. */
-  private readonly sizes = new Map<string, number>();
+  private readonly sizes = new RecentMap<string, number>(REMEMBERED_SIZES);
 
   constructor(
     private readonly driver: Driver,
@@ -22,7 +23,7 @@ export class BlobStore {
   }
 
   /**
-   * The size of a blob this process served before, without asking storage. The blob may have been
+   * The size of a blob this process served or stored before, without asking storage. The blob may have been
    * deleted since; only its reader can tell. Existence checks (pushes, mounts) must use `stat`.
    */
   knownSize(digest: Digest): number | undefined {
@@ -38,8 +39,6 @@ export class BlobStore {
 
   /** Remembers a size this process learned another way: it just stored the blob. */
   remember(digest: Digest, size: number): void {
-    if (this.sizes.has(digest.toString())) return;
-    if (this.sizes.size >= REMEMBERED_SIZES) this.sizes.delete(this.sizes.keys().next().value!);
     this.sizes.set(digest.toString(), size);
   }
 

@@ -5,6 +5,7 @@ import type { BlobStore } from './blob-store.ts';
 import { PathNotFoundError, type Driver, type FileInfo } from './driver.ts';
 import { DigestMismatchError, UploadUnknownError } from './errors.ts';
 import { paths } from './paths.ts';
+import { RecentMap } from './recent-map.ts';
 import type { RepositoryStore } from './repository-store.ts';
 
 export interface UploadStatus {
@@ -35,7 +36,7 @@ const MAX_CACHED_HASHES = 4096;
  * commit re-hashes the data from storage instead.
  */
 export class UploadStore {
-  private readonly hashes = new Map<string, CachedHash>();
+  private readonly hashes = new RecentMap<string, CachedHash>(MAX_CACHED_HASHES);
 
   constructor(
     private readonly driver: Driver,
@@ -89,13 +90,8 @@ export class UploadStore {
     // Without a hash of the earlier bytes there is nothing to continue: the commit re-hashes.
     const body = hash ? pipeline(source, new DigestingStream(algorithm, hash), ignoreError) : source;
     const size = await this.driver.append(paths.uploadData(name, id), body, offset);
-    if (hash) this.remember(key, { algorithm, offset: size, hash });
+    if (hash) this.hashes.set(key, { algorithm, offset: size, hash });
     return { id, offset: size };
-  }
-
-  private remember(key: string, entry: CachedHash): void {
-    if (this.hashes.size >= MAX_CACHED_HASHES) this.hashes.delete(this.hashes.keys().next().value as string);
-    this.hashes.set(key, entry);
   }
 
   /**
