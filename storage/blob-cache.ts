@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
 import { lstat, mkdir, readdir, rm, stat, statfs, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
-import { Digest, DIGEST_ALGORITHMS } from '../oci/digest.ts';
+import { DIGEST_ALGORITHMS, DigestingStream, type Digest } from '../oci/digest.ts';
 import type { ByteRange } from './driver.ts';
 import { FsDriver } from './fs-driver.ts';
 import { RecentMap } from './recent-map.ts';
@@ -157,18 +156,15 @@ export class BlobCache {
       });
     this.filling.set(key, written);
     this.fillingBytes += size;
-    const hash = createHash(digest.algorithm);
-    let bytes = 0;
+    const digesting = new DigestingStream(digest.algorithm);
     const tee = new Transform({
       transform(chunk: Buffer, _encoding, callback: TransformCallback) {
-        hash.update(chunk);
-        bytes += chunk.length;
         if (copy.destroyed || copy.write(chunk)) callback(null, chunk);
         else void drained(copy).then(() => callback(null, chunk));
       },
       flush(callback: TransformCallback) {
         if (copy.destroyed) return callback();
-        if (bytes === size && Digest.fromHash(digest.algorithm, hash).equals(digest)) copy.end();
+        if (digesting.bytes === size && digesting.digest().equals(digest)) copy.end();
         else copy.destroy(new Error(`${digest} from storage does not match its digest`));
         callback();
       },
@@ -177,7 +173,7 @@ export class BlobCache {
         callback(error);
       },
     });
-    return pipeline(source, tee, () => undefined);
+    return pipeline(source, digesting, tee, () => undefined);
   }
 
   /** Resolves once the copies being written now are kept or dropped (and trimmed). */
