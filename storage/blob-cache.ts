@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PassThrough, pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
 import { DIGEST_ALGORITHMS, DigestingStream, type Digest } from '../oci/digest.ts';
 import type { ByteRange } from './driver.ts';
-import { FsDriver } from './fs-driver.ts';
+import { FsDriver, isTempName } from './fs-driver.ts';
 import { RecentMap } from './recent-map.ts';
 
 /** Smaller blobs are not kept: fetching them costs about the round trip the link check makes anyway. */
@@ -201,7 +201,7 @@ export class BlobCache {
         const path = join(this.directory, algorithm, name);
         const info = await stat(path).catch(() => undefined);
         if (!info) continue;
-        if (name.includes('.tmp-')) {
+        if (isTempName(name)) {
           if (Date.now() - info.mtimeMs > STALE_TEMP_MS) await rm(path, { force: true });
         } else {
           copies.push({ path, size: info.size, touched: info.mtimeMs });

@@ -113,6 +113,13 @@ async function datasync(full: string): Promise<void> {
   }
 }
 
+const TEMP_MARK = '.tmp-';
+
+/** Whether a file name is one of this driver's temp files: an atomic write not yet renamed into place. */
+export function isTempName(name: string): boolean {
+  return name.includes(TEMP_MARK);
+}
+
 function isNotFound(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException).code;
   return code === 'ENOENT' || code === 'ENOTDIR';
@@ -136,7 +143,7 @@ export class FsDriver implements Driver {
 
   /** A sibling temp name, so the final rename stays within one filesystem. */
   private temp(full: string): string {
-    return `${full}.tmp-${randomUUID()}`;
+    return `${full}${TEMP_MARK}${randomUUID()}`;
   }
 
   async stat(path: string): Promise<FileInfo | undefined> {
@@ -235,7 +242,7 @@ export class FsDriver implements Driver {
   async list(path: string): Promise<string[]> {
     try {
       return (await readdir(this.full(path), { withFileTypes: true }))
-        .filter((entry) => !entry.name.includes('.tmp-'))
+        .filter((entry) => !isTempName(entry.name))
         .map((entry) => entry.name);
     } catch (error) {
       if (isNotFound(error)) return [];
