@@ -48,14 +48,17 @@ export class BlobStore {
 
   /**
    * A client's download of a blob of `size` bytes: from the local copy when there is one, else from
-   * storage, copied locally on the way when the client takes the whole blob.
+   * storage, copied locally on the way when the client takes the whole blob. Downloads may be opened
+   * before the repository's link is checked: only one that `served` resolves true for counts toward a
+   * copy, so requests answered BLOB_UNKNOWN neither make one nor let the next read make one.
    */
-  async download(digest: Digest, size: number, range: ByteRange): Promise<Readable> {
+  async download(digest: Digest, size: number, range: ByteRange, served: Promise<boolean>): Promise<Readable> {
     if (!this.cache) return this.reader(digest, range);
     const local = await this.cache.reader(digest, size, range);
     if (local) return local;
     const stored = await this.reader(digest, range);
-    return range.start === 0 && range.end === size ? this.cache.keep(digest, size, stored) : stored;
+    const whole = range.start === 0 && range.end === size;
+    return whole && (await served.catch(() => false)) ? this.cache.keep(digest, size, stored) : stored;
   }
 
   getContent(digest: Digest): Promise<Buffer> {

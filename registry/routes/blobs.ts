@@ -31,16 +31,17 @@ async function getBlob({ req, res, store, name, params }: RouteContext): Promise
   const redirect = req.method === 'GET' ? await store.blobs.redirectURL(digest) : undefined;
   // With the size known from an earlier request, the bytes are asked for while the link is checked:
   // on S3 a download then waits for one round trip instead of two (link, then bytes).
+  const linked = store.repositories.holdsBlob(name, digest);
   const known = store.blobs.knownSize(digest);
   const knownRange = known === undefined ? undefined : parseRange(req.headers.range, known);
   let early =
     req.method === 'GET' && !redirect && known !== undefined && knownRange !== 'unsatisfiable'
-      ? store.blobs.download(digest, known, knownRange ?? { start: 0, end: known })
+      ? store.blobs.download(digest, known, knownRange ?? { start: 0, end: known }, linked)
       : undefined;
   early?.catch(() => undefined);
   try {
-    const [linked, size] = await Promise.all([store.repositories.holdsBlob(name, digest), known ?? store.blobs.size(digest)]);
-    if (!linked || size === undefined) throw unknown();
+    const [held, size] = await Promise.all([linked, known ?? store.blobs.size(digest)]);
+    if (!held || size === undefined) throw unknown();
     const headers = {
       'Docker-Content-Digest': `${digest}`,
       'Content-Type': 'application/octet-stream',
@@ -64,7 +65,7 @@ async function getBlob({ req, res, store, name, params }: RouteContext): Promise
       return;
     }
     // The whole blob is a range too: the driver then knows how much is coming (S3 splices large ones).
-    const opening = early ?? store.blobs.download(digest, size, range ?? { start: 0, end: size });
+    const opening = early ?? store.blobs.download(digest, size, range ?? { start: 0, end: size }, linked);
     early = undefined;
     // Linked but gone (deleted since its size was read, or by hand): unknown, as for any client.
     const body = await opening.catch((error: unknown) => {

@@ -13,6 +13,9 @@ import { buffer } from 'node:stream/consumers';
 import { after, before, describe, it } from 'node:test';
 import { Digest } from '../../oci/digest.ts';
 import { BlobCache, defaultCacheDirectory } from '../../storage/blob-cache.ts';
+import { BlobStore } from '../../storage/blob-store.ts';
+import { FsDriver } from '../../storage/fs-driver.ts';
+import { paths } from '../../storage/paths.ts';
 
 const MiB = 1 << 20;
 let scratch: string;
@@ -129,6 +132,24 @@ describe('BlobCache', () => {
     await buffer(await readTwice(cache, second.digest, second.bytes));
     await cache.settled();
     assert.deepEqual((await entries(cache)).sort(), [first.digest.hex, second.digest.hex].sort(), 'once the first is written, the second is copied');
+  });
+
+  it('copies only downloads that are served: ones answered BLOB_UNKNOWN do not count toward a copy', async () => {
+    const cache = await openCache('served');
+    const blobs = new BlobStore(new FsDriver(join(scratch, 'storage')), cache);
+    const { bytes, digest } = blob(2 * MiB);
+    await new FsDriver(join(scratch, 'storage')).putContent(paths.blobData(digest), bytes);
+    const whole = { start: 0, end: bytes.length };
+    const read = async (served: boolean) => {
+      assert.deepEqual(await buffer(await blobs.download(digest, bytes.length, whole, Promise.resolve(served))), bytes);
+      await cache.settled();
+    };
+    await read(false);
+    await read(false);
+    await read(true);
+    assert.deepEqual(await entries(cache), [], 'two unserved downloads and one served: no copy yet');
+    await read(true);
+    assert.deepEqual(await entries(cache), [digest.hex], 'the second served download makes the copy');
   });
 
   it('drops a copy whose size is not the blob size instead of serving it', async () => {
