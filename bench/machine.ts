@@ -1,9 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { execFile } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
+import { promisify } from 'node:util';
 import { startProcess } from '../test/helpers/processes.ts';
 import { leanGet } from './lean-get.ts';
 import { timed } from './workload.ts';
@@ -18,10 +20,14 @@ export interface MachineLimits {
   diskWriteMBps: number;
   /** Measured again right before the 1 GiB pushes, which meet the disk as the earlier workloads left it. */
   diskWriteLateMBps?: number;
+  /** Written past the page cache (dd, O_DIRECT) and flushed: what Berth's uploads to local disk meet. */
+  diskDirectWriteMBps?: number;
   loopbackMBps: number;
   /** Straight from the S3 server to the download client, when the S3 leg runs. */
   s3GetMBps?: number;
 }
+
+const execFileAsync = promisify(execFile);
 
 const SIZE = 512 * 1024 * 1024;
 const chunk = randomBytes(1 << 20);
@@ -48,6 +54,19 @@ export async function diskWriteRate(): Promise<number> {
         await once(file, 'close');
       }))
     );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** dd writing SIZE bytes with O_DIRECT and a final fdatasync; undefined where the filesystem refuses O_DIRECT. */
+export async function diskDirectWriteRate(): Promise<number | undefined> {
+  const dir = await mkdtemp(join(tmpdir(), 'bench-disk-'));
+  try {
+    const args = ['if=/dev/zero', `of=${join(dir, 'data')}`, 'bs=1M', `count=${SIZE >> 20}`, 'oflag=direct', 'conv=fdatasync', 'status=none'];
+    return SIZE / 1e6 / (await timed(() => execFileAsync('dd', args)));
+  } catch {
+    return undefined;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -95,6 +114,7 @@ export async function measureMachine(): Promise<MachineLimits> {
     node: process.version,
     sha256MBps: await sha256Rate(),
     diskWriteMBps: await diskWriteRate(),
+    diskDirectWriteMBps: await diskDirectWriteRate(),
     loopbackMBps: await loopbackRate(),
   };
 }

@@ -50,7 +50,8 @@ export function markdown(results: BenchResults): string {
   const lateDisk = m.diskWriteLateMBps === undefined ? '' : ` (${figure(m.diskWriteLateMBps)} right before the 1 GiB pushes)`;
   const ceilings = [
     `sha256 ${figure(m.sha256MBps)} MB/s`,
-    `disk write (flushed) ${figure(m.diskWriteMBps)} MB/s${lateDisk}`,
+    `disk write through the page cache (flushed) ${figure(m.diskWriteMBps)} MB/s${lateDisk}`,
+    ...(m.diskDirectWriteMBps === undefined ? [] : [`disk write past it (O_DIRECT, flushed) ${figure(m.diskDirectWriteMBps)} MB/s`]),
     `loopback HTTP ${figure(m.loopbackMBps)} MB/s`,
     ...(m.s3GetMBps === undefined ? [] : [`S3 GET straight from s3rver ${figure(m.s3GetMBps)} MB/s (median, as many GETs as the downloads)`]),
   ];

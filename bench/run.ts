@@ -142,7 +142,8 @@ async function main(): Promise<void> {
       for (const [workload, floor] of plan) if (selected(workload)) workloads.push(...(await measure(workload, servers, 'fs', floor)));
     });
     // On fresh servers, so that their peak RSS is the peak of 1 GiB pushes. Last, because it writes
-    // the most; this machine's disk slows once a few GiB are kept, so it is measured again first.
+    // the most; writes through the page cache slow once the disk's free blocks are fresh ones, so
+    // that rate is measured again first.
     const big = monolithicUpload(1024 * MiB, Math.min(runs, 3));
     if (selected(big)) {
       machine.diskWriteLateMBps = await diskWriteRate();

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { Readable, type Writable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import { OffsetMismatchError, PathNotFoundError, type ByteRange, type Driver, type FileInfo, type SendingReader } from './driver.ts';
+import { DirectSink } from './direct-sink.ts';
 import { SocketTarget } from './socket-target.ts';
 
 /** Large writes go to disk in big slices: fewer syscalls on multi-GiB blobs. */
@@ -219,7 +220,8 @@ export class FsDriver implements Driver {
   async append(path: string, source: Readable, offset: number): Promise<number> {
     const full = this.full(path);
     await mkdir(dirname(full), { recursive: true });
-    const handle = await open(full, offset === 0 ? 'a+' : 'r+').catch((error: unknown) => {
+    // Never O_APPEND: positional writes must land where they say.
+    const handle = await open(full, offset === 0 ? constants.O_RDWR | constants.O_CREAT : 'r+').catch((error: unknown) => {
       throw isNotFound(error) ? new OffsetMismatchError(path, offset, 0) : error;
     });
     const size = (await handle.stat()).size;
@@ -228,11 +230,16 @@ export class FsDriver implements Driver {
       source.resume();
       throw new OffsetMismatchError(path, offset, size);
     }
-    const sink = createWriteStream(full, { fd: handle.fd, start: offset, flags: 'r+', highWaterMark: WRITE_BUFFER, autoClose: false });
-    const backgroundSync = syncWhileWriting(handle, source, offset);
+    const direct = await DirectSink.open(full, handle.fd, offset);
+    const sink = direct ?? createWriteStream(full, { fd: handle.fd, start: offset, flags: 'r+', highWaterMark: WRITE_BUFFER, autoClose: false });
+    // Direct writes leave nothing for a background flush to start on.
+    const backgroundSync = direct ? () => Promise.resolve() : syncWhileWriting(handle, source, offset);
     try {
       await pipeline(source, sink);
     } finally {
+      // A pipeline that failed does not wait for the sink to close, and closing is when a direct
+      // sink writes out the bytes that arrived before an upload was cut off.
+      if (direct && !direct.closed) await new Promise((closed) => direct.once('close', closed));
       // The request need not wait for a flush in flight: the handle closes once it is done.
       void backgroundSync().finally(() => handle.close().catch(() => undefined));
     }

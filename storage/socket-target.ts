@@ -1,8 +1,7 @@
-import { existsSync, writeSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { writeSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import { join } from 'node:path';
 import type { Writable } from 'node:stream';
+import { loadAddon } from './addon.ts';
 
 /** native/sendfile.c: sendfile(2) on the libuv thread pool, for a socket the caller owns a duplicate of. */
 interface SendfileAddon {
@@ -15,16 +14,6 @@ interface SendfileAddon {
 interface SpliceAddon {
   relay(inFd: number, outFd: number, count: number, cancelFd: number, idleMs: number): Promise<number>;
   eventfd(): number;
-}
-
-/** Built by `npm install` (binding.gyp); absent where no compiler was at hand or off Linux. */
-function loadAddon<T>(name: string): T | undefined {
-  const require = createRequire(import.meta.url);
-  for (const up of ['..', '../..']) {
-    const file = join(import.meta.dirname, up, `build/Release/${name}.node`);
-    if (existsSync(file)) return require(file) as T;
-  }
-  return undefined;
 }
 
 const sendfile = loadAddon<SendfileAddon>('sendfile');

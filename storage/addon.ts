@@ -1,0 +1,13 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+
+/** A native addon from native/, built by `npm install` (binding.gyp); undefined where no compiler was at hand or off Linux. */
+export function loadAddon<T>(name: string): T | undefined {
+  const require = createRequire(import.meta.url);
+  for (const up of ['..', '../..']) {
+    const file = join(import.meta.dirname, up, `build/Release/${name}.node`);
+    if (existsSync(file)) return require(file) as T;
+  }
+  return undefined;
+}
