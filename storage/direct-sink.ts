@@ -69,7 +69,8 @@ export class DirectSink extends Writable {
   private filled = 0;
   /** File offset of the current slot's first byte. */
   private position: number;
-  private directFd: number | undefined;
+  /** Cleared once a direct write failed; the descriptor stays open until no write can be using it. */
+  private direct = true;
   /** The write or finish under way, which destroying waits for. */
   private working: Promise<void> = Promise.resolve();
   /** Set once a write failed for good: nothing written after it would follow on from the bytes before. */
@@ -78,11 +79,10 @@ export class DirectSink extends Writable {
   /** Writes through `directFd` (opened with O_DIRECT) and `bufferedFd`, both open on one file; the sink closes `directFd`. */
   constructor(
     private readonly bufferedFd: number,
-    directFd: number,
+    private readonly directFd: number,
     position: number,
   ) {
     super({ highWaterMark: SLICE });
-    this.directFd = directFd;
     this.position = position;
   }
 
@@ -119,8 +119,7 @@ export class DirectSink extends Writable {
         if (slice && this.filled > 0 && intact) await this.writeBuffered(slice.subarray(0, this.filled), this.position).catch(() => undefined);
         for (const taken of this.slots) if (taken) returnSlice(taken);
         this.slots.fill(undefined);
-        if (this.directFd !== undefined) await closeDescriptor(this.directFd).catch(() => undefined);
-        this.directFd = undefined;
+        await closeDescriptor(this.directFd).catch(() => undefined);
         callback(error);
       });
   }
@@ -175,16 +174,14 @@ export class DirectSink extends Writable {
   }
 
   private async writeAligned(bytes: Buffer, position: number): Promise<void> {
-    const directFd = this.directFd;
-    if (directFd !== undefined) {
+    if (this.direct) {
       try {
-        await writeAll(directFd, bytes, position);
+        await writeAll(this.directFd, bytes, position);
         this.bytesWritten += bytes.length;
         this.directBytes += bytes.length;
         return;
       } catch {
-        this.directFd = undefined;
-        await closeDescriptor(directFd).catch(() => undefined);
+        this.direct = false;
       }
     }
     await this.writeBuffered(bytes, position);

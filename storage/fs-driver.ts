@@ -129,9 +129,12 @@ function isNotFound(error: unknown): boolean {
 /** Stores the tree under a local directory; atomic writes are temp file + rename. */
 export class FsDriver implements Driver {
   readonly root: string;
+  private readonly directWrites: boolean;
 
-  constructor(root: string) {
+  /** `directWrites: false` keeps uploads in the page cache even where O_DIRECT is to be had. */
+  constructor(root: string, options: { directWrites?: boolean } = {}) {
     this.root = resolve(root);
+    this.directWrites = options.directWrites ?? true;
   }
 
   get location(): string {
@@ -230,8 +233,10 @@ export class FsDriver implements Driver {
       source.resume();
       throw new OffsetMismatchError(path, offset, size);
     }
-    const direct = await DirectSink.open(full, handle.fd, offset);
-    const sink = direct ?? createWriteStream(full, { fd: handle.fd, start: offset, flags: 'r+', highWaterMark: WRITE_BUFFER, autoClose: false });
+    const direct = this.directWrites ? await DirectSink.open(full, handle.fd, offset) : undefined;
+    // Through the handle, not its number: a stream destroyed midway closes what it writes to, and a
+    // bare number closed twice could by then be another request's file or socket.
+    const sink = direct ?? handle.createWriteStream({ start: offset, highWaterMark: WRITE_BUFFER, autoClose: false });
     // Direct writes leave nothing for a background flush to start on.
     const backgroundSync = direct ? () => Promise.resolve() : syncWhileWriting(handle, source, offset);
     try {

@@ -82,20 +82,23 @@ describe('DirectSink', () => {
     assert.deepEqual(await readFile(join(root, 'uploads/u/data')), data);
   });
 
-  it('keeps the bytes that arrived before an upload was cut off, so that the client can resume from the size on disk', async () => {
-    const driver = new FsDriver(root);
-    const arrived = randomBytes(MiB + 500_000);
-    const parts = [arrived.subarray(0, MiB / 2), arrived.subarray(MiB / 2)];
-    const cut = new Readable({
-      read() {
-        const next = parts.shift();
-        if (next) this.push(next);
-        else setTimeout(() => this.destroy(new Error('client went away')), 20);
-      },
+  for (const directWrites of [true, false]) {
+    it(`keeps the bytes that arrived before an upload was cut off, so that the client can resume from the size on disk (${directWrites ? 'O_DIRECT' : 'page cache'})`, async () => {
+      const driver = new FsDriver(root, { directWrites });
+      const arrived = randomBytes(MiB + 500_000);
+      const parts = [arrived.subarray(0, MiB / 2), arrived.subarray(MiB / 2)];
+      const cut = new Readable({
+        read() {
+          const next = parts.shift();
+          if (next) this.push(next);
+          else setTimeout(() => this.destroy(new Error('client went away')), 20);
+        },
+      });
+      const path = `uploads/cut-${directWrites}/data`;
+      await assert.rejects(driver.append(path, cut, 0), /client went away/);
+      assert.deepEqual(await readFile(join(root, path)), arrived);
     });
-    await assert.rejects(driver.append('uploads/cut/data', cut, 0), /client went away/);
-    assert.deepEqual(await readFile(join(root, 'uploads/cut/data')), arrived);
-  });
+  }
 
   it('finishes through the page cache when a direct write fails, and counts each byte once', async () => {
     const path = join(root, 'fallback');

@@ -55,6 +55,8 @@ function onS3(server: () => S3Server): () => Driver {
 
 const fixtures: DriverFixture[] = [
   { name: 'fs', open: () => new FsDriver(fsRoot) },
+  // Where O_DIRECT is not to be had, uploads take the page-cache path.
+  { name: 'fs through the page cache', open: () => new FsDriver(join(fsRoot, 'page-cache'), { directWrites: false }) },
   { name: 's3', open: onS3(() => s3) },
   { name: 's3 without CopyObject, UploadPartCopy and DeleteObjects', open: onS3(() => minimalS3) },
 ];
