@@ -1,6 +1,6 @@
 # Berth registry image: the compiled build on Node 20, running `berth serve`.
 FROM node:20-bookworm-slim AS build
-# node-gyp builds the sendfile and splice addons (native/) during npm ci.
+# node-gyp builds the native addons (native/: sendfile, splice, aligned memory) during npm ci.
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json binding.gyp ./
@@ -14,7 +14,7 @@ WORKDIR /app
 ENV NODE_ENV=production
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-COPY --from=build /app/build/Release/sendfile.node /app/build/Release/splice.node ./build/Release/
+COPY --from=build /app/build/Release/sendfile.node /app/build/Release/splice.node /app/build/Release/aligned-memory.node ./build/Release/
 COPY package.json ./
 USER node
 EXPOSE 5000
