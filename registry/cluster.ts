@@ -8,15 +8,19 @@ import { loadAuth } from './auth/load-auth.ts';
 /** Messages a worker sends the primary. */
 type WorkerMessage = { type: 'listening'; url: string } | { type: 'failed'; error: string };
 
+function driverFor(config: ServeConfig) {
+  return openDriver(config.storage, config.s3, { directWrites: config.directWrites });
+}
+
 async function openCheckedDriver(config: ServeConfig) {
-  const driver = openDriver(config.storage, config.s3);
+  const driver = driverFor(config);
   await driver.check();
   return driver;
 }
 
 function serverOptions(config: ServeConfig): StartOptions {
   const { host, port, auth, tls, localCache } = config;
-  return { driver: openDriver(config.storage, config.s3), host, port, auth, tls, localCache };
+  return { driver: driverFor(config), host, port, auth, tls, localCache };
 }
 
 /** Runs `handler` on the first SIGTERM/SIGINT; later ones wait for the same graceful stop. */

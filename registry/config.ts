@@ -15,6 +15,8 @@ export interface ServeConfig {
   s3: Record<string, unknown>;
   /** Local copies of downloaded blobs (`storage.localCache`): S3 storage only, unless its size is 0. */
   localCache?: BlobCacheSettings;
+  /** Uploads to local disk go past the page cache (O_DIRECT) where the filesystem takes it (`storage.directWrites`). */
+  directWrites: boolean;
   /** Every section of the config file, for the parts that read their own (auth, gc). */
   file: Record<string, unknown>;
   /** The `auth` section, checked. */
@@ -96,7 +98,7 @@ function parseLocalCache(storage: string, file: Record<string, unknown>): BlobCa
 
 /**
  * Resolves the configuration. The file's `storage` may be a string or a mapping with
- * `path` or `url` plus `s3` and `localCache` sections; `workers` defaults to one per core.
+ * `path` or `url`, `directWrites`, and `s3` and `localCache` sections; `workers` defaults to one per core.
  */
 export async function loadServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): Promise<ServeConfig> {
   const configPath = flags.config ?? env.BERTH_CONFIG;
@@ -108,7 +110,9 @@ export async function loadServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv 
   const workersText = flags.workers ?? env.BERTH_WORKERS ?? (file.workers !== undefined ? String(file.workers) : 'auto');
   const tls = parseTls(flags, env, section(file, 'tls'));
   const localCache = parseLocalCache(storage, section(storageSection, 'localCache'));
-  const resolved = { ...listen, storage, workers: parseWorkers(workersText), s3: section(storageSection, 's3'), file, auth: parseAuthConfig(file.auth) };
+  const directWrites = storageSection.directWrites ?? true;
+  if (typeof directWrites !== 'boolean') throw new ConfigError(`storage.directWrites must be true or false, not "${String(directWrites)}"`);
+  const resolved = { ...listen, storage, workers: parseWorkers(workersText), s3: section(storageSection, 's3'), directWrites, file, auth: parseAuthConfig(file.auth) };
   return { ...resolved, ...(localCache ? { localCache } : {}), ...(tls ? { tls } : {}) };
 }
 

@@ -29,7 +29,7 @@ export function s3Settings(url: string, section: Record<string, unknown> = {}, e
 }
 
 /** Opens the driver a `--storage` value names: a directory, or `s3://BUCKET[/PREFIX]`. */
-export function openDriver(storage: string, s3Section?: Record<string, unknown>): Driver {
+export function openDriver(storage: string, s3Section?: Record<string, unknown>, options: { directWrites?: boolean } = {}): Driver {
   if (storage.startsWith('s3://')) return new S3Driver(s3Settings(storage, s3Section));
-  return new FsDriver(storage);
+  return new FsDriver(storage, options);
 }

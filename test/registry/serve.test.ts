@@ -187,3 +187,24 @@ describe('storage.localCache in the config file', () => {
     }
   });
 });
+
+describe('storage.directWrites in the config file', () => {
+  const configWith = async (storage: string) => {
+    const path = join(root, 'direct.yml');
+    await writeFile(path, `storage:\n  path: ${join(root, 'data')}\n${storage}`);
+    return loadServeConfig({ config: path }, {});
+  };
+
+  it('writes uploads past the page cache unless told not to', async () => {
+    assert.equal((await configWith('')).directWrites, true);
+    assert.equal((await configWith('  directWrites: false\n')).directWrites, false);
+  });
+
+  it('refuses anything but true or false', async () => {
+    await assert.rejects(configWith('  directWrites: sometimes\n'), (error: Error) => {
+      assert.ok(error instanceof ConfigError, error.message);
+      assert.match(error.message, /storage\.directWrites must be true or false/);
+      return true;
+    });
+  });
+});
