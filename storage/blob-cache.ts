@@ -1,7 +1,9 @@
-import { lstat, mkdir, readdir, rm, stat, statfs, utimes } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { lstat, mkdir, readdir, rename, rm, stat, statfs, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
+import { PassThrough, pipeline, Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
 import { DIGEST_ALGORITHMS, DigestingStream, type Digest } from '../oci/digest.ts';
 import type { ByteRange } from './driver.ts';
 import { FsDriver, isTempName } from './fs-driver.ts';
@@ -17,6 +19,10 @@ const REMEMBERED_READS = 50_000;
 const TOUCH_INTERVAL_MS = 60_000;
 /** A temp file this old belongs to a process that died while filling it. */
 const STALE_TEMP_MS = 60 * 60_000;
+/** Uploads a process copies at once; past this the oldest (most likely abandoned) is dropped. */
+const UPLOAD_COPIES = 64;
+/** Where copies of uploads in progress wait for their digest. */
+const UPLOADS = 'uploads';
 
 export interface BlobCacheSettings {
   /** Default: `berth-blob-cache-<uid>` in the system's temp directory. */
@@ -33,7 +39,7 @@ export function defaultCacheDirectory(): string {
 }
 
 /** Resolves when `stream` takes writes again or is gone. */
-function drained(stream: PassThrough): Promise<void> {
+function drained(stream: Writable): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       stream.off('drain', done).off('close', done);
@@ -41,6 +47,39 @@ function drained(stream: PassThrough): Promise<void> {
     };
     stream.on('drain', done).on('close', done);
   });
+}
+
+/**
+ * Passes chunks on while writing them to `copy`, waiting while it is full; `atEnd` runs once every
+ * chunk passed. A copy that failed is left behind and the bytes go on; one left unfinished is
+ * destroyed, so that it is never taken for whole.
+ */
+function teeInto(copy: Writable, atEnd: () => void): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
+      if (copy.destroyed || copy.write(chunk)) callback(null, chunk);
+      else void drained(copy).then(() => callback(null, chunk));
+    },
+    flush(callback: TransformCallback) {
+      if (!copy.destroyed) atEnd();
+      callback();
+    },
+    destroy(error, callback) {
+      if (!copy.writableEnded) copy.destroy(error ?? new Error('stream ended early'));
+      callback(error);
+    },
+  });
+}
+
+/** A local copy of an upload in progress: the bytes of its appends so far, in order. */
+interface UploadCopy {
+  temp: string;
+  /** Bytes passed to the copy (all of them written once `writing` settles, unless `broken`). */
+  size: number;
+  /** The last append's file closing. */
+  writing: Promise<void>;
+  broken: boolean;
+  started: number;
 }
 
 /**
@@ -61,6 +100,8 @@ export class BlobCache {
   private readonly readOnce = new RecentMap<string, true>(REMEMBERED_READS);
   private trimming: Promise<void> = Promise.resolve();
   private trimQueued = false;
+  /** Copies of uploads in progress, by upload, oldest first. */
+  private readonly uploads = new Map<string, UploadCopy>();
 
   private constructor(
     readonly directory: string,
@@ -86,6 +127,7 @@ export class BlobCache {
     if (!info.isDirectory() || (uid !== undefined && info.uid !== uid) || (info.mode & 0o022) !== 0) {
       throw new BlobCacheError(`cache directory ${directory} must be a directory (not a link) that belongs to this user and is writable by no one else`);
     }
+    for (const folder of [...Object.keys(DIGEST_ALGORITHMS), UPLOADS]) await mkdir(join(directory, folder), { recursive: true, mode: 0o700 });
     const space = await statfs(directory);
     return new BlobCache(directory, settings.maxBytes ?? Math.min(DEFAULT_MAX_BYTES, Math.floor((space.bavail * space.bsize) / 4)));
   }
@@ -157,28 +199,87 @@ export class BlobCache {
     this.filling.set(key, written);
     this.fillingBytes += size;
     const digesting = new DigestingStream(digest.algorithm);
-    const tee = new Transform({
-      transform(chunk: Buffer, _encoding, callback: TransformCallback) {
-        if (copy.destroyed || copy.write(chunk)) callback(null, chunk);
-        else void drained(copy).then(() => callback(null, chunk));
-      },
-      flush(callback: TransformCallback) {
-        if (copy.destroyed) return callback();
-        if (digesting.bytes === size && digesting.digest().equals(digest)) copy.end();
-        else copy.destroy(new Error(`${digest} from storage does not match its digest`));
-        callback();
-      },
-      destroy(error, callback) {
-        if (!copy.writableEnded) copy.destroy(error ?? new Error('download ended early'));
-        callback(error);
-      },
+    const tee = teeInto(copy, () => {
+      if (digesting.bytes === size && digesting.digest().equals(digest)) copy.end();
+      else copy.destroy(new Error(`${digest} from storage does not match its digest`));
     });
     return pipeline(source, digesting, tee, () => undefined);
   }
 
-  /** Resolves once the copies being written now are kept or dropped (and trimmed). */
+  /**
+   * `source`, an upload's bytes from `offset` on as they go to storage, as a stream that also
+   * appends them to a local copy of the upload, so that the pull that often follows a push (CI)
+   * reads local disk. Only an upload whose every byte passes through this process in order is
+   * copied; `keepUpload` keeps the copy once the upload is committed under its digest.
+   */
+  copyUpload(key: string, offset: number, source: Readable): Readable {
+    if (offset === 0) this.dropUpload(key);
+    const copy = offset === 0 ? this.startUploadCopy(key) : this.uploads.get(key);
+    if (!copy || copy.broken || copy.size !== offset || this.fillingBytes > this.maxBytes / 4) {
+      this.dropUpload(key);
+      return source;
+    }
+    const file = createWriteStream(copy.temp, { flags: 'a', highWaterMark: 1 << 20 });
+    copy.writing = new Promise((closed) => file.on('close', closed));
+    file.on('error', () => (copy.broken = true));
+    source.on('data', (chunk: Buffer) => {
+      copy.size += chunk.length;
+      this.fillingBytes += chunk.length;
+      if (copy.size > this.maxBytes / 4) file.destroy(new Error('too large to keep'));
+    });
+    return pipeline(
+      source,
+      teeInto(file, () => file.end()),
+      () => undefined,
+    );
+  }
+
+  /** Keeps the upload's copy as the blob `digest` of `size` bytes, which the caller has verified the copied bytes to be. */
+  async keepUpload(key: string, digest: Digest, size: number): Promise<void> {
+    const copy = this.uploads.get(key);
+    if (!copy) return;
+    this.uploads.delete(key);
+    await copy.writing;
+    this.fillingBytes -= copy.size;
+    const written = await stat(copy.temp).catch(() => undefined);
+    if (!copy.broken && copy.size === size && written?.size === size && size >= SMALLEST_KEPT) {
+      const kept = await rename(copy.temp, join(this.directory, this.path(digest))).then(
+        () => true,
+        () => false,
+      );
+      if (kept) return void this.trim();
+    }
+    await rm(copy.temp, { force: true });
+  }
+
+  /** Forgets the upload's copy, if any: the upload went elsewhere, failed, or ended. */
+  dropUpload(key: string): Promise<void> {
+    const copy = this.uploads.get(key);
+    if (!copy) return Promise.resolve();
+    this.uploads.delete(key);
+    copy.broken = true;
+    return copy.writing
+      .then(async () => {
+        this.fillingBytes -= copy.size;
+        await rm(copy.temp, { force: true });
+      })
+      .catch(() => undefined);
+  }
+
+  private startUploadCopy(key: string): UploadCopy {
+    const now = Date.now();
+    for (const [oldKey, old] of this.uploads) {
+      if (this.uploads.size < UPLOAD_COPIES && now - old.started < STALE_TEMP_MS) break;
+      void this.dropUpload(oldKey);
+    }
+    const copy: UploadCopy = { temp: join(this.directory, UPLOADS, `${randomUUID()}.tmp-upload`), size: 0, writing: Promise.resolve(), broken: false, started: now };
+    this.uploads.set(key, copy);
+    return copy;
+  }
+
+  /** Resolves once the copies being written now are kept or dropped (and trimmed); copies of uploads still in progress are dropped. */
   async settled(): Promise<void> {
-    await Promise.all(this.filling.values());
+    await Promise.all([...this.filling.values(), ...[...this.uploads.keys()].map((key) => this.dropUpload(key))]);
   }
 
   /** Queues one pass of `trimNow` unless one is already waiting. */
@@ -195,10 +296,10 @@ export class BlobCache {
   /** Removes the least recently read copies until the rest fit in `maxBytes`, and stale temp files. */
   private async trimNow(): Promise<void> {
     const copies: { path: string; size: number; touched: number }[] = [];
-    for (const algorithm of Object.keys(DIGEST_ALGORITHMS)) {
-      const names = await readdir(join(this.directory, algorithm)).catch(() => [] as string[]);
+    for (const folder of [...Object.keys(DIGEST_ALGORITHMS), UPLOADS]) {
+      const names = await readdir(join(this.directory, folder)).catch(() => [] as string[]);
       for (const name of names) {
-        const path = join(this.directory, algorithm, name);
+        const path = join(this.directory, folder, name);
         const info = await stat(path).catch(() => undefined);
         if (!info) continue;
         if (isTempName(name)) {

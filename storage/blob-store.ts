@@ -61,6 +61,20 @@ export class BlobStore {
     return whole && (await served.catch(() => false)) ? this.cache.keep(digest, size, stored) : stored;
   }
 
+  /** An upload's bytes from `offset` on as they go to storage, also copied locally where there is a cache (BlobCache.copyUpload). */
+  copyUpload(key: string, offset: number, source: Readable): Readable {
+    return this.cache ? this.cache.copyUpload(key, offset, source) : source;
+  }
+
+  /** Keeps the local copy of an upload committed as `digest`, whose bytes the caller verified as they were copied. */
+  async keepUpload(key: string, digest: Digest, size: number): Promise<void> {
+    await this.cache?.keepUpload(key, digest, size);
+  }
+
+  dropUpload(key: string): void {
+    void this.cache?.dropUpload(key);
+  }
+
   getContent(digest: Digest): Promise<Buffer> {
     return this.driver.getContent(paths.blobData(digest));
   }

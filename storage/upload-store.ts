@@ -87,9 +87,17 @@ export class UploadStore {
     this.hashes.delete(key);
     const hash =
       cached?.offset === offset && cached.algorithm === algorithm ? cached.hash : offset === 0 ? createHash(algorithm) : undefined;
-    // Without a hash of the earlier bytes there is nothing to continue: the commit re-hashes.
-    const body = hash ? pipeline(source, new DigestingStream(algorithm, hash), ignoreError) : source;
-    const size = await this.driver.append(paths.uploadData(name, id), body, offset);
+    // Without a hash of the earlier bytes there is nothing to continue: the commit re-hashes, and
+    // no local copy is made, since it could not be checked.
+    if (!hash) this.blobs.dropUpload(key);
+    const body = hash ? this.blobs.copyUpload(key, offset, pipeline(source, new DigestingStream(algorithm, hash), ignoreError)) : source;
+    let size: number;
+    try {
+      size = await this.driver.append(paths.uploadData(name, id), body, offset);
+    } catch (error) {
+      this.blobs.dropUpload(key);
+      throw error;
+    }
     if (hash) this.hashes.set(key, { algorithm, offset: size, hash });
     return { id, offset: size };
   }
@@ -104,10 +112,9 @@ export class UploadStore {
     const size = await this.size(name, id);
     const cached = this.hashes.get(key);
     this.hashes.delete(key);
-    const actual =
-      cached && cached.offset === size && cached.algorithm === digest.algorithm
-        ? Digest.fromHash(digest.algorithm, cached.hash)
-        : await this.rehash(name, id, digest.algorithm, size);
+    const hashedHere = cached !== undefined && cached.offset === size && cached.algorithm === digest.algorithm;
+    const actual = hashedHere ? Digest.fromHash(digest.algorithm, cached.hash) : await this.rehash(name, id, digest.algorithm, size);
+    if (!actual.equals(digest) || !hashedHere) this.blobs.dropUpload(key);
     if (!actual.equals(digest)) throw new DigestMismatchError(digest, actual);
     // Link first, then look: a concurrent gc either sees the link and keeps the blob, or has
     // already taken it, and then this upload's own bytes take its place (storage/gc.ts).
@@ -118,8 +125,10 @@ export class UploadStore {
       await this.driver.move(paths.uploadData(name, id), paths.blobData(digest));
     }
     await this.driver.delete(paths.upload(name, id));
-    // A push is often pulled right after (CI): its first download then opens the bytes at once.
+    // A push is often pulled right after (CI): its first download then opens the bytes at once,
+    // from the local copy where this process copied every byte it hashed.
     this.blobs.remember(digest, size);
+    if (hashedHere) await this.blobs.keepUpload(key, digest, size);
     return existing ?? { size, modified: new Date() };
   }
 
@@ -138,6 +147,7 @@ export class UploadStore {
   async cancel(name: string, id: string): Promise<void> {
     await this.state(name, id);
     this.hashes.delete(`${name}/${id}`);
+    this.blobs.dropUpload(`${name}/${id}`);
     await this.driver.delete(paths.upload(name, id));
   }
 

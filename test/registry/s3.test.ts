@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { optionsFromEnv } from '../../conformance/options.ts';
+import type { Digest } from '../../oci/digest.ts';
 import { runConformance } from '../../conformance/runner.ts';
 import { s3Settings } from '../../storage/open-driver.ts';
 import { paths } from '../../storage/paths.ts';
@@ -85,6 +86,10 @@ describe('two replicas on one bucket', () => {
     assert.equal(close.status, 201, await close.text());
     const pulled = await replicas[1]!.request('GET', `/v2/replicas/app/blobs/${blob.digest}`);
     assert.deepEqual(Buffer.from(await pulled.arrayBuffer()), blob.bytes);
+    for (const name of ['a', 'b']) {
+      assert.equal(await stat(join(scratch, `cache-${name}`, 'sha256', blob.digest.hex)).catch(() => undefined), undefined, `replica ${name.toUpperCase()} saw part of the upload: no copy`);
+      assert.deepEqual(await readdir(join(scratch, `cache-${name}`, 'uploads')), [], `replica ${name.toUpperCase()} keeps no copy of the upload in progress`);
+    }
   });
 
   it('see a manifest pushed through one at once through the other, and its deletion', async () => {
@@ -107,35 +112,88 @@ describe('two replicas on one bucket', () => {
   });
 });
 
+/** Waits until `file` exists; `what` names it in the failure. */
+async function appears(file: string, what: string): Promise<void> {
+  for (let waited = 0; !(await stat(file).catch(() => undefined)); waited += 50) {
+    assert.ok(waited < 10_000, what);
+    await sleep(50);
+  }
+}
+
+/** Deletes a blob's bytes from the bucket behind the registry's back; repositories still link them. */
+async function deleteFromBucket(digest: Digest): Promise<void> {
+  const bucket = new S3Driver(s3Settings(STORAGE(), {}, s3.env));
+  await bucket.delete(paths.blobData(digest));
+  await bucket.close();
+}
+
 describe('local copies of S3 blobs', () => {
   it('serve repeated downloads from the replica that kept one, while membership is still read from the bucket', async () => {
     const blob = randomBlob(3 * 1024 * 1024 + 3);
     const [a, b] = [new RegistryAPI(replicaA.url), new RegistryAPI(replicaB.url)];
     const path = `/v2/cached/app/blobs/${blob.digest}`;
-    await a.pushBlob('cached/app', blob);
+    // Pushed through B, so A has no copy of the upload and reads the bucket.
+    await b.pushBlob('cached/app', blob);
     for (const read of ['first', 'second']) {
       const download = await a.request('GET', path);
       assert.deepEqual(Buffer.from(await download.arrayBuffer()), blob.bytes, `${read} download, from the bucket`);
     }
-    const copy = join(scratch, 'cache-a', 'sha256', blob.digest.hex);
-    for (let waited = 0; !(await stat(copy).catch(() => undefined)); waited += 50) {
-      assert.ok(waited < 10_000, 'replica A keeps a copy of what it served twice');
-      await sleep(50);
-    }
-    // The bytes vanish from the bucket behind the registry's back; the repository still links them.
-    const bucket = new S3Driver(s3Settings(STORAGE(), {}, s3.env));
-    await bucket.delete(paths.blobData(blob.digest));
-    await bucket.close();
+    await appears(join(scratch, 'cache-a', 'sha256', blob.digest.hex), 'replica A keeps a copy of what it served twice');
+    await deleteFromBucket(blob.digest);
     const again = await a.request('GET', path);
     assert.equal(again.status, 200);
     assert.deepEqual(Buffer.from(await again.arrayBuffer()), blob.bytes, 'replica A serves its copy');
-    const other = await b.request('GET', path);
-    assert.equal(other.status, 404, 'replica B has no copy, and the bucket no bytes');
-    assert.deepEqual(await RegistryAPI.errorCodes(other), ['BLOB_UNKNOWN']);
     assert.equal((await a.request('DELETE', path)).status, 202);
     const deleted = await a.request('GET', path);
     assert.equal(deleted.status, 404, 'a deleted blob is gone at once, copy or not');
     assert.deepEqual(await RegistryAPI.errorCodes(deleted), ['BLOB_UNKNOWN']);
+  });
+
+  it('keep a copy of a blob pushed in chunks through one replica, so its first pull there reads local disk', async () => {
+    const blob = randomBlob(6 * 1024 * 1024 + 7);
+    const [a, b] = [new RegistryAPI(replicaA.url), new RegistryAPI(replicaB.url)];
+    const start = await a.request('POST', '/v2/pushed/app/blobs/uploads/');
+    let location = start.headers.get('location');
+    const chunk = 4 * 1024 * 1024;
+    for (let offset = 0; offset < blob.bytes.length; offset += chunk) {
+      const end = Math.min(offset + chunk, blob.bytes.length);
+      const patch = await a.request('PATCH', location, { body: blob.bytes.subarray(offset, end), headers: { 'Content-Range': `${offset}-${end - 1}` } });
+      assert.equal(patch.status, 202, await patch.text());
+      location = patch.headers.get('location');
+    }
+    assert.equal((await a.request('PUT', `${location}?digest=${blob.digest}`)).status, 201);
+    const copy = join(scratch, 'cache-a', 'sha256', blob.digest.hex);
+    assert.ok(await stat(copy).catch(() => undefined), 'the copy is in place once the upload is committed');
+    assert.deepEqual(await readdir(join(scratch, 'cache-a', 'uploads')), [], 'and the upload left nothing behind');
+    const path = `/v2/pushed/app/blobs/${blob.digest}`;
+    await deleteFromBucket(blob.digest);
+    const first = await a.request('GET', path);
+    assert.equal(first.status, 200);
+    assert.deepEqual(Buffer.from(await first.arrayBuffer()), blob.bytes, 'the first pull through A reads its copy');
+    const other = await b.request('GET', path);
+    assert.equal(other.status, 404, 'replica B has no copy, and the bucket no bytes');
+    assert.deepEqual(await RegistryAPI.errorCodes(other), ['BLOB_UNKNOWN']);
+    await a.request('DELETE', path);
+  });
+
+  it('keep no copy of an upload whose digest does not match, nor of one cancelled', async () => {
+    const blob = randomBlob(2 * 1024 * 1024 + 1);
+    const wrong = randomBlob(16);
+    const a = new RegistryAPI(replicaA.url);
+    const refused = await a.request('POST', `/v2/pushed/wrong/blobs/uploads/?digest=${wrong.digest}`, { body: blob.bytes, headers: { 'Content-Type': 'application/octet-stream' } });
+    assert.equal(refused.status, 400);
+    assert.deepEqual(await RegistryAPI.errorCodes(refused), ['DIGEST_INVALID']);
+    const start = await a.request('POST', '/v2/pushed/cancelled/blobs/uploads/');
+    const location = start.headers.get('location');
+    assert.equal((await a.request('PATCH', location, { body: blob.bytes, headers: { 'Content-Range': `0-${blob.bytes.length - 1}` } })).status, 202);
+    assert.equal((await a.request('DELETE', location)).status, 204);
+    for (const digest of [wrong.digest, blob.digest]) {
+      assert.equal(await stat(join(scratch, 'cache-a', 'sha256', digest.hex)).catch(() => undefined), undefined, `no copy of ${digest}`);
+    }
+    for (let waited = 0; (await readdir(join(scratch, 'cache-a', 'uploads'))).length > 0; waited += 50) {
+      assert.ok(waited < 10_000, 'copies of failed and cancelled uploads are removed');
+      await sleep(50);
+    }
   });
 });
 
@@ -144,7 +202,8 @@ describe('local copies under concurrent downloads', () => {
     const blob = randomBlob(2 * 1024 * 1024 + 11);
     const b = new RegistryAPI(replicaB.url);
     const path = `/v2/cached/many/blobs/${blob.digest}`;
-    await b.pushBlob('cached/many', blob);
+    // Pushed through A, so that B makes its copy from downloads.
+    await new RegistryAPI(replicaA.url).pushBlob('cached/many', blob);
     const downloads = await Promise.all(Array.from({ length: 12 }, () => b.request('GET', path).then(async (r) => Buffer.from(await r.arrayBuffer()))));
     for (const bytes of downloads) assert.ok(bytes.equals(blob.bytes), 'each client gets the blob');
     const copies = join(scratch, 'cache-b', 'sha256');

@@ -213,3 +213,57 @@ describe('BlobCache', () => {
     }
   });
 });
+
+describe('BlobCache copies of uploads', () => {
+  /** Feeds `bytes` to the upload `key` in appends of `sizes`, as its PATCH requests would, and returns what passed through. */
+  async function upload(cache: BlobCache, key: string, bytes: Buffer, sizes: number[]): Promise<Buffer> {
+    const passed: Buffer[] = [];
+    let offset = 0;
+    for (const size of sizes) {
+      const part = bytes.subarray(offset, offset + size);
+      passed.push(await buffer(cache.copyUpload(key, offset, storageStream(part))));
+      offset += part.length;
+    }
+    return Buffer.concat(passed);
+  }
+
+  it('keeps the copy of an upload fed in order once it is committed, and passes the bytes on unchanged', async () => {
+    const cache = await openCache('uploads-kept');
+    const { bytes, digest } = blob(3 * MiB + 5);
+    assert.deepEqual(await upload(cache, 'repo/u1', bytes, [MiB, 2 * MiB, 5]), bytes);
+    await cache.keepUpload('repo/u1', digest, bytes.length);
+    assert.deepEqual(await whole(cache, digest, bytes.length), bytes);
+    assert.deepEqual(await readdir(join(cache.directory, 'uploads')), []);
+  });
+
+  it('keeps nothing of an upload with a gap, one of the wrong size, a small one, or one larger than a quarter of the cache', async () => {
+    const cache = await openCache('uploads-dropped', 16 * MiB);
+    const gap = blob(2 * MiB);
+    await buffer(cache.copyUpload('repo/gap', 0, storageStream(gap.bytes.subarray(0, MiB))));
+    // The next append arrived at another process: this one sees the one after.
+    await buffer(cache.copyUpload('repo/gap', 1.5 * MiB, storageStream(gap.bytes.subarray(1.5 * MiB))));
+    await cache.keepUpload('repo/gap', gap.digest, gap.bytes.length);
+    const sized = blob(2 * MiB);
+    await upload(cache, 'repo/sized', sized.bytes, [2 * MiB]);
+    await cache.keepUpload('repo/sized', sized.digest, sized.bytes.length + 1);
+    const small = blob(MiB - 1);
+    await upload(cache, 'repo/small', small.bytes, [MiB]);
+    await cache.keepUpload('repo/small', small.digest, small.bytes.length);
+    const large = blob(4 * MiB + 1);
+    assert.deepEqual(await upload(cache, 'repo/large', large.bytes, [4 * MiB + 1]), large.bytes, 'the client\'s bytes still pass');
+    await cache.keepUpload('repo/large', large.digest, large.bytes.length);
+    for (const { digest, bytes } of [gap, sized, small, large]) assert.equal(await whole(cache, digest, bytes.length), undefined, `no copy of ${digest}`);
+    assert.deepEqual(await entries(cache), []);
+    assert.deepEqual(await readdir(join(cache.directory, 'uploads')), []);
+  });
+
+  it('drops the copies of uploads still in progress when the process settles', async () => {
+    const cache = await openCache('uploads-settled');
+    const { bytes } = blob(2 * MiB);
+    await upload(cache, 'repo/open', bytes, [MiB]);
+    assert.equal((await readdir(join(cache.directory, 'uploads'))).length, 1, 'the copy waits for the upload to end');
+    await cache.settled();
+    assert.deepEqual(await readdir(join(cache.directory, 'uploads')), []);
+  });
+});
+
