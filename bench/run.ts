@@ -161,7 +161,12 @@ async function main(): Promise<void> {
         const storage = { kind: 's3', endpoint: s3.endpoint, bucket: s3.bucket, env: s3.env } as const;
         machine.s3GetMBps = await s3ReadRate(storage, 64 * MiB, downloadRuns);
         await withServers({ berth: storage, distribution: storage }, async (servers) => {
-          const plan = [monolithicUpload(64 * MiB, runs, 'bench/s3'), blobDownload(64 * MiB, downloadRuns), blobDownload(64 * MiB, downloadRuns, true)];
+          const plan = [
+            monolithicUpload(64 * MiB, runs, 'bench/s3'),
+            blobDownload(64 * MiB, downloadRuns),
+            blobDownload(64 * MiB, downloadRuns, 'first'),
+            blobDownload(64 * MiB, downloadRuns, 'first without local copy'),
+          ];
           for (const workload of plan) {
             if (selected(workload)) workloads.push(...(await measure(workload, servers, 's3', 1.2)));
           }

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -16,6 +16,8 @@ export interface BenchServer {
   peakRss(): Promise<number[]>;
   /** Removes a blob's bytes from the server's store behind its back; see `blobDiscarder`. */
   discardBlob(digest: string): Promise<void>;
+  /** Removes the local copies of S3 blobs the server keeps (Berth), as if another machine had served it. */
+  forgetLocalCopies(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -90,6 +92,10 @@ export async function startBerth(storage: BenchStorage): Promise<BenchServer> {
     host: `127.0.0.1:${port}`,
     peakRss: () => peaksOf(child),
     discardBlob: blobDiscarder(storage, BERTH_PREFIX),
+    async forgetLocalCopies() {
+      const copies = join(scratch, 'cache', 'sha256');
+      await Promise.all((await readdir(copies).catch(() => [] as string[])).map((name) => rm(join(copies, name), { force: true })));
+    },
     async stop() {
       await child.stop();
       await rm(scratch, { recursive: true, force: true });
@@ -155,6 +161,8 @@ export async function startDistribution(storage: BenchStorage): Promise<BenchSer
     host: `127.0.0.1:${port}`,
     peakRss: async () => [await vmHWM(child.pid!)],
     discardBlob: blobDiscarder(storage, DISTRIBUTION_PREFIX),
+    // It keeps none: every read is a read of its storage.
+    forgetLocalCopies: () => Promise.resolve(),
     async stop() {
       child.kill('SIGTERM');
       await exited;
