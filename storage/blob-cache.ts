@@ -74,7 +74,7 @@ function teeInto(copy: Writable, atEnd: () => void): Transform {
 /** A local copy of an upload in progress: the bytes of its appends so far, in order. */
 interface UploadCopy {
   temp: string;
-  /** Bytes passed to the copy (all of them written once `writing` settles, unless `broken`). */
+  /** Bytes passed to the copy until it broke (all of them written once `writing` settles, unless `broken`). */
   size: number;
   /** The last append's file closing. */
   writing: Promise<void>;
@@ -83,9 +83,9 @@ interface UploadCopy {
 }
 
 /**
- * Local copies of blobs kept in remote storage (S3), so repeated downloads go at disk speed instead
- * of the storage's. A digest's bytes never change, so a copy is never stale: it is hashed as it is
- * written and kept only if it matches. It says nothing about membership: the caller still asks
+ * Local copies of blobs kept in remote storage (S3), so repeated downloads, and the first after a
+ * push through this process, go at disk speed instead of the storage's. A digest's bytes never
+ * change, so a copy is never stale: it is hashed as it is written and kept only if it matches. It says nothing about membership: the caller still asks
  * storage whether the repository holds the blob, so a delete shows at once on every replica.
  * Processes may share a directory: a copy appears whole (temp + rename) or not at all, and the least
  * recently read copies go once the directory holds more than `maxBytes`.
@@ -223,9 +223,14 @@ export class BlobCache {
     copy.writing = new Promise((closed) => file.on('close', closed));
     file.on('error', () => (copy.broken = true));
     source.on('data', (chunk: Buffer) => {
+      // A broken copy is never kept: its bytes no longer count against the copies in flight.
+      if (copy.broken) return;
       copy.size += chunk.length;
       this.fillingBytes += chunk.length;
-      if (copy.size > this.maxBytes / 4) file.destroy(new Error('too large to keep'));
+      if (copy.size > this.maxBytes / 4) {
+        copy.broken = true;
+        file.destroy();
+      }
     });
     return pipeline(
       source,
