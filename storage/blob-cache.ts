@@ -85,10 +85,11 @@ interface UploadCopy {
 /**
  * Local copies of blobs kept in remote storage (S3), so repeated downloads, and the first after a
  * push through this process, go at disk speed instead of the storage's. A digest's bytes never
- * change, so a copy is never stale: it is hashed as it is written and kept only if it matches. It says nothing about membership: the caller still asks
- * storage whether the repository holds the blob, so a delete shows at once on every replica.
- * Processes may share a directory: a copy appears whole (temp + rename) or not at all, and the least
- * recently read copies go once the directory holds more than `maxBytes`.
+ * change, so a copy is never stale: it is hashed as it is written and kept only if it matches. It
+ * says nothing about membership: the caller still asks storage whether the repository holds the
+ * blob, so a delete shows at once on every replica. Processes may share a directory: a copy appears
+ * whole (temp + rename) or not at all, and the least recently read copies go once the directory
+ * holds more than `maxBytes`.
  */
 export class BlobCache {
   private readonly files: FsDriver;
@@ -254,7 +255,8 @@ export class BlobCache {
       );
       if (kept) return void this.trim();
     }
-    await rm(copy.temp, { force: true });
+    // The upload is committed whatever becomes of its copy.
+    await rm(copy.temp, { force: true }).catch(() => undefined);
   }
 
   /** Forgets the upload's copy, if any: the upload went elsewhere, failed, or ended. */
