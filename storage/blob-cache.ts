@@ -21,6 +21,8 @@ const TOUCH_INTERVAL_MS = 60_000;
 const STALE_TEMP_MS = 60 * 60_000;
 /** Uploads a process copies at once; past this the oldest (most likely abandoned) is dropped. */
 const UPLOAD_COPIES = 64;
+/** statfs(2)'s type of a filesystem in memory. */
+const TMPFS_MAGIC = 0x01021994;
 /** Where copies of uploads in progress wait for their digest. */
 const UPLOADS = 'uploads';
 
@@ -130,6 +132,10 @@ export class BlobCache {
     }
     for (const folder of [...Object.keys(DIGEST_ALGORITHMS), UPLOADS]) await mkdir(join(directory, folder), { recursive: true, mode: 0o700 });
     const space = await statfs(directory);
+    // Copies in tmpfs would hold memory the kernel cannot take back: only where someone chose it.
+    if (settings.directory === undefined && space.type === TMPFS_MAGIC) {
+      throw new BlobCacheError(`the default cache directory ${directory} is in memory (tmpfs): set storage.localCache.path to a directory on disk`);
+    }
     return new BlobCache(directory, settings.maxBytes ?? Math.min(DEFAULT_MAX_BYTES, Math.floor((space.bavail * space.bsize) / 4)));
   }
 

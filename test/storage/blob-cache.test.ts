@@ -212,6 +212,23 @@ describe('BlobCache', () => {
       else process.env.TMPDIR = saved;
     }
   });
+
+  it('turns copies off when the default directory is in memory (tmpfs), and keeps them in a tmpfs directory given in the config', async () => {
+    const shm = await mkdtemp('/dev/shm/berth-cache-');
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = shm;
+    try {
+      const { cache, skipped } = await BlobCache.openOrSkip({});
+      assert.equal(cache, undefined);
+      assert.match(skipped ?? '', /in memory \(tmpfs\): set storage\.localCache\.path/);
+      const chosen = await BlobCache.openOrSkip({ directory: join(shm, 'chosen') });
+      assert.ok(chosen.cache, 'a tmpfs directory someone chose is used');
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+      await rm(shm, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('BlobCache copies of uploads', () => {
