@@ -48,7 +48,7 @@ export class BlobStore {
 
   /**
    * A client's download of a blob of `size` bytes: from the local copy when there is one, else from
-   * storage, copied locally on the way when the client takes the whole blob. Downloads may be opened
+   * storage, which a whole download may lead to copy locally once it is done. Downloads may be opened
    * before the repository's link is checked: only one that `served` resolves true for counts toward a
    * copy, so requests answered BLOB_UNKNOWN neither make one nor let the next read make one.
    */
@@ -58,7 +58,8 @@ export class BlobStore {
     if (local) return local;
     const stored = await this.reader(digest, range);
     const whole = range.start === 0 && range.end === size;
-    return whole && (await served.catch(() => false)) ? this.cache.keep(digest, size, stored) : stored;
+    if (whole && (await served.catch(() => false))) this.cache.keepAfter(digest, size, stored, () => this.reader(digest));
+    return stored;
   }
 
   /** An upload's bytes from `offset` on as they go to storage, also copied locally where there is a cache (BlobCache.copyUpload). */

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readdir, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { after, before, describe, it } from 'node:test';
 import { Digest } from '../../oci/digest.ts';
@@ -49,12 +49,17 @@ function storageStream(bytes: Buffer, failAt?: number): Readable {
   });
 }
 
-/** Reads a blob through `keep` twice, as two clients would: the second read makes the copy. */
-async function readTwice(cache: BlobCache, digest: Digest, bytes: Buffer, source = storageStream(bytes)): Promise<Readable> {
-  const first = storageStream(bytes);
-  assert.equal(cache.keep(digest, bytes.length, first), first, 'the first read is storage\'s stream itself');
-  await buffer(first);
-  return cache.keep(digest, bytes.length, source);
+/**
+ * Two clients' whole downloads of a blob, straight from storage as `keepAfter` leaves them; `open`
+ * is storage's side of the read that makes the copy after the second. Resolves once any copy is written.
+ */
+async function readTwice(cache: BlobCache, digest: Digest, bytes: Buffer, open = () => storageStream(bytes)): Promise<void> {
+  for (const read of ['first', 'second']) {
+    const download = storageStream(bytes);
+    cache.keepAfter(digest, bytes.length, download, () => Promise.resolve(open()));
+    assert.deepEqual(await buffer(download), bytes, `the ${read} client gets storage's bytes untouched`);
+  }
+  await cache.settled();
 }
 
 async function whole(cache: BlobCache, digest: Digest, size: number): Promise<Buffer | undefined> {
@@ -67,12 +72,21 @@ async function entries(cache: BlobCache): Promise<string[]> {
 }
 
 describe('BlobCache', () => {
-  it('keeps a copy from the second read on, passing the bytes through unchanged, and serves it whole or in ranges', async () => {
+  it('keeps a copy after the second read, not the first, and serves it whole or in ranges', async () => {
     const cache = await openCache('kept');
     const { bytes, digest } = blob(3 * MiB + 17);
     assert.equal(await whole(cache, digest, bytes.length), undefined, 'nothing cached before the first download');
-    assert.deepEqual(await buffer(await readTwice(cache, digest, bytes)), bytes);
+    const first = storageStream(bytes);
+    let opened = 0;
+    cache.keepAfter(digest, bytes.length, first, () => {
+      opened++;
+      return Promise.resolve(storageStream(bytes));
+    });
+    await buffer(first);
     await cache.settled();
+    assert.equal(opened, 0, 'the first read makes no copy');
+    assert.equal(await whole(cache, digest, bytes.length), undefined, 'nothing cached after the first download');
+    await readTwice(cache, digest, bytes);
     assert.deepEqual(await whole(cache, digest, bytes.length), bytes);
     const ranged = await cache.reader(digest, bytes.length, { start: MiB, end: 2 * MiB + 5 });
     assert.ok(ranged, 'a range of a kept copy is served from it');
@@ -85,52 +99,74 @@ describe('BlobCache', () => {
     const { bytes, digest } = blob(2 * MiB);
     const tampered = Buffer.from(bytes);
     tampered[12345] = tampered[12345]! ^ 1;
-    assert.deepEqual(await buffer(await readTwice(cache, digest, bytes, storageStream(tampered))), tampered, 'the client gets what storage has');
-    await cache.settled();
+    await readTwice(cache, digest, bytes, () => storageStream(tampered));
     assert.equal(await whole(cache, digest, bytes.length), undefined);
     assert.deepEqual(await entries(cache), []);
   });
 
-  it('keeps nothing when storage fails midway or the client stops reading', async () => {
+  it('keeps nothing when storage fails midway or cannot be read, and copies whether or not the client read to the end', async () => {
     const cache = await openCache('partial');
     const failing = blob(4 * MiB);
-    const failingRead = await readTwice(cache, failing.digest, failing.bytes, storageStream(failing.bytes, 2 * MiB));
-    await assert.rejects(buffer(failingRead), /storage went away/);
-    const abandoned = blob(4 * MiB);
-    const download = await readTwice(cache, abandoned.digest, abandoned.bytes);
-    await new Promise<void>((resolve) => download.once('data', () => resolve()));
-    download.destroy();
+    await readTwice(cache, failing.digest, failing.bytes, () => storageStream(failing.bytes, 2 * MiB));
+    const unreadable = blob(2 * MiB);
+    for (let read = 0; read < 2; read++) {
+      const download = storageStream(unreadable.bytes);
+      cache.keepAfter(unreadable.digest, unreadable.bytes.length, download, () => Promise.reject(new Error('gone from storage')));
+      await buffer(download);
+    }
     await cache.settled();
     assert.equal(await whole(cache, failing.digest, failing.bytes.length), undefined);
-    assert.equal(await whole(cache, abandoned.digest, abandoned.bytes.length), undefined);
+    assert.equal(await whole(cache, unreadable.digest, unreadable.bytes.length), undefined);
     assert.deepEqual(await entries(cache), [], 'no temp file left behind');
+    const abandoned = blob(4 * MiB);
+    for (let read = 0; read < 2; read++) {
+      const download = storageStream(abandoned.bytes);
+      cache.keepAfter(abandoned.digest, abandoned.bytes.length, download, () => Promise.resolve(storageStream(abandoned.bytes)));
+      await new Promise<void>((resolve) => download.once('data', () => resolve()));
+      download.destroy();
+    }
+    await cache.settled();
+    assert.deepEqual(await whole(cache, abandoned.digest, abandoned.bytes.length), abandoned.bytes, 'the copy reads storage on its own');
   });
 
   it('leaves blobs under 1 MiB and over a quarter of its size to storage', async () => {
     const cache = await openCache('sizes', 16 * MiB);
     for (const size of [MiB - 1, 4 * MiB + 1]) {
       const { bytes, digest } = blob(size);
-      for (const read of [1, 2]) {
-        const source = storageStream(bytes);
-        assert.equal(cache.keep(digest, size, source), source, `read ${read} of a ${size}-byte blob is not copied`);
-        assert.deepEqual(await buffer(source), bytes);
-      }
+      let opened = 0;
+      await readTwice(cache, digest, bytes, () => {
+        opened++;
+        return storageStream(bytes);
+      });
+      assert.equal(opened, 0, `a ${size}-byte blob is not read again for a copy`);
     }
-    await cache.settled();
     assert.deepEqual(await entries(cache), []);
   });
 
   it('writes at most a quarter of its size in copies at once', async () => {
     const cache = await openCache('in-flight', 16 * MiB);
     const [first, second] = [blob(3 * MiB), blob(3 * MiB)];
-    const copying = await readTwice(cache, first.digest, first.bytes);
-    const source = storageStream(second.bytes);
-    assert.equal(await readTwice(cache, second.digest, second.bytes, source), source, 'a second copy would pass 4 MiB in flight');
-    await Promise.all([buffer(copying), buffer(source)]);
+    /** Two whole downloads of `target`; `open` is storage's side of the copy, if one is made. */
+    const readBoth = async (target: typeof first, open: () => Readable) => {
+      for (let read = 0; read < 2; read++) {
+        const download = storageStream(target.bytes);
+        cache.keepAfter(target.digest, target.bytes.length, download, () => Promise.resolve(open()));
+        await buffer(download);
+      }
+    };
+    // The first copy reads storage until released: it stays in flight meanwhile.
+    const held = new PassThrough();
+    await readBoth(first, () => held);
+    let opened = 0;
+    await readBoth(second, () => {
+      opened++;
+      return storageStream(second.bytes);
+    });
+    assert.equal(opened, 0, 'a second copy would pass 4 MiB in flight');
+    held.end(first.bytes);
     await cache.settled();
     assert.deepEqual(await entries(cache), [first.digest.hex]);
-    await buffer(await readTwice(cache, second.digest, second.bytes));
-    await cache.settled();
+    await readTwice(cache, second.digest, second.bytes);
     assert.deepEqual((await entries(cache)).sort(), [first.digest.hex, second.digest.hex].sort(), 'once the first is written, the second is copied');
   });
 
@@ -165,8 +201,7 @@ describe('BlobCache', () => {
     const cache = await openCache('eviction', 8 * MiB);
     const blobs = [blob(2 * MiB), blob(2 * MiB), blob(2 * MiB), blob(2 * MiB)];
     for (const [index, { bytes, digest }] of blobs.entries()) {
-      await buffer(await readTwice(cache, digest, bytes));
-      await cache.settled();
+      await readTwice(cache, digest, bytes);
       // Read long ago, in this order: the first the longest ago.
       const at = new Date(Date.now() - (10 - index) * 3_600_000);
       await utimes(join(cache.directory, 'sha256', digest.hex), at, at);
@@ -176,7 +211,7 @@ describe('BlobCache', () => {
     assert.ok(reread, 'the first copy is read again');
     reread.destroy();
     const newest = blob(2 * MiB);
-    await buffer(await readTwice(cache, newest.digest, newest.bytes));
+    await readTwice(cache, newest.digest, newest.bytes);
     await cache.settled();
     const expected = [blobs[0]!, blobs[2]!, blobs[3]!, newest].map(({ digest }) => digest.hex);
     assert.deepEqual((await entries(cache)).sort(), expected.sort(), 'the second copy, now the least recently read, is gone');
