@@ -1,20 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { lstat, mkdir, readdir, rename, rm, stat, statfs, utimes } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rename, rm, stat, statfs, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, pipeline, Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
 import { DIGEST_ALGORITHMS, DigestingStream, type Digest } from '../oci/digest.ts';
 import type { ByteRange } from './driver.ts';
 import { FsDriver, isTempName } from './fs-driver.ts';
-import { RecentMap } from './recent-map.ts';
 
 /** Smaller blobs are not kept: fetching them costs about the round trip the link check makes anyway. */
 const SMALLEST_KEPT = 1 << 20;
 /** By default the cache takes at most this much, and at most a quarter of the free space it finds. */
 const DEFAULT_MAX_BYTES = 2 * 1024 ** 3;
-/** How many digests read once a process remembers (some 7.5 MB of heap when full). */
-const REMEMBERED_READS = 50_000;
 /** A read refreshes a copy's place in the eviction order at most this often (one `utimes` per copy). */
 const TOUCH_INTERVAL_MS = 60_000;
 /** A temp file this old belongs to a process that died while filling it. */
@@ -25,6 +22,9 @@ const UPLOAD_COPIES = 64;
 const TMPFS_MAGIC = 0x01021994;
 /** Where copies of uploads in progress wait for their digest. */
 const UPLOADS = 'uploads';
+/** Where a blob read whole once has an empty file, until its second read or for a day. */
+const READS = 'reads';
+const READ_MARK_MS = 24 * 60 * 60_000;
 
 export interface BlobCacheSettings {
   /** Default: `berth-blob-cache-<uid>` in the system's temp directory. */
@@ -99,8 +99,8 @@ export class BlobCache {
   private readonly filling = new Map<string, Promise<void>>();
   /** Bytes of the copies being written: at most a quarter of `maxBytes`, so that copies of many large blobs at once cannot fill the disk before eviction runs. */
   private fillingBytes = 0;
-  /** Blobs read whole once by this process, oldest first: the second whole read makes the copy. */
-  private readonly readOnce = new RecentMap<string, true>(REMEMBERED_READS);
+  /** Reads being counted, one after another, so that a process's own reads of a blob count in order. */
+  private counting: Promise<void> = Promise.resolve();
   private trimming: Promise<void> = Promise.resolve();
   private trimQueued = false;
   /** Copies of uploads in progress, by upload, oldest first. */
@@ -130,7 +130,7 @@ export class BlobCache {
     if (!info.isDirectory() || (uid !== undefined && info.uid !== uid) || (info.mode & 0o022) !== 0) {
       throw new BlobCacheError(`cache directory ${directory} must be a directory (not a link) that belongs to this user and is writable by no one else`);
     }
-    for (const folder of [...Object.keys(DIGEST_ALGORITHMS), UPLOADS]) await mkdir(join(directory, folder), { recursive: true, mode: 0o700 });
+    for (const folder of [...Object.keys(DIGEST_ALGORITHMS), UPLOADS, READS]) await mkdir(join(directory, folder), { recursive: true, mode: 0o700 });
     const space = await statfs(directory);
     // Copies in tmpfs would hold memory the kernel cannot take back: only where someone chose it.
     if (settings.directory === undefined && space.type === TMPFS_MAGIC) {
@@ -185,23 +185,34 @@ export class BlobCache {
    * `digest`; if storage fails or the disk refuses, nothing is kept.
    */
   keepAfter(digest: Digest, size: number, download: Readable, open: () => Promise<Readable>): void {
-    if (!this.admit(digest, size)) return;
+    const key = digest.toString();
+    if (size < SMALLEST_KEPT || size > this.maxBytes / 4 || this.filling.has(key)) return;
     const done = download.closed ? Promise.resolve() : new Promise<void>((closed) => download.once('close', () => closed()));
-    const written = done.then(open).then(async (source) => {
-      const { stream, written: copied } = this.copying(digest, size, source);
-      stream.resume();
-      await copied;
+    this.counting = this.counting.then(async () => {
+      const second = await this.countRead(digest);
+      if (!second || this.filling.has(key) || this.fillingBytes + size > this.maxBytes / 4) return;
+      const written = done.then(open).then(async (source) => {
+        const { stream, written: copied } = this.copying(digest, size, source);
+        stream.resume();
+        await copied;
+      });
+      this.track(digest, size, written);
     });
-    this.track(digest, size, written);
   }
 
-  /** Whether a whole read of a blob is the one to copy it: its second, when it fits and no copy of it is under way. */
-  private admit(digest: Digest, size: number): boolean {
-    const key = digest.toString();
-    if (size < SMALLEST_KEPT || this.fillingBytes + size > this.maxBytes / 4 || this.filling.has(key)) return false;
-    if (this.readOnce.delete(key)) return true;
-    this.readOnce.set(key, true);
-    return false;
+  /**
+   * Counts a whole read of a blob in the directory, so that reads by every process sharing it count
+   * (with N workers, a blob's second read is often another worker's): true for every second one.
+   */
+  private async countRead(digest: Digest): Promise<boolean> {
+    const mark = join(this.directory, READS, `${digest.algorithm}-${digest.hex}`);
+    // Whoever removes the mark of the read before holds the second read.
+    const second = await rm(mark).then(
+      () => true,
+      () => false,
+    );
+    if (!second) await writeFile(mark, '').catch(() => undefined);
+    return second;
   }
 
   /** Counts a copy under way until `written` settles, then trims. */
@@ -313,6 +324,7 @@ export class BlobCache {
 
   /** Resolves once the copies being written now are kept or dropped (and trimmed); copies of uploads still in progress are dropped. */
   async settled(): Promise<void> {
+    await this.counting;
     await Promise.all([...this.filling.values(), ...[...this.uploads.keys()].map((key) => this.dropUpload(key))]);
   }
 
@@ -327,8 +339,13 @@ export class BlobCache {
     return this.trimming;
   }
 
-  /** Removes the least recently read copies until the rest fit in `maxBytes`, and stale temp files. */
+  /** Removes the least recently read copies until the rest fit in `maxBytes`, stale temp files, and day-old marks of reads. */
   private async trimNow(): Promise<void> {
+    for (const name of await readdir(join(this.directory, READS)).catch(() => [] as string[])) {
+      const path = join(this.directory, READS, name);
+      const info = await stat(path).catch(() => undefined);
+      if (info && Date.now() - info.mtimeMs > READ_MARK_MS) await rm(path, { force: true });
+    }
     const copies: { path: string; size: number; touched: number }[] = [];
     for (const folder of [...Object.keys(DIGEST_ALGORITHMS), UPLOADS]) {
       const names = await readdir(join(this.directory, folder)).catch(() => [] as string[]);

@@ -94,6 +94,23 @@ describe('BlobCache', () => {
     assert.deepEqual(await entries(cache), [digest.hex], 'one file, no temp left');
   });
 
+  it('counts the reads of every process sharing the directory: the second read may be another worker\'s', async () => {
+    const [one, other] = [await openCache('workers'), await openCache('workers')];
+    const { bytes, digest } = blob(2 * MiB);
+    let opened = 0;
+    for (const cache of [one, other]) {
+      const download = storageStream(bytes);
+      cache.keepAfter(digest, bytes.length, download, () => {
+        opened++;
+        return Promise.resolve(storageStream(bytes));
+      });
+      await buffer(download);
+      await cache.settled();
+    }
+    assert.equal(opened, 1, 'the second read, in the other process, makes the copy');
+    assert.deepEqual(await whole(one, digest, bytes.length), bytes, 'and both serve it');
+  });
+
   it('keeps nothing when storage hands back bytes that do not match the digest', async () => {
     const cache = await openCache('mismatch');
     const { bytes, digest } = blob(2 * MiB);
