@@ -50,16 +50,25 @@ function storageStream(bytes: Buffer, failAt?: number): Readable {
 }
 
 /**
- * Two clients' whole downloads of a blob, straight from storage as `keepAfter` leaves them; `open`
- * is storage's side of the read that makes the copy after the second. Resolves once any copy is written.
+ * One client's whole download of a blob, straight from storage as `keepAfter` leaves it; `open` is
+ * storage's side of a read for a copy. Resolves, once any copy is written, with whether it led to one.
  */
-async function readTwice(cache: BlobCache, digest: Digest, bytes: Buffer, open = () => storageStream(bytes)): Promise<void> {
-  for (const read of ['first', 'second']) {
-    const download = storageStream(bytes);
-    cache.keepAfter(digest, bytes.length, download, () => Promise.resolve(open()));
-    assert.deepEqual(await buffer(download), bytes, `the ${read} client gets storage's bytes untouched`);
-  }
+async function readWhole(cache: BlobCache, digest: Digest, bytes: Buffer, open = () => storageStream(bytes)): Promise<boolean> {
+  let opened = false;
+  const download = storageStream(bytes);
+  cache.keepAfter(digest, bytes.length, download, () => {
+    opened = true;
+    return Promise.resolve(open());
+  });
+  assert.deepEqual(await buffer(download), bytes, "the client gets storage's bytes untouched");
   await cache.settled();
+  return opened;
+}
+
+/** Two clients' whole downloads of a blob: the second leads to a copy, read with `open`. */
+async function readTwice(cache: BlobCache, digest: Digest, bytes: Buffer, open = () => storageStream(bytes)): Promise<void> {
+  await readWhole(cache, digest, bytes, open);
+  await readWhole(cache, digest, bytes, open);
 }
 
 async function whole(cache: BlobCache, digest: Digest, size: number): Promise<Buffer | undefined> {
@@ -76,17 +85,9 @@ describe('BlobCache', () => {
     const cache = await openCache('kept');
     const { bytes, digest } = blob(3 * MiB + 17);
     assert.equal(await whole(cache, digest, bytes.length), undefined, 'nothing cached before the first download');
-    const first = storageStream(bytes);
-    let opened = 0;
-    cache.keepAfter(digest, bytes.length, first, () => {
-      opened++;
-      return Promise.resolve(storageStream(bytes));
-    });
-    await buffer(first);
-    await cache.settled();
-    assert.equal(opened, 0, 'the first read makes no copy');
+    assert.equal(await readWhole(cache, digest, bytes), false, 'the first read makes no copy');
     assert.equal(await whole(cache, digest, bytes.length), undefined, 'nothing cached after the first download');
-    await readTwice(cache, digest, bytes);
+    assert.equal(await readWhole(cache, digest, bytes), true, 'the second read makes the copy');
     assert.deepEqual(await whole(cache, digest, bytes.length), bytes);
     const ranged = await cache.reader(digest, bytes.length, { start: MiB, end: 2 * MiB + 5 });
     assert.ok(ranged, 'a range of a kept copy is served from it');
@@ -97,17 +98,8 @@ describe('BlobCache', () => {
   it('counts the reads of every process sharing the directory: the second read may be another worker\'s', async () => {
     const [one, other] = [await openCache('workers'), await openCache('workers')];
     const { bytes, digest } = blob(2 * MiB);
-    let opened = 0;
-    for (const cache of [one, other]) {
-      const download = storageStream(bytes);
-      cache.keepAfter(digest, bytes.length, download, () => {
-        opened++;
-        return Promise.resolve(storageStream(bytes));
-      });
-      await buffer(download);
-      await cache.settled();
-    }
-    assert.equal(opened, 1, 'the second read, in the other process, makes the copy');
+    assert.equal(await readWhole(one, digest, bytes), false);
+    assert.equal(await readWhole(other, digest, bytes), true, 'the second read, in the other process, makes the copy');
     assert.deepEqual(await whole(one, digest, bytes.length), bytes, 'and both serve it');
   });
 
@@ -150,12 +142,7 @@ describe('BlobCache', () => {
     const cache = await openCache('sizes', 16 * MiB);
     for (const size of [MiB - 1, 4 * MiB + 1]) {
       const { bytes, digest } = blob(size);
-      let opened = 0;
-      await readTwice(cache, digest, bytes, () => {
-        opened++;
-        return storageStream(bytes);
-      });
-      assert.equal(opened, 0, `a ${size}-byte blob is not read again for a copy`);
+      assert.deepEqual([await readWhole(cache, digest, bytes), await readWhole(cache, digest, bytes)], [false, false], `a ${size}-byte blob is not copied`);
     }
     assert.deepEqual(await entries(cache), []);
   });
