@@ -103,6 +103,8 @@ export class BlobCache {
   private counting: Promise<void> = Promise.resolve();
   private trimming: Promise<void> = Promise.resolve();
   private trimQueued = false;
+  /** When this process last trimmed: counting reads trims too, at most hourly, so that old marks go even where no copy is made. */
+  private trimmedAt = 0;
   /** Copies of uploads in progress, by upload, oldest first. */
   private readonly uploads = new Map<string, UploadCopy>();
 
@@ -205,6 +207,7 @@ export class BlobCache {
    * (with N workers, a blob's second read is often another worker's): true for every second one.
    */
   private async countRead(digest: Digest): Promise<boolean> {
+    if (Date.now() - this.trimmedAt > STALE_TEMP_MS) void this.trim();
     const mark = join(this.directory, READS, `${digest.algorithm}-${digest.hex}`);
     // Whoever removes the mark of the read before holds the second read.
     const second = await rm(mark).then(
@@ -326,6 +329,7 @@ export class BlobCache {
   async settled(): Promise<void> {
     await this.counting;
     await Promise.all([...this.filling.values(), ...[...this.uploads.keys()].map((key) => this.dropUpload(key))]);
+    await this.trimming;
   }
 
   /** Queues one pass of `trimNow` unless one is already waiting. */
@@ -341,6 +345,7 @@ export class BlobCache {
 
   /** Removes the least recently read copies until the rest fit in `maxBytes`, stale temp files, and day-old marks of reads. */
   private async trimNow(): Promise<void> {
+    this.trimmedAt = Date.now();
     for (const name of await readdir(join(this.directory, READS)).catch(() => [] as string[])) {
       const path = join(this.directory, READS, name);
       const info = await stat(path).catch(() => undefined);

@@ -103,6 +103,19 @@ describe('BlobCache', () => {
     assert.deepEqual(await whole(one, digest, bytes.length), bytes, 'and both serve it');
   });
 
+  it('forgets a read after a day, even where no copy is ever made', async () => {
+    const cache = await openCache('marks');
+    const [old, fresh] = [blob(2 * MiB), blob(2 * MiB)];
+    const mark = join(cache.directory, 'reads', `sha256-${old.digest.hex}`);
+    await writeFile(mark, '');
+    const twoDaysAgo = new Date(Date.now() - 2 * 24 * 3600_000);
+    await utimes(mark, twoDaysAgo, twoDaysAgo);
+    // Any read sweeps the marks, at most hourly; this process has not swept yet.
+    assert.equal(await readWhole(cache, fresh.digest, fresh.bytes), false);
+    assert.deepEqual(await readdir(join(cache.directory, 'reads')), [`sha256-${fresh.digest.hex}`], 'the day-old mark is gone');
+    assert.equal(await readWhole(cache, old.digest, old.bytes), false, 'so a read of that blob is its first again');
+  });
+
   it('keeps nothing when storage hands back bytes that do not match the digest', async () => {
     const cache = await openCache('mismatch');
     const { bytes, digest } = blob(2 * MiB);
