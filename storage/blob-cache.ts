@@ -3,7 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { lstat, mkdir, readdir, rename, rm, stat, statfs, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, pipeline, Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
+import { pipeline, Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
 import { DIGEST_ALGORITHMS, DigestingStream, type Digest } from '../oci/digest.ts';
 import type { ByteRange } from './driver.ts';
 import { FsDriver, isTempName } from './fs-driver.ts';
@@ -193,12 +193,7 @@ export class BlobCache {
     this.counting = this.counting.then(async () => {
       const second = await this.countRead(digest);
       if (!second || this.filling.has(key) || this.fillingBytes + size > this.maxBytes / 4) return;
-      const written = done.then(open).then(async (source) => {
-        const { stream, written: copied } = this.copying(digest, size, source);
-        stream.resume();
-        await copied;
-      });
-      this.track(digest, size, written);
+      this.track(digest, size, done.then(open).then((source) => this.copy(digest, size, source)));
     });
   }
 
@@ -234,18 +229,15 @@ export class BlobCache {
     this.fillingBytes += size;
   }
 
-  /** `source` teed into a temp file that becomes the copy if every byte came and they hash to `digest`. */
-  private copying(digest: Digest, size: number, source: Readable): { stream: Readable; written: Promise<void> } {
-    const copy = new PassThrough({ highWaterMark: 1 << 20 });
-    // Destroyed before the writer has piped it (it first makes the directory): the writer still sees why.
-    copy.on('error', () => undefined);
-    const written = this.files.write(this.path(digest), copy).then(() => undefined);
+  /** Writes `source` into the copy of `digest`, which appears only if every byte came and they hash to it. */
+  private async copy(digest: Digest, size: number, source: Readable): Promise<void> {
     const digesting = new DigestingStream(digest.algorithm);
-    const tee = teeInto(copy, () => {
-      if (digesting.bytes === size && digesting.digest().equals(digest)) copy.end();
-      else copy.destroy(new Error(`${digest} from storage does not match its digest`));
+    const checked = new Transform({
+      transform: (chunk: Buffer, _encoding, callback: TransformCallback) => callback(null, chunk),
+      flush: (callback: TransformCallback) =>
+        callback(digesting.bytes === size && digesting.digest().equals(digest) ? null : new Error(`${digest} from storage does not match its digest`)),
     });
-    return { stream: pipeline(source, digesting, tee, () => undefined), written };
+    await this.files.write(this.path(digest), pipeline(source, digesting, checked, () => undefined));
   }
 
   /**
