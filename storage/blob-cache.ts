@@ -51,28 +51,6 @@ function drained(stream: Writable): Promise<void> {
   });
 }
 
-/**
- * Passes chunks on while writing them to `copy`, waiting while it is full; `atEnd` runs once every
- * chunk passed. A copy that failed is left behind and the bytes go on; one left unfinished is
- * destroyed, so that it is never taken for whole.
- */
-function teeInto(copy: Writable, atEnd: () => void): Transform {
-  return new Transform({
-    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
-      if (copy.destroyed || copy.write(chunk)) callback(null, chunk);
-      else void drained(copy).then(() => callback(null, chunk));
-    },
-    flush(callback: TransformCallback) {
-      if (!copy.destroyed) atEnd();
-      callback();
-    },
-    destroy(error, callback) {
-      if (!copy.writableEnded) copy.destroy(error ?? new Error('stream ended early'));
-      callback(error);
-    },
-  });
-}
-
 /** A local copy of an upload in progress: the bytes of its appends so far, in order. */
 interface UploadCopy {
   temp: string;
@@ -256,21 +234,35 @@ export class BlobCache {
     const file = createWriteStream(copy.temp, { flags: 'a', highWaterMark: 1 << 20 });
     copy.writing = new Promise((closed) => file.on('close', closed));
     file.on('error', () => (copy.broken = true));
-    source.on('data', (chunk: Buffer) => {
-      // A broken copy is never kept: its bytes no longer count against the copies in flight.
-      if (copy.broken) return;
-      copy.size += chunk.length;
-      this.fillingBytes += chunk.length;
-      if (copy.size > this.maxBytes / 4) {
-        copy.broken = true;
-        file.destroy();
-      }
+    // Passes every chunk on, and writes it to the copy while the copy is whole, waiting while it is full.
+    const tee = new Transform({
+      transform: (chunk: Buffer, _encoding, callback: TransformCallback) => {
+        // A broken copy is never kept: its bytes no longer count against the copies in flight.
+        if (!copy.broken) {
+          copy.size += chunk.length;
+          this.fillingBytes += chunk.length;
+          if (copy.size > this.maxBytes / 4) {
+            copy.broken = true;
+            file.destroy();
+          }
+        }
+        if (file.destroyed || file.write(chunk)) callback(null, chunk);
+        else void drained(file).then(() => callback(null, chunk));
+      },
+      flush: (callback: TransformCallback) => {
+        if (!file.destroyed) file.end();
+        callback();
+      },
+      destroy: (error, callback) => {
+        // An append cut short leaves a copy that is never taken for whole.
+        if (!file.writableEnded) {
+          copy.broken = true;
+          file.destroy();
+        }
+        callback(error);
+      },
     });
-    return pipeline(
-      source,
-      teeInto(file, () => file.end()),
-      () => undefined,
-    );
+    return pipeline(source, tee, () => undefined);
   }
 
   /** Keeps the upload's copy as the blob `digest` of `size` bytes, which the caller has verified the copied bytes to be. */
