@@ -75,8 +75,10 @@ export class BlobCache {
   private readonly files: FsDriver;
   /** Copies this process is writing, by digest: a second download of one meanwhile just reads storage. */
   private readonly filling = new Map<string, Promise<void>>();
-  /** Bytes of the copies being written: at most a quarter of `maxBytes`, so that copies of many large blobs at once cannot fill the disk before eviction runs. */
+  /** Bytes of the copies being written, at most `fillingLimit`. */
   private fillingBytes = 0;
+  /** A quarter of `maxBytes`: copies of many large blobs at once cannot fill the disk before eviction runs, and no one copy is larger. */
+  private readonly fillingLimit: number;
   /** Reads being counted, one after another, so that a process's own reads of a blob count in order. */
   private counting: Promise<void> = Promise.resolve();
   private trimming: Promise<void> = Promise.resolve();
@@ -91,6 +93,7 @@ export class BlobCache {
     readonly maxBytes: number,
   ) {
     this.files = new FsDriver(directory);
+    this.fillingLimit = maxBytes / 4;
   }
 
   /**
@@ -166,11 +169,11 @@ export class BlobCache {
    */
   keepAfter(digest: Digest, size: number, download: Readable, open: () => Promise<Readable>): void {
     const key = digest.toString();
-    if (size < SMALLEST_KEPT || size > this.maxBytes / 4 || this.filling.has(key)) return;
+    if (size < SMALLEST_KEPT || size > this.fillingLimit || this.filling.has(key)) return;
     const done = download.closed ? Promise.resolve() : new Promise<void>((closed) => download.once('close', () => closed()));
     this.counting = this.counting.then(async () => {
       const second = await this.countRead(digest);
-      if (!second || this.filling.has(key) || this.fillingBytes + size > this.maxBytes / 4) return;
+      if (!second || this.filling.has(key) || this.fillingBytes + size > this.fillingLimit) return;
       this.track(digest, size, done.then(open).then((source) => this.copy(digest, size, source)));
     });
   }
@@ -227,7 +230,7 @@ export class BlobCache {
   copyUpload(key: string, offset: number, source: Readable): Readable {
     if (offset === 0) this.dropUpload(key);
     const copy = offset === 0 ? this.startUploadCopy(key) : this.uploads.get(key);
-    if (!copy || copy.broken || copy.size !== offset || this.fillingBytes > this.maxBytes / 4) {
+    if (!copy || copy.broken || copy.size !== offset || this.fillingBytes > this.fillingLimit) {
       this.dropUpload(key);
       return source;
     }
@@ -241,7 +244,7 @@ export class BlobCache {
         if (!copy.broken) {
           copy.size += chunk.length;
           this.fillingBytes += chunk.length;
-          if (copy.size > this.maxBytes / 4) {
+          if (copy.size > this.fillingLimit) {
             copy.broken = true;
             file.destroy();
           }
