@@ -114,21 +114,29 @@ export class UploadStore {
     this.hashes.delete(key);
     const hashedHere = cached !== undefined && cached.offset === size && cached.algorithm === digest.algorithm;
     const actual = hashedHere ? Digest.fromHash(digest.algorithm, cached.hash) : await this.rehash(name, id, digest.algorithm, size);
-    if (!actual.equals(digest) || !hashedHere) this.blobs.dropUpload(key);
+    // A local copy is checked by the hash its bytes went through: only one made here can be kept.
+    const copyChecked = hashedHere && actual.equals(digest);
+    if (!copyChecked) this.blobs.dropUpload(key);
     if (!actual.equals(digest)) throw new DigestMismatchError(digest, actual);
-    // Link first, then look: a concurrent gc either sees the link and keeps the blob, or has
-    // already taken it, and then this upload's own bytes take its place (storage/gc.ts).
-    await this.repositories.linkBlob(name, digest);
-    const existing = await this.blobs.stat(digest);
-    if (!existing) {
-      if (size === 0) await this.driver.putContent(paths.uploadData(name, id), Buffer.alloc(0));
-      await this.driver.move(paths.uploadData(name, id), paths.blobData(digest));
+    let existing: FileInfo | undefined;
+    try {
+      // Link first, then look: a concurrent gc either sees the link and keeps the blob, or has
+      // already taken it, and then this upload's own bytes take its place (storage/gc.ts).
+      await this.repositories.linkBlob(name, digest);
+      existing = await this.blobs.stat(digest);
+      if (!existing) {
+        if (size === 0) await this.driver.putContent(paths.uploadData(name, id), Buffer.alloc(0));
+        await this.driver.move(paths.uploadData(name, id), paths.blobData(digest));
+      }
+      await this.driver.delete(paths.upload(name, id));
+    } catch (error) {
+      this.blobs.dropUpload(key);
+      throw error;
     }
-    await this.driver.delete(paths.upload(name, id));
     // A push is often pulled right after (CI): its first download then opens the bytes at once,
     // from the local copy where this process copied every byte it hashed.
     this.blobs.remember(digest, size);
-    if (hashedHere) await this.blobs.keepUpload(key, digest, size);
+    if (copyChecked) await this.blobs.keepUpload(key, digest, size);
     return existing ?? { size, modified: new Date() };
   }
 

@@ -16,6 +16,7 @@ import { BlobCache, defaultCacheDirectory } from '../../storage/blob-cache.ts';
 import { BlobStore } from '../../storage/blob-store.ts';
 import { FsDriver } from '../../storage/fs-driver.ts';
 import { paths } from '../../storage/paths.ts';
+import { Store } from '../../storage/store.ts';
 
 const MiB = 1 << 20;
 let scratch: string;
@@ -324,6 +325,24 @@ describe('BlobCache copies of uploads', () => {
     for (const { digest, bytes } of [gap, sized, small, large]) assert.equal(await whole(cache, digest, bytes.length), undefined, `no copy of ${digest}`);
     assert.deepEqual(await entries(cache), []);
     assert.deepEqual(await readdir(join(cache.directory, 'uploads')), []);
+  });
+
+  it('drops the copy of an upload whose commit fails after its digest was checked', async () => {
+    const cache = await openCache('uploads-commit-fails');
+    const driver = Object.assign(new FsDriver(join(scratch, 'failing-storage')), {
+      move: () => Promise.reject(new Error('storage refused the move')),
+    });
+    const store = new Store(driver, cache);
+    const { bytes, digest } = blob(2 * MiB);
+    const { id } = await store.uploads.start('repo');
+    await store.uploads.append('repo', id, Readable.from([bytes]), 0);
+    assert.equal((await readdir(join(cache.directory, 'uploads'))).length, 1, 'the copy waits for the commit');
+    await assert.rejects(store.uploads.complete('repo', id, digest), /storage refused the move/);
+    for (let waited = 0; (await readdir(join(cache.directory, 'uploads'))).length > 0; waited += 20) {
+      assert.ok(waited < 5000, 'the copy of the failed commit is removed');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.equal(await whole(cache, digest, bytes.length), undefined);
   });
 
   it('drops the copies of uploads still in progress when the process settles', async () => {
