@@ -14,6 +14,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Readable } from 'node:stream';
 import { OffsetMismatchError, PathNotFoundError, StorageUnavailableError, type ByteRange, type Driver, type FileInfo } from './driver.ts';
+import { ReadCoalescer } from './read-coalescer.ts';
 import { copyObject } from './s3-copy.ts';
 import { DirectObjectReader } from './s3-direct-reader.ts';
 import { SegmentedObject } from './s3-segments.ts';
@@ -55,6 +56,9 @@ function isNotFound(error: unknown): boolean {
  */
 export class S3Driver implements Driver {
   readonly client: S3Client;
+  /** Reads of links, tags and sizes: the SDK's CPU per request, not the bucket, limits a burst of them. */
+  private readonly heads = new ReadCoalescer<FileInfo | undefined>();
+  private readonly contents = new ReadCoalescer<Buffer>();
   /** Plain HTTP endpoint: readers of large ranges fetch them on connections of their own, which the kernel can splice into responses. */
   private readonly direct: boolean;
 
@@ -103,14 +107,16 @@ export class S3Driver implements Driver {
   }
 
   /** A plain object's info, without looking for upload segments. */
-  private async head(path: string): Promise<FileInfo | undefined> {
-    try {
-      const head = await this.call(() => this.client.send(new HeadObjectCommand({ Bucket: this.settings.bucket, Key: this.key(path) })));
-      return { size: head.ContentLength ?? 0, modified: head.LastModified ?? new Date(0) };
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
-    }
+  private head(path: string): Promise<FileInfo | undefined> {
+    return this.heads.read(path, async () => {
+      try {
+        const head = await this.call(() => this.client.send(new HeadObjectCommand({ Bucket: this.settings.bucket, Key: this.key(path) })));
+        return { size: head.ContentLength ?? 0, modified: head.LastModified ?? new Date(0) };
+      } catch (error) {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }
+    });
   }
 
   stat(path: string): Promise<FileInfo | undefined> {
@@ -123,13 +129,15 @@ export class S3Driver implements Driver {
   }
 
   /** Small objects (links, manifests) are never appended: a missing one costs no listing of segments. */
-  async getContent(path: string): Promise<Buffer> {
-    const body = await this.objectReader(this.key(path)).catch((error: unknown) => {
-      throw isNotFound(error) ? new PathNotFoundError(path) : error;
+  getContent(path: string): Promise<Buffer> {
+    return this.contents.read(path, async () => {
+      const body = await this.objectReader(this.key(path)).catch((error: unknown) => {
+        throw isNotFound(error) ? new PathNotFoundError(path) : error;
+      });
+      const chunks: Buffer[] = [];
+      for await (const chunk of body) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks);
     });
-    const chunks: Buffer[] = [];
-    for await (const chunk of body) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks);
   }
 
   async putContent(path: string, content: Buffer | string): Promise<void> {

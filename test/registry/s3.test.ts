@@ -110,6 +110,31 @@ describe('two replicas on one bucket', () => {
     assert.equal((await a.request('GET', '/v2/replicas/app/manifests/v1')).status, 404);
     assert.equal((await a.request('GET', `/v2/replicas/app/manifests/${manifest.digest}`)).status, 404);
   });
+
+  it('under a burst of HEADs of a blob through one, answer 404 to every HEAD sent after its deletion through the other', async () => {
+    const blob = randomBlob(1000);
+    await new RegistryAPI(replicaA.url).pushBlob('replicas/burst', blob);
+    const url = `${replicaB.url}/v2/replicas/burst/blobs/${blob.digest}`;
+    const answers: { sent: number; status: number }[] = [];
+    let deletedAt = Number.POSITIVE_INFINITY;
+    const heads = async () => {
+      while (performance.now() < deletedAt + 300) {
+        const sent = performance.now();
+        answers.push({ sent, status: (await fetch(url, { method: 'HEAD' })).status });
+      }
+    };
+    const burst = Promise.all(Array.from({ length: 16 }, heads));
+    await sleep(200);
+    const deleted = await fetch(`${replicaA.url}/v2/replicas/burst/blobs/${blob.digest}`, { method: 'DELETE' });
+    deletedAt = performance.now();
+    assert.equal(deleted.status, 202);
+    await burst;
+    const before = answers.filter((answer) => answer.sent < deletedAt);
+    const after = answers.filter((answer) => answer.sent > deletedAt);
+    assert.ok(before.some((answer) => answer.status === 200), 'the blob was found before its deletion');
+    assert.ok(after.length > 0, 'HEADs were sent after the deletion');
+    assert.deepEqual(new Set(after.map((answer) => answer.status)), new Set([404]), 'no HEAD after the deletion found it');
+  });
 });
 
 /** Waits until `file` exists; `what` names it in the failure. */
