@@ -18,6 +18,7 @@ import { ReadCoalescer } from './read-coalescer.ts';
 import { copyObject } from './s3-copy.ts';
 import { DirectObjectReader } from './s3-direct-reader.ts';
 import { SegmentedObject } from './s3-segments.ts';
+import { SmallReads } from './s3-small-reads.ts';
 import { relayAvailable } from './socket-target.ts';
 
 /** Where and how to reach the bucket: the `storage.s3` config section over AWS environment variables. */
@@ -59,6 +60,7 @@ export class S3Driver implements Driver {
   /** Reads of links, tags and sizes: the SDK's CPU per request, not the bucket, limits a burst of them. */
   private readonly heads = new ReadCoalescer<FileInfo | undefined>();
   private readonly contents = new ReadCoalescer<Buffer>();
+  private readonly small: SmallReads;
   /** Plain HTTP endpoint: readers of large ranges fetch them on connections of their own, which the kernel can splice into responses. */
   private readonly direct: boolean;
 
@@ -76,6 +78,7 @@ export class S3Driver implements Driver {
       maxAttempts: 3,
       requestHandler: { connectionTimeout: 5000, requestTimeout: REQUEST_TIMEOUT },
     });
+    this.small = new SmallReads(this.client, settings.bucket);
     this.direct = relayAvailable && new URL(settings.endpoint ?? 'https://s3.amazonaws.com').protocol === 'http:';
   }
 
@@ -109,6 +112,8 @@ export class S3Driver implements Driver {
   /** A plain object's info, without looking for upload segments. */
   private head(path: string): Promise<FileInfo | undefined> {
     return this.heads.read(path, async () => {
+      const quick = await this.small.head(this.key(path));
+      if (quick) return quick === 'missing' ? undefined : quick.found;
       try {
         const head = await this.call(() => this.client.send(new HeadObjectCommand({ Bucket: this.settings.bucket, Key: this.key(path) })));
         return { size: head.ContentLength ?? 0, modified: head.LastModified ?? new Date(0) };
@@ -131,6 +136,9 @@ export class S3Driver implements Driver {
   /** Small objects (links, manifests) are never appended: a missing one costs no listing of segments. */
   getContent(path: string): Promise<Buffer> {
     return this.contents.read(path, async () => {
+      const quick = await this.small.get(this.key(path));
+      if (quick === 'missing') throw new PathNotFoundError(path);
+      if (quick) return quick.found;
       const body = await this.objectReader(this.key(path)).catch((error: unknown) => {
         throw isNotFound(error) ? new PathNotFoundError(path) : error;
       });
@@ -289,6 +297,7 @@ export class S3Driver implements Driver {
   }
 
   async close(): Promise<void> {
+    this.small.close();
     this.client.destroy();
   }
 }

@@ -50,7 +50,7 @@ FilesystemStore.prototype.listObjects = async function (bucket, options) {
   const maxKeys = options.maxKeys ?? Infinity;
   return { objects: objects.slice(0, maxKeys), commonPrefixes: [...commonPrefixes].sort(), isTruncated: objects.length > maxKeys };
 };
-const [port, directory, bucket, lacking] = process.argv.slice(1);
+const [port, directory, bucket, lacking, checkSignatures] = process.argv.slice(1);
 const S3Error = require('@20minutes/s3rver/lib/models/error');
 const objectController = require('@20minutes/s3rver/lib/controllers/object');
 // Distribution's s3 driver resumes an upload with ListMultipartUploads and ListParts, which s3rver lacks.
@@ -111,17 +111,20 @@ for (const layer of require('@20minutes/s3rver/lib/routes').stack) {
   layer.stack.push((ctx) => (ctx.params.queryMethod === query ? controller[name](ctx) : route(ctx)));
 }
 for (const name of lacking.split(',').filter(Boolean)) objectController[name] = () => { throw new S3Error('NotImplemented'); };
-new S3rver({ address: '127.0.0.1', port: Number(port), directory, silent: true, allowMismatchedSignatures: true,
+new S3rver({ address: '127.0.0.1', port: Number(port), directory, silent: true, allowMismatchedSignatures: checkSignatures !== 'true',
   configureBuckets: [{ name: bucket }] })
   .run().then(() => console.log('s3rver ready'));
 `;
 
-/** Starts s3rver; `without` makes it answer 501 for those operations, as stricter or older servers do. */
-export async function startS3Server(bucket = 'berth-test', without: OptionalS3Feature[] = []): Promise<S3Server> {
+/**
+ * Starts s3rver; `without` makes it answer 501 for those operations, as stricter or older servers
+ * do. It takes any well-formed signature unless told to check them (`checkSignatures`).
+ */
+export async function startS3Server(bucket = 'berth-test', without: OptionalS3Feature[] = [], { checkSignatures = false } = {}): Promise<S3Server> {
   const directory = await mkdtemp(join(tmpdir(), 's3rver-'));
   const port = await freePort();
   const lacking = without.map((feature) => CONTROLLERS[feature]).join(',');
-  const server = await startProcess(process.execPath, ['-e', SCRIPT, String(port), directory, bucket, lacking], /s3rver ready/, {
+  const server = await startProcess(process.execPath, ['-e', SCRIPT, String(port), directory, bucket, lacking, String(checkSignatures)], /s3rver ready/, {
     env: { ...process.env, NODE_OPTIONS: '--openssl-legacy-provider' },
     cwd: join(import.meta.dirname, '../..'),
   });

@@ -1,0 +1,107 @@
+/**
+ * Small reads on S3 signed by Berth (storage/s3-small-reads.ts): their SigV4 signatures pass a
+ * server that checks them, they find what the SDK finds, and any answer they cannot read for
+ * certain (errors, a cut body, a server that is gone) is left to the SDK rather than guessed.
+ */
+import assert from 'node:assert/strict';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import { s3Settings } from '../../storage/open-driver.ts';
+import { S3Driver } from '../../storage/s3-driver.ts';
+import { SmallReads } from '../../storage/s3-small-reads.ts';
+import { startS3Server, type S3Server } from '../helpers/s3-server.ts';
+
+describe('small reads against an S3 server that checks signatures', { timeout: 60_000 }, () => {
+  let s3: S3Server;
+  let driver: S3Driver;
+  let reads: SmallReads;
+
+  before(async () => {
+    s3 = await startS3Server('signed', [], { checkSignatures: true });
+    driver = new S3Driver(s3Settings(`s3://${s3.bucket}/registry`, {}, s3.env));
+    reads = new SmallReads(driver.client, s3.bucket);
+  });
+  after(async () => {
+    reads.close();
+    await driver.close();
+    await s3.stop();
+  });
+
+  it('find an object, its size and content, under keys with characters that need escaping', async () => {
+    for (const path of ['docker/registry/v2/repositories/app/_layers/sha256/ab/link', 'odd keys/a+b=c,d;e@f~g!h(i)*j\'k']) {
+      const content = Buffer.from(`content of ${path}`);
+      await driver.putContent(path, content);
+      const head = await reads.head(driver.key(path));
+      assert.ok(head !== undefined && head !== 'missing', `HEAD ${path} was answered`);
+      assert.equal(head.found.size, content.length);
+      assert.ok(Math.abs(head.found.modified.getTime() - Date.now()) < 60_000, 'modified is the upload time');
+      assert.deepEqual(await reads.get(driver.key(path)), { found: content });
+    }
+  });
+
+  it('say missing for a key that is not there', async () => {
+    assert.equal(await reads.head(driver.key('nothing/here')), 'missing');
+    assert.equal(await reads.get(driver.key('nothing/here')), 'missing');
+  });
+
+  it('leave requests signed with the wrong secret to the SDK (403 is not missing)', async () => {
+    const wrong = new S3Driver(s3Settings(`s3://${s3.bucket}/registry`, {}, { ...s3.env, AWS_SECRET_ACCESS_KEY: 'wrong' }));
+    const wrongReads = new SmallReads(wrong.client, s3.bucket);
+    try {
+      await driver.putContent('present', 'x');
+      assert.equal(await wrongReads.head(driver.key('present')), undefined);
+      assert.equal(await wrongReads.get(driver.key('present')), undefined);
+    } finally {
+      wrongReads.close();
+      await wrong.close();
+    }
+  });
+});
+
+describe('answers a small read leaves to the SDK', { timeout: 30_000 }, () => {
+  const answers: Record<string, (res: ServerResponse) => void> = {
+    '/bucket/error': (res) => res.writeHead(500, { 'Content-Length': 0 }).end(),
+    '/bucket/short': (res) => {
+      res.writeHead(200, { 'Content-Length': 100 });
+      res.write('only part', () => res.socket?.destroy());
+    },
+    '/bucket/no-length': (res) => {
+      res.writeHead(200, { 'Transfer-Encoding': 'chunked' });
+      res.end();
+    },
+  };
+  let server: Server;
+  let endpoint: string;
+
+  before(async () => {
+    server = createServer((req, res) => (answers[req.url!] ?? ((response) => response.writeHead(404).end()))(res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  });
+  after(() => server.close());
+
+  const env = () => ({ AWS_ACCESS_KEY_ID: 'k', AWS_SECRET_ACCESS_KEY: 's', AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_S3: endpoint });
+
+  it('a server error, a body cut short, a HEAD without a size, and no server at all', async () => {
+    const driver = new S3Driver(s3Settings('s3://bucket', {}, env()));
+    const reads = new SmallReads(driver.client, 'bucket');
+    try {
+      assert.equal(await reads.head('error'), undefined);
+      assert.equal(await reads.get('error'), undefined);
+      assert.equal(await reads.get('short'), undefined);
+      assert.equal(await reads.head('no-length'), undefined);
+      assert.equal(await reads.head('elsewhere'), 'missing', 'the fake answers 404 for anything else');
+    } finally {
+      reads.close();
+      await driver.close();
+    }
+    const gone = new S3Driver(s3Settings('s3://bucket', {}, { ...env(), AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9' }));
+    const goneReads = new SmallReads(gone.client, 'bucket');
+    try {
+      assert.equal(await goneReads.head('any'), undefined);
+    } finally {
+      goneReads.close();
+      await gone.close();
+    }
+  });
+});
