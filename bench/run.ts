@@ -161,15 +161,15 @@ async function main(): Promise<void> {
         const storage = { kind: 's3', endpoint: s3.endpoint, bucket: s3.bucket, env: s3.env } as const;
         machine.s3GetMBps = await s3ReadRate(storage, 64 * MiB, downloadRuns);
         await withServers({ berth: storage, distribution: storage }, async (servers) => {
-          const plan = [
-            monolithicUpload(64 * MiB, runs, 'bench/s3'),
-            blobDownload(64 * MiB, downloadRuns),
-            blobDownload(64 * MiB, downloadRuns, 'first'),
-            blobDownload(64 * MiB, downloadRuns, 'first without local copy'),
+          const plan: [Workload, number][] = [
+            [monolithicUpload(64 * MiB, runs, 'bench/s3'), 1.2],
+            [blobDownload(64 * MiB, downloadRuns), 1.2],
+            [blobDownload(64 * MiB, downloadRuns, 'first'), 1.2],
+            [blobDownload(64 * MiB, downloadRuns, 'first without local copy'), 1.2],
+            [blobHeadRate(quick ? 3 : 5, 32, runs), 1.5],
+            [manifestGetRate(quick ? 3 : 5, 32, runs), 1.5],
           ];
-          for (const workload of plan) {
-            if (selected(workload)) workloads.push(...(await measure(workload, servers, 's3', 1.2)));
-          }
+          for (const [workload, floor] of plan) if (selected(workload)) workloads.push(...(await measure(workload, servers, 's3', floor)));
         });
       } finally {
         await s3.stop();

@@ -13,9 +13,9 @@ function source(content: Content): BlobSource {
   return { digest: `${content.digest}`, size: content.bytes.length, stream: () => Readable.from([content.bytes]) };
 }
 
-/** Pushes a small image (one 4 KiB layer) once per server; returns the digest of its layer. */
+/** Pushes a small image (one 4 KiB layer) once per running server; returns the digest of its layer. */
 export async function pushSmallImage(server: BenchServer): Promise<string> {
-  const pushed = layers.get(server.name);
+  const pushed = layers.get(server.url);
   if (pushed) return `${pushed.digest}`;
   const config = randomContent(300);
   const layer = randomContent(4096);
@@ -28,6 +28,6 @@ export async function pushSmallImage(server: BenchServer): Promise<string> {
     headers: { 'Content-Type': MediaType.ociManifest },
   });
   if (response.status !== 201) throw new Error(`manifest push to ${server.name}: ${response.status} ${await response.text()}`);
-  layers.set(server.name, layer);
+  layers.set(server.url, layer);
   return `${layer.digest}`;
 }
