@@ -18,7 +18,7 @@ import { ReadCoalescer } from './read-coalescer.ts';
 import { copyObject } from './s3-copy.ts';
 import { DirectObjectReader } from './s3-direct-reader.ts';
 import { SegmentedObject } from './s3-segments.ts';
-import { SmallReads } from './s3-small-reads.ts';
+import { SignedRequests } from './s3-signed-requests.ts';
 import { relayAvailable } from './socket-target.ts';
 
 /** Where and how to reach the bucket: the `storage.s3` config section over AWS environment variables. */
@@ -60,7 +60,7 @@ export class S3Driver implements Driver {
   /** Reads of links, tags and sizes: the SDK's CPU per request, not the bucket, limits a burst of them. */
   private readonly heads = new ReadCoalescer<FileInfo | undefined>();
   private readonly contents = new ReadCoalescer<Buffer>();
-  private readonly small: SmallReads;
+  private readonly signed: SignedRequests;
   /** Plain HTTP endpoint: readers of large ranges fetch them on connections of their own, which the kernel can splice into responses. */
   private readonly direct: boolean;
 
@@ -78,7 +78,7 @@ export class S3Driver implements Driver {
       maxAttempts: 3,
       requestHandler: { connectionTimeout: 5000, requestTimeout: REQUEST_TIMEOUT },
     });
-    this.small = new SmallReads(this.client, settings.bucket);
+    this.signed = new SignedRequests(this.client, settings.bucket);
     this.direct = relayAvailable && new URL(settings.endpoint ?? 'https://s3.amazonaws.com').protocol === 'http:';
   }
 
@@ -112,7 +112,7 @@ export class S3Driver implements Driver {
   /** A plain object's info, without looking for upload segments. */
   private head(path: string): Promise<FileInfo | undefined> {
     return this.heads.read(path, async () => {
-      const quick = await this.small.head(this.key(path));
+      const quick = await this.signed.head(this.key(path));
       if (quick) return quick === 'missing' ? undefined : quick.found;
       try {
         const head = await this.call(() => this.client.send(new HeadObjectCommand({ Bucket: this.settings.bucket, Key: this.key(path) })));
@@ -136,7 +136,7 @@ export class S3Driver implements Driver {
   /** Small objects (links, manifests) are never appended: a missing one costs no listing of segments. */
   getContent(path: string): Promise<Buffer> {
     return this.contents.read(path, async () => {
-      const quick = await this.small.get(this.key(path));
+      const quick = await this.signed.get(this.key(path));
       if (quick === 'missing') throw new PathNotFoundError(path);
       if (quick) return quick.found;
       const body = await this.objectReader(this.key(path)).catch((error: unknown) => {
@@ -181,8 +181,12 @@ export class S3Driver implements Driver {
 
   /** A presigned GET on a connection of its own; undefined for any answer but the object, which the SDK then asks for again. */
   private async directReader(key: string, range: ByteRange): Promise<Readable | undefined> {
-    const url = await getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.settings.bucket, Key: key }), { expiresIn: PRESIGN_SECONDS });
-    return DirectObjectReader.open(new URL(url), range, REQUEST_TIMEOUT);
+    return DirectObjectReader.open(new URL(await this.presignedGet(key)), range, REQUEST_TIMEOUT);
+  }
+
+  private async presignedGet(key: string): Promise<string> {
+    const quick = await this.signed.presignedGet(key, PRESIGN_SECONDS);
+    return quick ?? getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.settings.bucket, Key: key }), { expiresIn: PRESIGN_SECONDS });
   }
 
   /** Streams into the object through a multipart upload: visible only once complete. */
@@ -280,7 +284,7 @@ export class S3Driver implements Driver {
 
   async redirectURL(path: string): Promise<string | undefined> {
     if (!this.settings.redirect) return undefined;
-    return getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.settings.bucket, Key: this.key(path) }), { expiresIn: PRESIGN_SECONDS });
+    return this.presignedGet(this.key(path));
   }
 
   async check(): Promise<void> {
@@ -297,7 +301,7 @@ export class S3Driver implements Driver {
   }
 
   async close(): Promise<void> {
-    this.small.close();
+    this.signed.close();
     this.client.destroy();
   }
 }

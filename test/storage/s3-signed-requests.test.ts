@@ -1,5 +1,5 @@
 /**
- * Small reads on S3 signed by Berth (storage/s3-small-reads.ts): their SigV4 signatures pass a
+ * Small reads on S3 signed by Berth (storage/s3-signed-requests.ts): their SigV4 signatures pass a
  * server that checks them, they find what the SDK finds, and any answer they cannot read for
  * certain (errors, a cut body, a server that is gone) is left to the SDK rather than guessed.
  */
@@ -8,18 +8,18 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { s3Settings } from '../../storage/open-driver.ts';
 import { S3Driver } from '../../storage/s3-driver.ts';
-import { SmallReads } from '../../storage/s3-small-reads.ts';
+import { SignedRequests } from '../../storage/s3-signed-requests.ts';
 import { startS3Server, type S3Server } from '../helpers/s3-server.ts';
 
 describe('small reads against an S3 server that checks signatures', { timeout: 60_000 }, () => {
   let s3: S3Server;
   let driver: S3Driver;
-  let reads: SmallReads;
+  let reads: SignedRequests;
 
   before(async () => {
     s3 = await startS3Server('signed', [], { checkSignatures: true });
     driver = new S3Driver(s3Settings(`s3://${s3.bucket}/registry`, {}, s3.env));
-    reads = new SmallReads(driver.client, s3.bucket);
+    reads = new SignedRequests(driver.client, s3.bucket);
   });
   after(async () => {
     reads.close();
@@ -39,6 +39,20 @@ describe('small reads against an S3 server that checks signatures', { timeout: 6
     }
   });
 
+  it('presign URLs that fetch the object with no credentials, until they expire', async () => {
+    for (const path of ['docker/registry/v2/blobs/sha256/ab/abcd/data', 'odd keys/a+b=c,d;e@f~g!h(i)*j\'k']) {
+      await driver.putContent(path, `bytes of ${path}`);
+      const url = await reads.presignedGet(driver.key(path), 60);
+      assert.ok(url, 'a URL was signed');
+      const response = await fetch(url);
+      assert.equal(response.status, 200, await response.clone().text());
+      assert.equal(await response.text(), `bytes of ${path}`);
+    }
+    const expiring = (await reads.presignedGet(driver.key('docker/registry/v2/blobs/sha256/ab/abcd/data'), 1))!;
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    assert.equal((await fetch(expiring)).status, 403, 'an expired URL is refused');
+  });
+
   it('say missing for a key that is not there', async () => {
     assert.equal(await reads.head(driver.key('nothing/here')), 'missing');
     assert.equal(await reads.get(driver.key('nothing/here')), 'missing');
@@ -46,7 +60,7 @@ describe('small reads against an S3 server that checks signatures', { timeout: 6
 
   it('leave requests signed with the wrong secret to the SDK (403 is not missing)', async () => {
     const wrong = new S3Driver(s3Settings(`s3://${s3.bucket}/registry`, {}, { ...s3.env, AWS_SECRET_ACCESS_KEY: 'wrong' }));
-    const wrongReads = new SmallReads(wrong.client, s3.bucket);
+    const wrongReads = new SignedRequests(wrong.client, s3.bucket);
     try {
       await driver.putContent('present', 'x');
       assert.equal(await wrongReads.head(driver.key('present')), undefined);
@@ -84,7 +98,7 @@ describe('answers a small read leaves to the SDK', { timeout: 30_000 }, () => {
 
   it('a server error, a body cut short, a HEAD without a size, and no server at all', async () => {
     const driver = new S3Driver(s3Settings('s3://bucket', {}, env()));
-    const reads = new SmallReads(driver.client, 'bucket');
+    const reads = new SignedRequests(driver.client, 'bucket');
     try {
       assert.equal(await reads.head('error'), undefined);
       assert.equal(await reads.get('error'), undefined);
@@ -96,7 +110,7 @@ describe('answers a small read leaves to the SDK', { timeout: 30_000 }, () => {
       await driver.close();
     }
     const gone = new S3Driver(s3Settings('s3://bucket', {}, { ...env(), AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9' }));
-    const goneReads = new SmallReads(gone.client, 'bucket');
+    const goneReads = new SignedRequests(gone.client, 'bucket');
     try {
       assert.equal(await goneReads.head('any'), undefined);
     } finally {
