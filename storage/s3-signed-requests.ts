@@ -74,7 +74,7 @@ export class SignedRequests {
     });
   }
 
-  /** The URL the SDK addresses the bucket's keys under, ending in a slash. */
+  /** The URL the SDK addresses the bucket's keys under, ending in a slash; asked again after a failure (credentials not yet there, say). */
   private bucketURL(): Promise<URL | undefined> {
     this.base ??= getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: 'k' })).then(
       (signed) => {
@@ -83,7 +83,10 @@ export class SignedRequests {
         url.pathname = url.pathname.slice(0, -1);
         return url.pathname.endsWith('/') ? url : undefined;
       },
-      () => undefined,
+      () => {
+        this.base = undefined;
+        return undefined;
+      },
     );
     return this.base;
   }

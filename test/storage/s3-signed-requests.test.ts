@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { createServer, type Server, type ServerResponse } from 'node:http';
+import { S3Client } from '@aws-sdk/client-s3';
 import { after, before, describe, it } from 'node:test';
 import { s3Settings } from '../../storage/open-driver.ts';
 import { S3Driver } from '../../storage/s3-driver.ts';
@@ -51,6 +52,27 @@ describe('small reads against an S3 server that checks signatures', { timeout: 6
     const expiring = (await reads.presignedGet(driver.key('docker/registry/v2/blobs/sha256/ab/abcd/data'), 1))!;
     await new Promise((resolve) => setTimeout(resolve, 2100));
     assert.equal((await fetch(expiring)).status, 403, 'an expired URL is refused');
+  });
+
+  it('sign again once credentials that were not there at first arrive', async () => {
+    let asked = 0;
+    const client = new S3Client({
+      region: 'us-east-1',
+      endpoint: s3.endpoint,
+      forcePathStyle: true,
+      credentials: () => (asked++ === 0 ? Promise.reject(new Error('not yet')) : Promise.resolve({ accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' })),
+    });
+    const late = new SignedRequests(client, s3.bucket);
+    try {
+      await driver.putContent('late', 'here');
+      assert.equal(await late.head(driver.key('late')), undefined, 'unsigned: left to the SDK');
+      const head = await late.head(driver.key('late'));
+      assert.ok(head !== undefined && head !== 'missing', 'signed on the second try');
+      assert.equal(head.found.size, 4);
+    } finally {
+      late.close();
+      client.destroy();
+    }
   });
 
   it('say missing for a key that is not there', async () => {
