@@ -10,7 +10,7 @@ export interface StoreFlags {
 /** The store `berth serve` would use with the same flags, environment and config file. */
 export async function openStore(flags: StoreFlags): Promise<{ store: Store; config: ServeConfig; close: () => Promise<void> }> {
   const config = await loadServeConfig({ storage: flags.storage, config: flags.config });
-  const driver = openDriver(config.storage, config.s3);
+  const driver = await openDriver(config.storage, config.s3);
   await driver.check();
   return { store: new Store(driver), config, close: async () => driver.close?.() };
 }

@@ -2,7 +2,7 @@ import cluster from 'node:cluster';
 import type { ServeConfig } from './config.ts';
 import { BlobCache } from '../storage/blob-cache.ts';
 import { openDriver } from '../storage/open-driver.ts';
-import { startServer, type RunningServer, type StartOptions } from './server.ts';
+import type { RunningServer } from './server.ts';
 import { loadAuth } from './auth/load-auth.ts';
 
 /** Messages a worker sends the primary. */
@@ -13,14 +13,16 @@ function driverFor(config: ServeConfig) {
 }
 
 async function openCheckedDriver(config: ServeConfig) {
-  const driver = driverFor(config);
+  const driver = await driverFor(config);
   await driver.check();
   return driver;
 }
 
-function serverOptions(config: ServeConfig): StartOptions {
+/** Loaded only where requests are served: a primary that forks workers stays some 20 MB smaller. */
+async function startServerFor(config: ServeConfig): Promise<RunningServer> {
+  const { startServer } = await import('./server.ts');
   const { host, port, auth, tls, localCache } = config;
-  return { driver: driverFor(config), host, port, auth, tls, localCache };
+  return startServer({ driver: await driverFor(config), host, port, auth, tls, localCache });
 }
 
 /** Runs `handler` on the first SIGTERM/SIGINT; later ones wait for the same graceful stop. */
@@ -48,7 +50,7 @@ export async function serve(config: ServeConfig, announce: (url: string) => void
   // Fails early on a bad htpasswd file or key, and creates the token key once, before any worker starts.
   await loadAuth(config.auth);
   if (config.workers <= 1) {
-    const running = await startServer(serverOptions(config));
+    const running = await startServerFor(config);
     announce(running.url);
     onShutdownSignal(() => void running.close().then(() => process.exit(0)));
     return;
@@ -61,7 +63,7 @@ async function runWorker(config: ServeConfig): Promise<void> {
   onShutdownSignal(() => void (running?.close() ?? Promise.resolve()).then(() => process.exit(0)));
   process.on('disconnect', () => void (running?.close() ?? Promise.resolve()).then(() => process.exit(0)));
   try {
-    running = await startServer(serverOptions(config));
+    running = await startServerFor(config);
     process.send?.({ type: 'listening', url: running.url } satisfies WorkerMessage);
   } catch (error) {
     process.send?.({ type: 'failed', error: (error as Error).message } satisfies WorkerMessage);

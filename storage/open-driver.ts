@@ -1,6 +1,6 @@
 import type { Driver } from './driver.ts';
 import { FsDriver } from './fs-driver.ts';
-import { S3Driver, type S3Settings } from './s3-driver.ts';
+import type { S3Settings } from './s3-driver.ts';
 
 export class StorageConfigError extends Error {}
 
@@ -28,8 +28,13 @@ export function s3Settings(url: string, section: Record<string, unknown> = {}, e
   };
 }
 
-/** Opens the driver a `--storage` value names: a directory, or `s3://BUCKET[/PREFIX]`. */
-export function openDriver(storage: string, s3Section?: Record<string, unknown>, options: { directWrites?: boolean } = {}): Driver {
-  if (storage.startsWith('s3://')) return new S3Driver(s3Settings(storage, s3Section));
-  return new FsDriver(storage, options);
+/**
+ * Opens the driver a `--storage` value names: a directory, or `s3://BUCKET[/PREFIX]`. The S3
+ * driver is loaded only for S3: the AWS SDK adds some 16 MB to each process that loads it.
+ */
+export async function openDriver(storage: string, s3Section?: Record<string, unknown>, options: { directWrites?: boolean } = {}): Promise<Driver> {
+  if (!storage.startsWith('s3://')) return new FsDriver(storage, options);
+  const settings = s3Settings(storage, s3Section);
+  const { S3Driver } = await import('./s3-driver.ts');
+  return new S3Driver(settings);
 }

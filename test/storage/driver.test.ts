@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
@@ -11,6 +13,8 @@ import { FsDriver } from '../../storage/fs-driver.ts';
 import { s3Settings } from '../../storage/open-driver.ts';
 import { S3Driver } from '../../storage/s3-driver.ts';
 import { startS3Server, type S3Server } from '../helpers/s3-server.ts';
+
+const run = promisify(execFile);
 
 async function bytesOf(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -193,5 +197,24 @@ describe('s3 driver specifics', () => {
     assert.equal(settings.accessKeyId, 'k');
     assert.equal(s3Settings('s3://bucket', {}, {}).forcePathStyle, false);
     assert.throws(() => s3Settings('s3://', {}, {}), /invalid S3 storage URL/);
+  });
+});
+
+describe('opening a driver', () => {
+  /** Which drivers a fresh process ends up with, and whether it loaded the AWS SDK to get there. */
+  async function openInFreshProcess(storage: string): Promise<{ driver: string; sdkLoaded: boolean }> {
+    const script = `
+      const { openDriver } = await import(${JSON.stringify(join(import.meta.dirname, '../../storage/open-driver.ts'))});
+      const { createRequire } = await import('node:module');
+      const driver = await openDriver(${JSON.stringify(storage)});
+      const loaded = Object.keys(createRequire(import.meta.url).cache);
+      console.log(JSON.stringify({ driver: driver.constructor.name, sdkLoaded: loaded.some((path) => path.includes('@aws-sdk')) }));`;
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script]);
+    return JSON.parse(stdout) as { driver: string; sdkLoaded: boolean };
+  }
+
+  it('loads the AWS SDK only for S3 storage (it costs each process some 16 MB)', async () => {
+    assert.deepEqual(await openInFreshProcess(join(tmpdir(), 'never-created')), { driver: 'FsDriver', sdkLoaded: false });
+    assert.deepEqual(await openInFreshProcess('s3://bucket/prefix'), { driver: 'S3Driver', sdkLoaded: true });
   });
 });
