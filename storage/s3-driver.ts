@@ -57,7 +57,7 @@ function isNotFound(error: unknown): boolean {
  */
 export class S3Driver implements Driver {
   readonly client: S3Client;
-  /** Reads of links, tags and sizes: the SDK's CPU per request, not the bucket, limits a burst of them. */
+  /** Concurrent reads of one link, tag or size share a request: a burst of HEADs of one blob costs a round trip per round, not per request. */
   private readonly heads = new ReadCoalescer<FileInfo | undefined>();
   private readonly contents = new ReadCoalescer<Buffer>();
   private readonly signed: SignedRequests;
