@@ -91,6 +91,12 @@ export class SignedRequests {
     return this.base;
   }
 
+  /** Where `key` is, once the bucket's address is known. */
+  private async urlOf(key: string): Promise<URL | undefined> {
+    const base = await this.bucketURL();
+    return base && new URL(encodeKey(key), base);
+  }
+
   async head(key: string): Promise<Found<FileInfo>> {
     const response = await this.send('HEAD', key);
     if (response === 'missing' || response === undefined) return response;
@@ -124,9 +130,8 @@ export class SignedRequests {
 
   /** A URL that GETs `key` for `seconds`, without further credentials. */
   async presignedGet(key: string, seconds: number): Promise<string | undefined> {
-    const base = await this.bucketURL();
-    if (!base) return undefined;
-    const url = new URL(encodeKey(key), base);
+    const url = await this.urlOf(key);
+    if (!url) return undefined;
     const signed = await this.signer
       .presign(
         // S3 signs presigned URLs over an unsigned payload; the signer carries that into the query.
@@ -141,9 +146,8 @@ export class SignedRequests {
 
   /** The response to a signed request, once its head is in: 200 to be read, 'missing' for a 404, else undefined. */
   private async send(method: 'GET' | 'HEAD', key: string): Promise<IncomingMessage | 'missing' | undefined> {
-    const base = await this.bucketURL();
-    if (!base) return undefined;
-    const url = new URL(encodeKey(key), base);
+    const url = await this.urlOf(key);
+    if (!url) return undefined;
     const signed = await this.signer
       .sign({
         method,
