@@ -94,6 +94,22 @@ describe('small reads against an S3 server that checks signatures', { timeout: 6
   });
 });
 
+describe('addresses keys where the SDK does', () => {
+  it('on AWS, under the bucket as host name (virtual-hosted style), in the configured region', async () => {
+    const client = new S3Client({ region: 'eu-west-3', credentials: { accessKeyId: 'k', secretAccessKey: 's' } });
+    const signed = new SignedRequests(client, 'team-images');
+    try {
+      const url = new URL((await signed.presignedGet('registry/docker/registry/v2/blobs/sha256/ab/abcd/data', 60))!);
+      assert.equal(url.origin, 'https://team-images.s3.eu-west-3.amazonaws.com');
+      assert.equal(url.pathname, '/registry/docker/registry/v2/blobs/sha256/ab/abcd/data');
+      assert.match(url.searchParams.get('X-Amz-Credential')!, /^k\/\d{8}\/eu-west-3\/s3\/aws4_request$/);
+    } finally {
+      signed.close();
+      client.destroy();
+    }
+  });
+});
+
 describe('answers a small read leaves to the SDK', { timeout: 30_000 }, () => {
   const answers: Record<string, (res: ServerResponse) => void> = {
     '/bucket/error': (res) => res.writeHead(500, { 'Content-Length': 0 }).end(),
