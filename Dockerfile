@@ -18,5 +18,6 @@ COPY --from=build /app/build/Release/sendfile.node /app/build/Release/splice.nod
 COPY package.json ./
 USER node
 EXPOSE 5000
-ENTRYPOINT ["node", "dist/cli/main.js"]
+# V8's first old-generation limit as workers get it (registry/cluster.ts), for one-process serving too.
+ENTRYPOINT ["node", "--initial-old-space-size=64", "dist/cli/main.js"]
 CMD ["serve", "--listen", "0.0.0.0:5000", "--storage", "/var/lib/berth"]
