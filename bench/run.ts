@@ -113,6 +113,9 @@ async function peakMemory(server: BenchServer): Promise<PeakMemory> {
 }
 
 async function main(): Promise<void> {
+  // The bench's own S3 client would print the AWS SDK's notice about this machine's Node version
+  // into the results; Berth's processes are started with the same setting.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   await requireTools();
   await access(join(ROOT, 'dist/cli/main.js')).catch(() => {
     throw new Error('no build: run `npm run bench` (it builds first) or `npm run build`');
