@@ -136,20 +136,27 @@ export class RepositoryStore {
     return found;
   }
 
-  private recentWalk?: { names: Promise<string[]>; at: number };
+  private recentWalk?: { names: Promise<string[]>; endedAt?: number };
 
   /**
-   * The catalog as of at most a couple of seconds ago. A client paging through a large catalog
-   * asks for each page within moments: one walk serves them all. Not for gc, which needs now.
+   * The catalog as listed by the walk under way, or by one that ended at most a couple of seconds
+   * ago. A client paging through a large catalog asks for each page within moments: one walk serves
+   * them all, however long it took (timed from its start, a walk longer than the window was
+   * repeated for every page). Not for gc, which needs now.
    */
   recentCatalog(): Promise<string[]> {
-    const now = Date.now();
-    if (!this.recentWalk || now - this.recentWalk.at > CATALOG_REUSE_MS) {
-      const names = this.catalog();
-      this.recentWalk = { names, at: now };
-      names.catch(() => (this.recentWalk = undefined));
-    }
-    return this.recentWalk.names;
+    const walk = this.recentWalk;
+    if (walk && (walk.endedAt === undefined || Date.now() - walk.endedAt <= CATALOG_REUSE_MS)) return walk.names;
+    const names = this.catalog();
+    const started: { names: Promise<string[]>; endedAt?: number } = { names };
+    this.recentWalk = started;
+    names.then(
+      () => (started.endedAt = Date.now()),
+      () => {
+        if (this.recentWalk === started) this.recentWalk = undefined;
+      },
+    );
+    return names;
   }
 
   /**

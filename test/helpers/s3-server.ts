@@ -39,10 +39,15 @@ const listObjects = FilesystemStore.prototype.listObjects;
 FilesystemStore.prototype.listObjects = async function (bucket, options) {
   if (!options.delimiter) return listObjects.call(this, bucket, options);
   const prefix = options.prefix || '';
-  const all = await listObjects.call(this, bucket, { ...options, delimiter: '', maxKeys: Infinity });
+  // In pages: s3rver reads every listed object's metadata at once, and 10,000 keys ran out of descriptors.
+  const all = [];
+  for (let page = { isTruncated: true }; page.isTruncated; ) {
+    page = await listObjects.call(this, bucket, { ...options, delimiter: '', maxKeys: 500, startAfter: all.at(-1)?.key ?? options.startAfter });
+    all.push(...page.objects);
+  }
   const commonPrefixes = new Set();
   const objects = [];
-  for (const object of all.objects) {
+  for (const object of all) {
     const at = object.key.indexOf(options.delimiter, prefix.length);
     if (at >= 0) commonPrefixes.add(object.key.slice(0, at + options.delimiter.length));
     else objects.push(object);
