@@ -100,9 +100,9 @@ export class RepositoryStore {
     return this.readLink(paths.tagCurrentLink(name, tag));
   }
 
+  /** Berth reads only the tag's `current` link; the index link is written alongside for Distribution, which reads both. */
   async tag(name: string, tag: string, digest: Digest): Promise<void> {
-    await this.writeLink(paths.tagIndexLink(name, tag, digest), digest);
-    await this.writeLink(paths.tagCurrentLink(name, tag), digest);
+    await Promise.all([this.writeLink(paths.tagIndexLink(name, tag, digest), digest), this.writeLink(paths.tagCurrentLink(name, tag), digest)]);
   }
 
   async deleteTag(name: string, tag: string): Promise<boolean> {

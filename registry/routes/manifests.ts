@@ -59,20 +59,25 @@ function tagsToSet(context: RouteContext, ref: ManifestReference): string[] {
   return [...new Set(tags)];
 }
 
-/** MANIFEST_BLOB_UNKNOWN for each referenced blob or child manifest the repository lacks. */
+/** The descriptors a manifest's push must find stored: those without external `urls`. */
+function storedReferences(manifest: Manifest) {
+  return referencedDescriptors(manifest).filter((descriptor) => !descriptor.urls?.length);
+}
+
+/**
+ * MANIFEST_BLOB_UNKNOWN for each referenced blob or child manifest the repository lacks. Checked
+ * all at once: on S3 each is a round trip, and one after another they added up.
+ */
 async function missingReferences(context: RouteContext, manifest: Manifest): Promise<ErrorEntry[]> {
-  const missing: ErrorEntry[] = [];
-  for (const descriptor of referencedDescriptors(manifest)) {
-    if (descriptor.urls?.length) continue;
-    if (!(await context.store.repositories.blobInfo(context.name, descriptor.digest))) {
-      missing.push({
-        code: 'MANIFEST_BLOB_UNKNOWN',
-        message: `${descriptor.mediaType} ${descriptor.digest} is not in repository ${context.name}`,
-        detail: { digest: `${descriptor.digest}` },
-      });
-    }
-  }
-  return missing;
+  const descriptors = storedReferences(manifest);
+  const found = await Promise.all(descriptors.map((descriptor) => context.store.repositories.blobInfo(context.name, descriptor.digest)));
+  return descriptors
+    .filter((_, index) => !found[index])
+    .map((descriptor) => ({
+      code: 'MANIFEST_BLOB_UNKNOWN',
+      message: `${descriptor.mediaType} ${descriptor.digest} is not in repository ${context.name}`,
+      detail: { digest: `${descriptor.digest}` },
+    }));
 }
 
 /**
@@ -80,13 +85,14 @@ async function missingReferences(context: RouteContext, manifest: Manifest): Pro
  * sees every revision written before it; one written later is checked here (storage/gc.ts).
  */
 async function ensureStillStored(context: RouteContext, digest: Digest, manifest: Manifest, existed: boolean): Promise<void> {
-  for (const descriptor of referencedDescriptors(manifest).filter((descriptor) => !descriptor.urls?.length)) {
-    if (await context.store.blobs.stat(descriptor.digest)) continue;
-    if (!existed) await context.store.repositories.deleteManifest(context.name, digest, manifest.subject?.digest);
-    throw new RegistryError('MANIFEST_BLOB_UNKNOWN', `${descriptor.mediaType} ${descriptor.digest} was removed while the manifest was pushed`, {
-      detail: { digest: `${descriptor.digest}` },
-    });
-  }
+  const descriptors = storedReferences(manifest);
+  const stored = await Promise.all(descriptors.map((descriptor) => context.store.blobs.stat(descriptor.digest)));
+  const gone = descriptors.find((_, index) => !stored[index]);
+  if (!gone) return;
+  if (!existed) await context.store.repositories.deleteManifest(context.name, digest, manifest.subject?.digest);
+  throw new RegistryError('MANIFEST_BLOB_UNKNOWN', `${gone.mediaType} ${gone.digest} was removed while the manifest was pushed`, {
+    detail: { digest: `${gone.digest}` },
+  });
 }
 
 async function putManifest(context: RouteContext): Promise<void> {
@@ -103,9 +109,8 @@ async function putManifest(context: RouteContext): Promise<void> {
   if (ref.digest && !ref.digest.equals(digest)) {
     throw new RegistryError('DIGEST_INVALID', `manifest digest is ${digest}, not ${ref.digest}`);
   }
-  const [first, ...more] = await missingReferences(context, manifest);
+  const [[first, ...more], existed] = await Promise.all([missingReferences(context, manifest), store.repositories.hasManifest(name, digest)]);
   if (first) throw new RegistryError(first.code, first.message, { detail: first.detail, more });
-  const existed = await store.repositories.hasManifest(name, digest);
   await store.repositories.putManifest(name, digest, bytes, manifest);
   await ensureStillStored(context, digest, manifest, existed);
   for (const tag of tags) await store.repositories.tag(name, tag, digest);
