@@ -138,8 +138,8 @@ async function main(): Promise<void> {
         [blobDownload(256 * MiB, downloadRuns), 1.2],
         [blobHeadRate(quick ? 3 : 5, 32, runs), 1.5],
         [manifestGetRate(quick ? 3 : 5, 32, runs), 1.5],
-        [tagListing(roots, 10_000, runs)],
-        [catalogListing(roots, 10_000, runs)],
+        [tagListing(10_000, runs)],
+        [catalogListing(10_000, runs)],
         [skopeoRoundTrip(() => layout, runs)],
       ];
       for (const [workload, floor] of plan) if (selected(workload)) workloads.push(...(await measure(workload, servers, 'fs', floor)));
@@ -164,13 +164,15 @@ async function main(): Promise<void> {
         const storage = { kind: 's3', endpoint: s3.endpoint, bucket: s3.bucket, env: s3.env } as const;
         machine.s3GetMBps = await s3ReadRate(storage, 64 * MiB, downloadRuns);
         await withServers({ berth: storage, distribution: storage }, async (servers) => {
-          const plan: [Workload, number][] = [
+          const plan: [Workload, number?][] = [
             [monolithicUpload(64 * MiB, runs, 'bench/s3'), 1.2],
             [blobDownload(64 * MiB, downloadRuns), 1.2],
             [blobDownload(64 * MiB, downloadRuns, 'first'), 1.2],
             [blobDownload(64 * MiB, downloadRuns, 'first without local copy'), 1.2],
             [blobHeadRate(quick ? 3 : 5, 32, runs), 1.5],
             [manifestGetRate(quick ? 3 : 5, 32, runs), 1.5],
+            [tagListing(10_000, runs)],
+            [skopeoRoundTrip(() => layout, runs)],
           ];
           for (const [workload, floor] of plan) if (selected(workload)) workloads.push(...(await measure(workload, servers, 's3', floor)));
         });

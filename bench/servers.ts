@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { dirname, join } from 'node:path';
+import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Digest } from '../oci/digest.ts';
 import { paths } from '../storage/paths.ts';
+import type { SeedFile } from './seed-layout.ts';
 import { childPids, freePort, startProcess, type RunningProcess } from '../test/helpers/processes.ts';
 
 /** A registry under benchmark: where it listens and how to read its memory. */
@@ -16,6 +17,8 @@ export interface BenchServer {
   peakRss(): Promise<number[]>;
   /** Removes a blob's bytes from the server's store behind its back; see `blobDiscarder`. */
   discardBlob(digest: string): Promise<void>;
+  /** Writes files straight into the server's store, behind its back; see `storeSeeder`. */
+  seed(files: SeedFile[]): Promise<void>;
   /** Removes the local copies of S3 blobs the server keeps (Berth), as if another machine had served it. */
   forgetLocalCopies(): Promise<void>;
   stop(): Promise<void>;
@@ -58,6 +61,33 @@ function blobDiscarder(storage: BenchStorage, prefix: string): (digest: string) 
   };
 }
 
+/** Files written this many at a time: on S3, s3rver takes them one request each. */
+const SEED_CONCURRENCY = 64;
+
+/** Runs `action` on every item, SEED_CONCURRENCY at a time. */
+async function inBatches<T>(items: T[], action: (item: T) => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < items.length; i += SEED_CONCURRENCY) await Promise.all(items.slice(i, i + SEED_CONCURRENCY).map(action));
+}
+
+/** Writes files under a server's root (its prefix in the shared bucket), as a seeded layout. */
+function storeSeeder(storage: BenchStorage, prefix: string): (files: SeedFile[]) => Promise<void> {
+  if (storage.kind === 'fs') {
+    return (files) =>
+      inBatches(files, async ([path, content]) => {
+        await mkdir(dirname(join(storage.root, path)), { recursive: true });
+        await writeFile(join(storage.root, path), content);
+      });
+  }
+  return async (files) => {
+    const client = benchS3Client(storage);
+    try {
+      await inBatches(files, ([path, content]) => client.send(new PutObjectCommand({ Bucket: storage.bucket, Key: `${prefix}/${path}`, Body: content })));
+    } finally {
+      client.destroy();
+    }
+  };
+}
+
 async function vmHWM(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
@@ -92,6 +122,7 @@ export async function startBerth(storage: BenchStorage): Promise<BenchServer> {
     host: `127.0.0.1:${port}`,
     peakRss: () => peaksOf(child),
     discardBlob: blobDiscarder(storage, BERTH_PREFIX),
+    seed: storeSeeder(storage, BERTH_PREFIX),
     async forgetLocalCopies() {
       const copies = join(scratch, 'cache', 'sha256');
       await Promise.all((await readdir(copies).catch(() => [] as string[])).map((name) => rm(join(copies, name), { force: true })));
@@ -161,6 +192,7 @@ export async function startDistribution(storage: BenchStorage): Promise<BenchSer
     host: `127.0.0.1:${port}`,
     peakRss: async () => [await vmHWM(child.pid!)],
     discardBlob: blobDiscarder(storage, DISTRIBUTION_PREFIX),
+    seed: storeSeeder(storage, DISTRIBUTION_PREFIX),
     // It keeps none: every read is a read of its storage.
     forgetLocalCopies: () => Promise.resolve(),
     async stop() {

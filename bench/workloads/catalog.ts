@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CATALOG_REUSE_MS } from '../../storage/repository-store.ts';
 import type { BenchServer } from '../servers.ts';
-import { seedRepository } from '../seed-layout.ts';
+import { repositoryFiles } from '../seed-layout.ts';
 import { timed, type Workload } from '../workload.ts';
 
 const PAGE = 1000;
@@ -20,7 +20,7 @@ async function pageThrough(server: BenchServer): Promise<number> {
 }
 
 /** The whole catalog of a registry with `count` repositories (besides any others), paged by n=1000. */
-export function catalogListing(roots: Record<string, string>, count: number, runs: number): Workload {
+export function catalogListing(count: number, runs: number): Workload {
   /** When each server last listed: Berth reuses a walk for CATALOG_REUSE_MS (one walk serves a client's pages). */
   const listedAt = new Map<string, number>();
   return {
@@ -28,12 +28,7 @@ export function catalogListing(roots: Record<string, string>, count: number, run
     unit: 's',
     higherIsBetter: false,
     runs,
-    async setup(server) {
-      for (let i = 0; i < count; i += 200) {
-        const batch = Array.from({ length: Math.min(200, count - i) }, (_, j) => `catalog/repo${i + j}`);
-        await Promise.all(batch.map((repository) => seedRepository(roots[server.name]!, repository, ['latest'])));
-      }
-    },
+    setup: (server) => server.seed(Array.from({ length: count }, (_, i) => repositoryFiles(`catalog/repo${i}`, ['latest'])).flat()),
     async measure(server) {
       // Each run starts cold: back-to-back runs of one server (B D | D B …) would otherwise reuse a walk.
       await sleep(Math.max(0, (listedAt.get(server.name) ?? 0) + CATALOG_REUSE_MS + 100 - Date.now()));

@@ -1,4 +1,4 @@
-import { seedRepository } from '../seed-layout.ts';
+import { repositoryFiles } from '../seed-layout.ts';
 import { timed, type Workload } from '../workload.ts';
 
 const REPOSITORY = 'bench/tags';
@@ -7,14 +7,14 @@ const REPOSITORY = 'bench/tags';
  * The whole tag list of a repository with `count` tags in one request. Not paged: Distribution
  * 2.8.2 ignores `n` on tag lists and always answers with every tag.
  */
-export function tagListing(roots: Record<string, string>, count: number, runs: number): Workload {
+export function tagListing(count: number, runs: number): Workload {
   const tags = Array.from({ length: count }, (_, i) => `v${String(i).padStart(5, '0')}`);
   return {
     name: `tag list, ${count} tags`,
     unit: 's',
     higherIsBetter: false,
     runs,
-    setup: (server) => seedRepository(roots[server.name]!, REPOSITORY, tags),
+    setup: (server) => server.seed(repositoryFiles(REPOSITORY, tags)),
     async measure(server) {
       let listed = 0;
       const seconds = await timed(async () => {
