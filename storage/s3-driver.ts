@@ -13,6 +13,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { OffsetMismatchError, PathNotFoundError, StorageUnavailableError, type ByteRange, type Driver, type FileInfo } from './driver.ts';
 import { ReadCoalescer } from './read-coalescer.ts';
 import { copyObject } from './s3-copy.ts';
@@ -112,10 +113,11 @@ export class S3Driver implements Driver {
   /** A plain object's info, without looking for upload segments. */
   private head(path: string): Promise<FileInfo | undefined> {
     return this.heads.read(path, async () => {
-      const quick = await this.signed.head(this.key(path));
+      const key = this.key(path);
+      const quick = await this.signed.head(key);
       if (quick) return quick === 'missing' ? undefined : quick.found;
       try {
-        const head = await this.call(() => this.client.send(new HeadObjectCommand({ Bucket: this.settings.bucket, Key: this.key(path) })));
+        const head = await this.call(() => this.client.send(new HeadObjectCommand({ Bucket: this.settings.bucket, Key: key })));
         return { size: head.ContentLength ?? 0, modified: head.LastModified ?? new Date(0) };
       } catch (error) {
         if (isNotFound(error)) return undefined;
@@ -136,15 +138,14 @@ export class S3Driver implements Driver {
   /** Small objects (links, manifests) are never appended: a missing one costs no listing of segments. */
   getContent(path: string): Promise<Buffer> {
     return this.contents.read(path, async () => {
-      const quick = await this.signed.get(this.key(path));
+      const key = this.key(path);
+      const quick = await this.signed.get(key);
       if (quick === 'missing') throw new PathNotFoundError(path);
       if (quick) return quick.found;
-      const body = await this.objectReader(this.key(path)).catch((error: unknown) => {
+      const body = await this.objectReader(key).catch((error: unknown) => {
         throw isNotFound(error) ? new PathNotFoundError(path) : error;
       });
-      const chunks: Buffer[] = [];
-      for await (const chunk of body) chunks.push(chunk as Buffer);
-      return Buffer.concat(chunks);
+      return buffer(body);
     });
   }
 

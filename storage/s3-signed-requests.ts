@@ -4,12 +4,11 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { buffer } from 'node:stream/consumers';
 import type { FileInfo } from './driver.ts';
 
 /** SHA-256 of an empty body, which GET and HEAD requests sign. */
 const EMPTY_BODY_SHA256 = createHash('sha256').digest('hex');
-/** Small objects only: a link, a tag, a manifest. A larger answer is left to the SDK. */
-const BODY_LIMIT = 8 << 20;
 const TIMEOUT_MS = 30_000;
 
 type SourceData = string | ArrayBuffer | ArrayBufferView;
@@ -110,22 +109,9 @@ export class SignedRequests {
   async get(key: string): Promise<Found<Buffer>> {
     const response = await this.send('GET', key);
     if (response === 'missing' || response === undefined) return response;
-    const chunks: Buffer[] = [];
-    let length = 0;
-    try {
-      for await (const chunk of response) {
-        chunks.push(chunk as Buffer);
-        length += (chunk as Buffer).length;
-        if (length > BODY_LIMIT) {
-          response.destroy();
-          return undefined;
-        }
-      }
-    } catch {
-      return undefined;
-    }
+    const body = await buffer(response).catch(() => undefined);
     const expected = response.headers['content-length'];
-    return expected === undefined || Number(expected) === length ? { found: Buffer.concat(chunks) } : undefined;
+    return body && (expected === undefined || Number(expected) === body.length) ? { found: body } : undefined;
   }
 
   /** A URL that GETs `key` for `seconds`, without further credentials. */
