@@ -5,9 +5,14 @@
  * caller that came during the one before, and each answer still shows storage as it was after the
  * caller arrived: a link another replica removed is gone for everyone who asks after the removal.
  */
+/** A key's request in flight, settling, and the one queued behind it. */
+interface Flight<T> {
+  settled: Promise<void>;
+  next?: Promise<T>;
+}
+
 export class ReadCoalescer<T> {
-  /** Per key: the request in flight settling, and the one queued behind it. */
-  private readonly flights = new Map<string, { settled: Promise<void>; next?: Promise<T> }>();
+  private readonly flights = new Map<string, Flight<T>>();
 
   read(key: string, fetch: () => Promise<T>): Promise<T> {
     const flight = this.flights.get(key);
@@ -18,7 +23,7 @@ export class ReadCoalescer<T> {
   private launch(key: string, fetch: () => Promise<T>): Promise<T> {
     const result = fetch();
     const ignore = () => undefined;
-    const flight: { settled: Promise<void>; next?: Promise<T> } = { settled: result.then(ignore, ignore) };
+    const flight: Flight<T> = { settled: result.then(ignore, ignore) };
     this.flights.set(key, flight);
     void flight.settled.then(() => {
       if (!flight.next) this.flights.delete(key);

@@ -136,7 +136,7 @@ export class RepositoryStore {
     return found;
   }
 
-  private recentWalk?: { names: Promise<string[]>; reusableUntil?: number };
+  private recentWalk?: CatalogWalk;
 
   /**
    * The catalog as listed by the walk under way, or by a recent one. A client paging through a
@@ -151,7 +151,7 @@ export class RepositoryStore {
     if (walk && (walk.reusableUntil === undefined || Date.now() <= walk.reusableUntil)) return walk.names;
     const startedAt = Date.now();
     const names = this.catalog();
-    const started: { names: Promise<string[]>; reusableUntil?: number } = { names };
+    const started: CatalogWalk = { names };
     this.recentWalk = started;
     names.then(
       () => {
@@ -190,7 +190,13 @@ export class RepositoryStore {
   }
 }
 
-/** How long one catalog walk answers later pages. */
+/** A catalog walk, under way or done, and until when it may answer pages once done. */
+interface CatalogWalk {
+  names: Promise<string[]>;
+  reusableUntil?: number;
+}
+
+/** How long past its own length a finished catalog walk still answers later pages. */
 export const CATALOG_REUSE_MS = 2000;
 
 /** The directory of a link file: deleting it leaves no empty digest directory behind. */
