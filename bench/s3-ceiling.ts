@@ -3,7 +3,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { RandomBlob } from './blob-source.ts';
 import { leanGet } from './lean-get.ts';
-import { benchS3Client, type BenchStorage } from './servers.ts';
+import { withBenchS3Client, type BenchStorage } from './servers.ts';
 import { median } from './stats.ts';
 
 /**
@@ -12,8 +12,7 @@ import { median } from './stats.ts';
  * downloads take, since s3rver's rate swings as much as theirs.
  */
 export async function s3ReadRate(storage: Extract<BenchStorage, { kind: 's3' }>, size: number, runs: number): Promise<number> {
-  const client = benchS3Client(storage);
-  try {
+  return withBenchS3Client(storage, async (client) => {
     const object = { Bucket: storage.bucket, Key: 'bench-ceiling/object' };
     await new Upload({ client, params: { ...object, Body: RandomBlob.create(size).stream() } }).done();
     const url = new URL(await getSignedUrl(client, new GetObjectCommand(object), { expiresIn: 600 }));
@@ -25,7 +24,5 @@ export async function s3ReadRate(storage: Extract<BenchStorage, { kind: 's3' }>,
       rates.push(size / 1e6 / ((performance.now() - started) / 1000));
     }
     return median(rates);
-  } finally {
-    client.destroy();
-  }
+  });
 }

@@ -32,14 +32,19 @@ const ROOT = join(import.meta.dirname, '..');
 const BERTH_PREFIX = 'berth';
 const DISTRIBUTION_PREFIX = 'distribution';
 
-/** A client of the bench's S3 server, with the credentials both registries use. */
-export function benchS3Client(storage: Extract<BenchStorage, { kind: 's3' }>): S3Client {
-  return new S3Client({
+/** Runs `action` with a client of the bench's S3 server (the credentials both registries use), closed after. */
+export async function withBenchS3Client<T>(storage: Extract<BenchStorage, { kind: 's3' }>, action: (client: S3Client) => Promise<T>): Promise<T> {
+  const client = new S3Client({
     region: storage.env.AWS_REGION ?? 'us-east-1',
     endpoint: storage.endpoint,
     forcePathStyle: true,
     credentials: { accessKeyId: storage.env.AWS_ACCESS_KEY_ID!, secretAccessKey: storage.env.AWS_SECRET_ACCESS_KEY! },
   });
+  try {
+    return await action(client);
+  } finally {
+    client.destroy();
+  }
 }
 
 /**
@@ -51,14 +56,8 @@ export function benchS3Client(storage: Extract<BenchStorage, { kind: 's3' }>): S
 function blobDiscarder(storage: BenchStorage, prefix: string): (digest: string) => Promise<void> {
   const blobPath = (digest: string) => paths.blobData(Digest.parse(digest));
   if (storage.kind === 'fs') return (digest) => rm(join(storage.root, blobPath(digest)), { force: true });
-  return async (digest) => {
-    const client = benchS3Client(storage);
-    try {
-      await client.send(new DeleteObjectCommand({ Bucket: storage.bucket, Key: `${prefix}/${blobPath(digest)}` }));
-    } finally {
-      client.destroy();
-    }
-  };
+  return (digest) =>
+    withBenchS3Client(storage, (client) => client.send(new DeleteObjectCommand({ Bucket: storage.bucket, Key: `${prefix}/${blobPath(digest)}` }))).then(() => undefined);
 }
 
 /** Files written this many at a time: on S3, s3rver takes them one request each. */
@@ -78,14 +77,10 @@ function storeSeeder(storage: BenchStorage, prefix: string): (files: SeedFile[])
         await writeFile(join(storage.root, path), content);
       });
   }
-  return async (files) => {
-    const client = benchS3Client(storage);
-    try {
-      await inBatches(files, ([path, content]) => client.send(new PutObjectCommand({ Bucket: storage.bucket, Key: `${prefix}/${path}`, Body: content })));
-    } finally {
-      client.destroy();
-    }
-  };
+  return (files) =>
+    withBenchS3Client(storage, (client) =>
+      inBatches(files, ([path, content]) => client.send(new PutObjectCommand({ Bucket: storage.bucket, Key: `${prefix}/${path}`, Body: content }))),
+    );
 }
 
 async function vmHWM(pid: number): Promise<number> {
