@@ -237,8 +237,9 @@ export class FsDriver implements Driver {
     // Through the handle, not its number: a stream destroyed midway closes what it writes to, and a
     // bare number closed twice could by then be another request's file or socket.
     const sink = direct ?? handle.createWriteStream({ start: offset, highWaterMark: WRITE_BUFFER, autoClose: false });
-    // Direct writes leave nothing for a background flush to start on.
-    const backgroundSync = direct ? () => Promise.resolve() : syncWhileWriting(handle, source, offset);
+    // Also with a direct sink: it falls back to the page cache when slices run out or a direct
+    // write fails, and then a large upload must not leave all its flushing to the commit.
+    const backgroundSync = syncWhileWriting(handle, source, offset);
     try {
       await pipeline(source, sink);
     } finally {
