@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { lstat, mkdir, readdir, rename, rm, stat, statfs, utimes, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rm, stat, statfs, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { pipeline, Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
 import { DIGEST_ALGORITHMS, DigestingStream, type Digest } from '../oci/digest.ts';
 import type { ByteRange } from './driver.ts';
@@ -277,7 +277,8 @@ export class BlobCache {
     this.fillingBytes -= copy.size;
     const written = await stat(copy.temp).catch(() => undefined);
     if (!copy.broken && copy.size === size && written?.size === size && size >= SMALLEST_KEPT) {
-      const kept = await rename(copy.temp, join(this.directory, this.path(digest))).then(
+      // Synced before it is renamed, as downloads' copies are written: a copy is served on its size alone.
+      const kept = await this.files.move(relative(this.directory, copy.temp), this.path(digest)).then(
         () => true,
         () => false,
       );
