@@ -1,6 +1,6 @@
-import { Digest } from '../../oci/digest.ts';
+import { Digest, DigestParseError } from '../../oci/digest.ts';
 import { declaredMediaType, parseManifest, referencedDescriptors, type Manifest } from '../../oci/manifest.ts';
-import { isTag, parseManifestReference, type ManifestReference } from '../../oci/reference.ts';
+import { isTag, parseManifestReference, ReferenceParseError, type ManifestReference } from '../../oci/reference.ts';
 import { RegistryError, type ErrorEntry } from '../errors.ts';
 import type { CachedManifest } from '../manifest-cache.ts';
 import { manifestLocation, readBody, sendEmpty } from '../responses.ts';
@@ -15,6 +15,19 @@ function reference(context: RouteContext): ManifestReference {
 
 function manifestUnknown(context: RouteContext): RegistryError {
   return new RegistryError('MANIFEST_UNKNOWN', `manifest ${context.params.reference} is not in repository ${context.name}`);
+}
+
+/**
+ * The reference of a read or a delete: one that cannot name any manifest names a missing one,
+ * so it is MANIFEST_UNKNOWN (the official suite's `.INVALID_MANIFEST_NAME`); only a PUT refuses it as invalid.
+ */
+function existingReference(context: RouteContext): ManifestReference {
+  try {
+    return reference(context);
+  } catch (error) {
+    if (error instanceof ReferenceParseError || error instanceof DigestParseError) throw manifestUnknown(context);
+    throw error;
+  }
 }
 
 async function resolve(context: RouteContext, ref: ManifestReference): Promise<Digest> {
@@ -37,7 +50,7 @@ async function loadManifest(context: RouteContext, digest: Digest): Promise<Cach
 
 async function getManifest(context: RouteContext): Promise<void> {
   const { req, res } = context;
-  const digest = await resolve(context, reference(context));
+  const digest = await resolve(context, existingReference(context));
   const manifest = await loadManifest(context, digest);
   if (!manifest) throw manifestUnknown(context);
   res.writeHead(200, {
@@ -125,7 +138,7 @@ async function putManifest(context: RouteContext): Promise<void> {
 
 async function deleteManifest(context: RouteContext): Promise<void> {
   const { res, store, name } = context;
-  const ref = reference(context);
+  const ref = existingReference(context);
   if (ref.tag !== undefined) {
     if (!(await store.repositories.deleteTag(name, ref.tag))) throw manifestUnknown(context);
     sendEmpty(res, 202);

@@ -70,14 +70,32 @@ function sendCreated(context: RouteContext, digest: Digest): void {
   sendEmpty(context.res, 201, { Location: blobLocation(context.name, digest), 'Docker-Content-Digest': `${digest}` });
 }
 
-/** end-11: mount from `from`, or from anywhere in the registry when `from` is absent. */
+/** Repositories checked at once while looking for one that links a blob. */
+const HOLDER_BATCH = 32;
+
+/**
+ * Whether some other repository the caller may pull links the blob: an automatic mount must never
+ * hand over a blob the caller could not have pulled.
+ */
+async function pullableHolder(context: RouteContext, digest: Digest): Promise<boolean> {
+  const { store, name } = context;
+  const candidates = (await store.repositories.catalog()).filter((repository) => context.mayPull(repository));
+  for (let start = 0; start < candidates.length; start += HOLDER_BATCH) {
+    const batch = candidates.slice(start, start + HOLDER_BATCH);
+    const held = await Promise.all(batch.map((repository) => store.repositories.holdsBlob(repository, digest)));
+    if (held.includes(true)) return true;
+  }
+  return false;
+}
+
+/** end-11: mount from `from`, or from anywhere the caller may pull when `from` is absent. */
 async function tryMount(context: RouteContext, digest: Digest): Promise<boolean> {
   const { req, store, name } = context;
   const from = singleQuery(req.query.from, 'from');
   if (from !== undefined) {
     if (!isRepositoryName(from) || !context.mayPull(from)) return false;
     if (!(await store.repositories.blobInfo(from, digest))) return false;
-  } else if (!(await store.blobs.stat(digest)) || !context.mayPull('*')) {
+  } else if (!(await store.blobs.stat(digest)) || !(context.mayPull('*') || (await pullableHolder(context, digest)))) {
     return false;
   }
   await store.repositories.linkBlob(name, digest);

@@ -39,14 +39,18 @@ describe('token mode: admin report, automatic mount, signing key', () => {
     assert.equal(await statusOf(await api.request('GET', '/api/v1/analysis', { headers: bearer(bob) })), 200);
   });
 
-  test('a mount without `from` happens only for a caller who may pull every repository', async () => {
+  // distribution-spec "Mounting a blob from another repository": without `from` the registry may mount from any repository.
+  test('a mount without `from` happens only from a repository the caller may pull', async () => {
     const blob = randomBlob();
     const bob = await fetchToken(berth.url, ['repository:bob/src:pull,push', 'repository:team/x:pull,push'], 'bob');
     assert.equal(await statusOf(await api.request('POST', `/v2/bob/src/blobs/uploads/?digest=${blob.digest}`, { body: blob.bytes, headers: bearer(bob) })), 201);
-    const alice = await fetchToken(berth.url, ['repository:team/x:pull,push'], 'alice');
+    const alice = await fetchToken(berth.url, ['repository:team/x:pull,push', 'repository:team/y:pull,push'], 'alice');
     assert.equal(await statusOf(await api.request('POST', `/v2/team/x/blobs/uploads/?mount=${blob.digest}`, { headers: bearer(alice) })), 202);
     assert.equal(await statusOf(await api.request('HEAD', `/v2/team/x/blobs/${blob.digest}`, { headers: bearer(alice) })), 404);
     assert.equal(await statusOf(await api.request('POST', `/v2/team/x/blobs/uploads/?mount=${blob.digest}`, { headers: bearer(bob) })), 201);
+    // Now team/x, which alice may pull, holds it: her automatic mount into team/y finds it there.
+    assert.equal(await statusOf(await api.request('POST', `/v2/team/y/blobs/uploads/?mount=${blob.digest}`, { headers: bearer(alice) })), 201);
+    assert.equal(await statusOf(await api.request('HEAD', `/v2/team/y/blobs/${blob.digest}`, { headers: bearer(alice) })), 200);
   });
 
   test('the signing key is generated on first start, owner-only, and reused after a restart', async () => {

@@ -261,6 +261,17 @@ describe('end-3 / end-7 manifests', () => {
     }
   });
 
+  // The official suite's pull and push workflows read `.INVALID_MANIFEST_NAME` and expect 404 (conformance/01_pull_test.go).
+  it('answers 404 MANIFEST_UNKNOWN to reads and deletes of a reference that cannot name a manifest', async () => {
+    for (const bad of ['.INVALID_MANIFEST_NAME', '-bad', 'sha256:xyz']) {
+      for (const method of ['GET', 'HEAD', 'DELETE']) {
+        const response = await api.request(method, `/v2/${name}/manifests/${bad}`);
+        assert.equal(response.status, 404, `${method} ${bad}`);
+        if (method !== 'HEAD') assert.deepEqual(await codes(response), ['MANIFEST_UNKNOWN']);
+      }
+    }
+  });
+
   it('refuses a digest reference that does not match the body (DIGEST_INVALID)', async () => {
     const response = await api.pushManifest(name, `${randomBlob().digest}`, manifest);
     assert.equal(response.status, 400);
@@ -288,8 +299,11 @@ describe('end-3 / end-7 manifests', () => {
   });
 
   it('refuses an invalid tag', async () => {
-    const response = await api.pushManifest(name, '-bad', manifest);
-    assert.equal(response.status, 400);
+    for (const bad of ['-bad', '.INVALID_MANIFEST_NAME']) {
+      const response = await api.pushManifest(name, bad, manifest);
+      assert.equal(response.status, 400, bad);
+      assert.deepEqual(await codes(response), ['MANIFEST_INVALID']);
+    }
   });
 
   it('sets every ?tag= of a PUT by digest and reports them in OCI-Tag (end-7b)', async () => {
