@@ -78,7 +78,7 @@ const HOLDER_BATCH = 32;
  * hand over a blob the caller could not have pulled.
  */
 async function pullableHolder(context: RouteContext, digest: Digest): Promise<boolean> {
-  const { store, name } = context;
+  const { store } = context;
   const candidates = (await store.repositories.catalog()).filter((repository) => context.mayPull(repository));
   for (let start = 0; start < candidates.length; start += HOLDER_BATCH) {
     const batch = candidates.slice(start, start + HOLDER_BATCH);
