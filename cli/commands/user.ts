@@ -16,7 +16,7 @@ export function registerUser(program: Command): void {
   const user = program.command('user').description('manage the users of an htpasswd file (bcrypt)');
   user
     .command('add')
-    .description('add a user or change their password; the password is read from standard input')
+    .description('add a user or change their password; the password (at most 72 bytes: bcrypt ignores the rest) is read from standard input')
     .argument('<name>')
     .requiredOption('--htpasswd <file>', 'the htpasswd file (created if missing)')
     .action(async (name: string, options: { htpasswd: string }) => {

@@ -1,9 +1,9 @@
 import type { Request } from 'express';
-import { RegistryError } from '../errors.ts';
+import { challenge } from './challenge.ts';
 import type { RuleAction } from './config.ts';
 import { parseBasic } from './credentials.ts';
 import type { AuthServices } from './load-auth.ts';
-import { formatScope, type Scope } from './scope.ts';
+import type { Scope } from './scope.ts';
 import { InvalidTokenError } from './token-verifier.ts';
 
 /** Who is asking and what they may do; `user` undefined is an anonymous caller. */
@@ -12,17 +12,6 @@ export interface Caller {
   may(type: string, name: string, action: string): boolean;
   /** Pull on another repository (mount source, catalog entries); `*` is every repository. */
   mayPull(repository: string): boolean;
-}
-
-/** The 401 asking for credentials: Basic in htpasswd mode, Bearer naming the scopes in token mode. */
-export function challenge(services: AuthServices, req: Request, scopes: Scope[], message: string, error?: string): RegistryError {
-  const { config } = services;
-  if (config.mode === 'htpasswd') return new RegistryError('UNAUTHORIZED', message, { headers: { 'WWW-Authenticate': `Basic realm="${config.realm}"` } });
-  const realm = config.token.realm ?? `${req.protocol}://${req.get('host')}/token`;
-  const params = [`realm="${realm}"`, `service="${config.token.service}"`];
-  if (scopes.length > 0) params.push(`scope="${scopes.map(formatScope).join(' ')}"`);
-  if (error) params.push(`error="${error}"`);
-  return new RegistryError('UNAUTHORIZED', message, { headers: { 'WWW-Authenticate': `Bearer ${params.join(',')}` } });
 }
 
 type Grant = (type: string, name: string, action: string) => boolean;

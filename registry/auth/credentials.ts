@@ -1,4 +1,3 @@
-import { RegistryError } from '../errors.ts';
 import type { Htpasswd } from './htpasswd.ts';
 import type { LoginRateLimit } from './rate-limit.ts';
 
@@ -19,20 +18,15 @@ export function parseBasic(header: string | undefined): BasicCredentials | undef
 /** Password checks against the htpasswd file, with failures rate-limited per user and address. */
 export class Logins {
   constructor(
-    private readonly users: Htpasswd,
+    readonly users: Htpasswd,
     private readonly limit: LoginRateLimit,
   ) {}
 
-  /** Whether the credentials are right; throws 429 while the user is locked out from `address`. */
-  async verify({ user, password }: BasicCredentials, address: string): Promise<boolean> {
-    const wait = this.limit.retryAfter(user, address);
-    if (wait > 0) {
-      throw new RegistryError('TOOMANYREQUESTS', `too many failed logins for ${user}; try again in ${wait} s`, {
-        headers: { 'Retry-After': String(wait) },
-      });
-    }
-    const valid = await this.users.verify(user, password);
-    if (!valid) this.limit.recordFailure(user, address);
-    return valid;
+  /**
+   * The fingerprint of the user's htpasswd entry (see Htpasswd) when the credentials are right,
+   * undefined when wrong; throws 429 while the user is locked out from `address`.
+   */
+  verify({ user, password }: BasicCredentials, address: string): Promise<string | undefined> {
+    return this.limit.attempt(user, address, () => this.users.verify(user, password));
   }
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile, rename, stat, writeFile } from 'node:fs/promises';
 import bcrypt from 'bcryptjs';
 
@@ -42,22 +43,45 @@ export async function writeHtpasswdFile(path: string, users: Map<string, string>
   await rename(temporary, path);
 }
 
-export function hashPassword(password: string): Promise<string> {
+/** bcrypt hashes only the first 72 bytes of a password; the rest would count for nothing. */
+class PasswordTooLongError extends Error {
+  constructor() {
+    super('the password is longer than 72 bytes, and bcrypt would ignore every byte after the 72nd: choose a shorter one');
+  }
+}
+
+export async function hashPassword(password: string): Promise<string> {
+  if (bcrypt.truncates(password)) throw new PasswordTooLongError();
   return bcrypt.hash(password, BCRYPT_COST);
+}
+
+/**
+ * Names one version of a user's entry: every `berth user add` hashes with a new salt, so a
+ * password change (or a removal and re-add) changes it. Refresh tokens carry it to be revoked by
+ * either. A digest of the bcrypt hash, which holds a random 128-bit salt, so the token's holder
+ * learns nothing that helps guess the password.
+ */
+function fingerprintOf(hash: string): string {
+  return createHash('sha256').update(hash).digest('base64url').slice(0, 22);
 }
 
 /** The users of an htpasswd file, re-read when the file changes (so `berth user add` needs no restart). */
 export class Htpasswd {
   private users = new Map<string, string>();
-  private loadedMtime = -1;
+  private loaded = '';
 
   constructor(readonly path: string) {}
 
+  /**
+   * Re-reads the file when its inode, size or mtime changed: a file replaced by a copy that kept
+   * its mtime (`cp -p`, `rsync -t`) must not leave a removed user able to refresh tokens.
+   */
   private async refresh(): Promise<void> {
-    const mtime = (await stat(this.path)).mtimeMs;
-    if (mtime === this.loadedMtime) return;
+    const { ino, size, mtimeMs } = await stat(this.path);
+    const version = `${ino}:${size}:${mtimeMs}`;
+    if (version === this.loaded) return;
     this.users = parseHtpasswd(await readFile(this.path, 'utf8'));
-    this.loadedMtime = mtime;
+    this.loaded = version;
   }
 
   /** Checks the file can be read, at startup. */
@@ -65,11 +89,22 @@ export class Htpasswd {
     await this.refresh();
   }
 
-  /** bcrypt's comparison is constant-time; unknown users are compared against a dummy hash. */
-  async verify(user: string, password: string): Promise<boolean> {
+  /**
+   * The fingerprint of `user`'s entry when `password` is theirs, else undefined: of the entry
+   * compared against, however the file changes meanwhile. bcrypt's comparison is constant-time;
+   * unknown users are compared against a dummy hash.
+   */
+  async verify(user: string, password: string): Promise<string | undefined> {
     await this.refresh();
     const hash = this.users.get(user);
     const matches = await bcrypt.compare(password, hash ?? DUMMY_HASH);
-    return matches && hash !== undefined;
+    return matches && hash !== undefined ? fingerprintOf(hash) : undefined;
+  }
+
+  /** The fingerprint of `user`'s entry as the file stands now; undefined once the user is removed. */
+  async fingerprint(user: string): Promise<string | undefined> {
+    await this.refresh();
+    const hash = this.users.get(user);
+    return hash === undefined ? undefined : fingerprintOf(hash);
   }
 }

@@ -2,12 +2,10 @@ import type { NextFunction, Request, Response } from 'express';
 import { isRepositoryName } from '../../oci/reference.ts';
 import { RegistryError } from '../errors.ts';
 import type { RouteMatch } from '../route.ts';
-import { challenge, identify, type Caller } from './caller.ts';
+import { identify, type Caller } from './caller.ts';
+import { challenge } from './challenge.ts';
 import type { AuthServices } from './load-auth.ts';
 import { CATALOG_SCOPE, type Scope } from './scope.ts';
-
-/** The action a method needs on a repository, as the token spec maps them. */
-const METHOD_ACTIONS: Record<string, string> = { GET: 'pull', HEAD: 'pull', POST: 'push', PATCH: 'push', PUT: 'push', DELETE: 'delete' };
 
 /** What a request must hold, as [type, name, action], and the scopes its challenge names. */
 function requirement(match: RouteMatch, req: Request): { need?: [string, string, string]; scopes: Scope[] } {
@@ -15,7 +13,8 @@ function requirement(match: RouteMatch, req: Request): { need?: [string, string,
   if (endpoint.id === 'end-1') return { scopes: [] };
   if (endpoint.action === 'catalog') return { need: ['registry', 'catalog', '*'], scopes: [CATALOG_SCOPE] };
   const name = params.name!;
-  const action = METHOD_ACTIONS[req.method]!;
+  // The endpoint's own action, not its method's: an upload's status (GET) and cancel (DELETE) are part of a push.
+  const { action } = endpoint;
   // Clients push after checking what exists, so a push token carries pull as well.
   const scopes: Scope[] = [{ type: 'repository', name, actions: action === 'push' ? ['pull', 'push'] : [action] }];
   const from = req.query.from;

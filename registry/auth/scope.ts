@@ -1,3 +1,5 @@
+import { isRepositoryName } from '../../oci/reference.ts';
+
 /** One resource scope (auth-scope.md): `repository:team/app:pull,push` or `registry:catalog:*`. */
 export interface Scope {
   type: string;
@@ -18,9 +20,16 @@ export function formatScope(scope: Scope): string {
   return `${scope.type}:${scope.name}:${scope.actions.join(',')}`;
 }
 
-/** Space-separated scopes of a token request or a challenge, malformed ones dropped. */
+/**
+ * Space-separated scopes of a token request or a challenge, malformed ones dropped; so is a
+ * repository scope whose name is not a repository name: `team/**` matches `team/../secret`, and
+ * a token must carry no grant that a reader normalising paths would take for `secret`.
+ */
 export function parseScopes(values: string[]): Scope[] {
-  return values.flatMap((value) => value.split(' ')).flatMap((text) => parseScope(text) ?? []);
+  return values
+    .flatMap((value) => value.split(' '))
+    .flatMap((text) => parseScope(text) ?? [])
+    .filter((scope) => scope.type !== 'repository' || isRepositoryName(scope.name));
 }
 
 export const CATALOG_SCOPE: Scope = { type: 'registry', name: 'catalog', actions: ['*'] };

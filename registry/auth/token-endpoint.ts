@@ -17,19 +17,41 @@ function checkService({ config }: AuthServices, service: unknown): void {
   }
 }
 
-async function login(services: AuthServices, req: Request, user: string, password: string): Promise<string> {
-  if (!(await services.logins!.verify({ user, password }, req.ip ?? ''))) throw new RegistryError('UNAUTHORIZED', 'invalid username or password');
-  return user;
+/** A user who proved their password, and the fingerprint of the htpasswd entry it matched. */
+interface Login {
+  user: string;
+  entry: string;
+}
+
+async function login(services: AuthServices, req: Request, user: string, password: string): Promise<Login> {
+  const entry = await services.logins!.verify({ user, password }, req.ip ?? '');
+  if (entry === undefined) throw new RegistryError('UNAUTHORIZED', 'invalid username or password');
+  return { user, entry };
+}
+
+/**
+ * The login a refresh token stands for, as long as its user's entry is the one it was issued
+ * against: removing the user or changing their password revokes every refresh token they hold.
+ */
+async function refreshLogin(services: AuthServices, token: string): Promise<Login> {
+  try {
+    const { subject, entry } = await services.verifier!.verifyRefresh(token);
+    if ((await services.logins!.users.fingerprint(subject)) !== entry) throw new InvalidTokenError(`revoked: ${subject} was removed or changed password`);
+    return { user: subject, entry };
+  } catch (error) {
+    if (error instanceof InvalidTokenError) throw new RegistryError('UNAUTHORIZED', `invalid refresh token: ${error.message}`);
+    throw error;
+  }
 }
 
 /** GET /token (auth-token.md): Basic credentials or anonymous; `offline_token=true` adds a refresh token. */
 async function getToken(services: AuthServices, req: Request, res: Response): Promise<void> {
   checkService(services, req.query.service);
   const credentials = parseBasic(req.get('authorization'));
-  const user = credentials ? await login(services, req, credentials.user, credentials.password) : undefined;
-  const access = services.rules.grant(user, parseScopes(values(req.query.scope)));
-  const issued = await services.issuer!.access(user ?? '', access);
-  const refresh = user && req.query.offline_token === 'true' ? await services.issuer!.refresh(user) : undefined;
+  const caller = credentials ? await login(services, req, credentials.user, credentials.password) : undefined;
+  const access = services.rules.grant(caller?.user, parseScopes(values(req.query.scope)));
+  const issued = await services.issuer!.access(caller?.user ?? '', access);
+  const refresh = caller && req.query.offline_token === 'true' ? await services.issuer!.refresh(caller.user, caller.entry) : undefined;
   sendJSON(res, 200, {
     token: issued.token,
     access_token: issued.token,
@@ -43,24 +65,20 @@ async function getToken(services: AuthServices, req: Request, res: Response): Pr
 async function postToken(services: AuthServices, req: Request, res: Response): Promise<void> {
   const form = (req.body ?? {}) as Record<string, unknown>;
   checkService(services, form.service);
-  let user: string;
+  let caller: Login;
   if (form.grant_type === 'password') {
     if (typeof form.username !== 'string' || typeof form.password !== 'string') throw new RegistryError('UNAUTHORIZED', 'username and password are required');
-    user = await login(services, req, form.username, form.password);
+    caller = await login(services, req, form.username, form.password);
   } else if (form.grant_type === 'refresh_token') {
     if (typeof form.refresh_token !== 'string') throw new RegistryError('UNAUTHORIZED', 'refresh_token is required');
-    try {
-      user = await services.verifier!.verifyRefresh(form.refresh_token);
-    } catch (error) {
-      if (error instanceof InvalidTokenError) throw new RegistryError('UNAUTHORIZED', `invalid refresh token: ${error.message}`);
-      throw error;
-    }
+    caller = await refreshLogin(services, form.refresh_token);
   } else {
     throw new RegistryError('UNSUPPORTED', `grant_type must be password or refresh_token`, { status: 400 });
   }
-  const access = services.rules.grant(user, parseScopes(values(form.scope)));
-  const issued = await services.issuer!.access(user, access);
-  const refresh = form.grant_type === 'password' && form.access_type === 'offline' ? await services.issuer!.refresh(user) : undefined;
+  // The rules as they stand now decide, not those in force when a refresh token was issued.
+  const access = services.rules.grant(caller.user, parseScopes(values(form.scope)));
+  const issued = await services.issuer!.access(caller.user, access);
+  const refresh = form.grant_type === 'password' && form.access_type === 'offline' ? await services.issuer!.refresh(caller.user, caller.entry) : undefined;
   sendJSON(res, 200, {
     access_token: issued.token,
     token: issued.token,

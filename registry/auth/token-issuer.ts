@@ -8,6 +8,8 @@ export const TOKEN_ALGORITHM = 'ES256';
 /** Refresh tokens are JWTs too, for this audience, so they are never accepted as access tokens. */
 export const REFRESH_SUFFIX = '#refresh';
 const REFRESH_LIFETIME_SECONDS = 30 * 24 * 3600;
+/** The refresh token's claim holding the fingerprint of its user's htpasswd entry at issue. */
+export const ENTRY_CLAIM = 'htpasswd_entry';
 
 /**
  * The built-in issuer's key: read from `path`, or generated and written there on first start.
@@ -65,7 +67,8 @@ export class TokenIssuer {
     return this.sign({ access }, subject, this.config.service, this.config.expiresInSeconds);
   }
 
-  refresh(subject: string): Promise<IssuedToken> {
-    return this.sign({}, subject, this.config.service + REFRESH_SUFFIX, REFRESH_LIFETIME_SECONDS);
+  /** `entry` is the fingerprint of the user's htpasswd entry, checked again at every refresh. */
+  refresh(subject: string, entry: string): Promise<IssuedToken> {
+    return this.sign({ [ENTRY_CLAIM]: entry }, subject, this.config.service + REFRESH_SUFFIX, REFRESH_LIFETIME_SECONDS);
   }
 }

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import type { TokenConfig } from './config.ts';
 import type { Scope } from './scope.ts';
-import { REFRESH_SUFFIX, TOKEN_ALGORITHM } from './token-issuer.ts';
+import { ENTRY_CLAIM, REFRESH_SUFFIX, TOKEN_ALGORITHM } from './token-issuer.ts';
 
 /** Clock difference tolerated between issuer and registry. */
 const CLOCK_SKEW_SECONDS = 30;
@@ -13,6 +13,12 @@ const EXTERNAL_ALGORITHMS = ['ES256', 'ES384', 'ES512', 'RS256', 'RS384', 'RS512
 export interface VerifiedToken {
   subject: string;
   access: Scope[];
+}
+
+/** Whom a refresh token was issued to, and the fingerprint of their htpasswd entry then. */
+export interface VerifiedRefresh {
+  subject: string;
+  entry: string;
 }
 
 export class InvalidTokenError extends Error {}
@@ -66,10 +72,12 @@ export class TokenVerifier {
     return { subject: payload.sub ?? '', access: accessClaim(payload.access) };
   }
 
-  /** The user a refresh token was issued to. */
-  async verifyRefresh(token: string): Promise<string> {
+  /** Tokens issued before refresh tokens named the entry have none, and are refused. */
+  async verifyRefresh(token: string): Promise<VerifiedRefresh> {
     const payload = await this.verify(token, this.config.service + REFRESH_SUFFIX);
+    const entry = payload[ENTRY_CLAIM];
     if (!payload.sub) throw new InvalidTokenError('refresh token without a subject');
-    return payload.sub;
+    if (typeof entry !== 'string') throw new InvalidTokenError('refresh token without the fingerprint of its user');
+    return { subject: payload.sub, entry };
   }
 }

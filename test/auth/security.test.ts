@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT, importPKCS8 } from 'jose';
@@ -30,8 +31,8 @@ const ENDPOINTS: [method: string, path: string, scope: string | undefined][] = [
   ['POST', '/v2/team/app/blobs/uploads/', 'repository:team/app:pull,push'],
   ['PATCH', `/v2/team/app/blobs/uploads/${randomUUID()}`, 'repository:team/app:pull,push'],
   ['PUT', `/v2/team/app/blobs/uploads/${randomUUID()}?digest=${layer.digest}`, 'repository:team/app:pull,push'],
-  ['GET', `/v2/team/app/blobs/uploads/${randomUUID()}`, 'repository:team/app:pull'],
-  ['DELETE', `/v2/team/app/blobs/uploads/${randomUUID()}`, 'repository:team/app:delete'],
+  ['GET', `/v2/team/app/blobs/uploads/${randomUUID()}`, 'repository:team/app:pull,push'],
+  ['DELETE', `/v2/team/app/blobs/uploads/${randomUUID()}`, 'repository:team/app:pull,push'],
   ['GET', `/v2/team/app/referrers/${layer.digest}`, 'repository:team/app:pull'],
 ];
 
@@ -129,6 +130,46 @@ describe('token mode', () => {
     assert.equal(refreshed.status, 200);
     const token = ((await refreshed.json()) as { access_token: string }).access_token;
     assert.equal((await api.request('POST', '/v2/team/app/blobs/uploads/', { headers: bearer(token) })).status, 202);
+  });
+
+  it("checks an upload's status and cancel as the push they are part of, whatever their method", async () => {
+    const pusher = await fetchToken(berth.url, ['repository:team/app:pull,push'], 'alice');
+    const started = await api.request('POST', '/v2/team/app/blobs/uploads/', { headers: bearer(pusher) });
+    assert.equal(started.status, 202);
+    const upload = started.headers.get('location');
+    for (const [method, scopes] of [
+      ['GET', ['repository:team/app:pull']],
+      ['DELETE', ['repository:team/app:pull,delete']],
+    ] as const) {
+      const refused = await api.request(method, upload, { headers: bearer(await fetchToken(berth.url, [...scopes], 'alice')) });
+      assert.equal(refused.status, 401, `${method} with ${scopes[0]}`);
+      assert.equal(parseChallenge(refused.headers.get('www-authenticate')!).params.scope, 'repository:team/app:pull,push');
+    }
+    assert.equal((await api.request('GET', upload, { headers: bearer(pusher) })).status, 204);
+    // bob may push to bob/** but not delete there: he still cancels his own upload.
+    const bobs = await fetchToken(berth.url, ['repository:bob/tool:pull,push'], 'bob');
+    const own = await api.request('POST', '/v2/bob/tool/blobs/uploads/', { headers: bearer(bobs) });
+    assert.equal((await api.request('DELETE', own.headers.get('location'), { headers: bearer(bobs) })).status, 204);
+  });
+
+  it('builds the default realm only from a valid Host header, and never lets it end the parameter', async () => {
+    const realmFor = (host: string) =>
+      new Promise<string>((resolve, reject) => {
+        const request = httpRequest(`${berth.url}/v2/team/app/tags/list`, { headers: { Host: host } }, (response) => {
+          response.resume();
+          resolve(parseChallenge(String(response.headers['www-authenticate'])).params.realm!);
+        });
+        request.on('error', reject).end();
+      });
+    assert.equal(await realmFor('registry.example:5000'), 'http://registry.example:5000/token');
+    const injected = await realmFor('evil.example.com/x",service="pwn');
+    assert.equal(injected, `${berth.url}/token`, 'a malformed Host: the address the request came in on');
+  });
+
+  it('grants nothing for a repository name that is not one', async () => {
+    const token = await fetchToken(berth.url, ['repository:team/../secret/repo:pull,push', 'repository:team/app:pull'], 'alice');
+    const payload = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { access: unknown };
+    assert.deepEqual(payload.access, [{ type: 'repository', name: 'team/app', actions: ['pull'] }]);
   });
 
   it('a token for one repository can neither read nor write another (403 DENIED)', async () => {
@@ -288,6 +329,14 @@ describe('htpasswd mode', () => {
     assert.equal((await api.request('GET', '/v2/team/app/manifests/v1', { headers: bob })).status, 403);
     assert.equal((await api.request('GET', '/v2/team/app/manifests/v1')).status, 401, 'anonymous callers are asked to log in');
     assert.equal((await api.request('GET', '/v2/public/none/tags/list')).status, 404, 'anonymous pull on public/** passes auth');
+  });
+
+  it('checks no more parallel wrong passwords than the limit, and refuses no parallel right ones', async () => {
+    const wrong = await Promise.all(Array.from({ length: 15 }, () => api.request('GET', '/v2/', { headers: { Authorization: basic('carol', 'guess') } })));
+    const statuses = wrong.map((response) => response.status).sort();
+    assert.deepEqual(statuses, [...Array(3).fill(401), ...Array(12).fill(429)]);
+    const right = await Promise.all(Array.from({ length: 15 }, () => api.request('GET', '/v2/', { headers: { Authorization: basic('alice', 'wonderland') } })));
+    assert.deepEqual(right.map((response) => response.status), Array(15).fill(200));
   });
 
   it('answers repeated bad passwords with 429 and Retry-After, per user and address', async () => {
