@@ -61,15 +61,11 @@ export function createApp(options: AppOptions): express.Express {
   });
 
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const known = toRegistryError(error);
+    if (isClientGone(req, res)) return;
     if (!req.complete) discardBody(req, res);
-    if (known) {
-      sendError(res, req.method, known);
-      return;
-    }
-    if (isClientGone(error, req)) return;
-    log(`${req.method} ${req.originalUrl}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    sendError(res, req.method, new RegistryError('UNKNOWN', 'internal server error'));
+    const answer = toRegistryError(error) ?? new RegistryError('UNKNOWN', 'internal server error');
+    if (answer.status >= 500) log(`${req.method} ${req.originalUrl}: ${answer.status} ${describe(error)}`);
+    sendError(res, req.method, answer);
   });
 
   return app;
@@ -81,12 +77,21 @@ const DRAIN_LIMIT = 1 << 20;
 /** Drops an unread request body: small ones are drained, large or unsized ones end the connection. */
 function discardBody(req: Request, res: Response): void {
   const length = Number(req.headers['content-length'] ?? Number.NaN);
+  // A body still piped into a write that failed would stall there: unpipe it first.
+  req.unpipe();
   if (length <= DRAIN_LIMIT) req.resume();
   else if (!res.headersSent) res.setHeader('Connection', 'close');
 }
 
-/** A request whose client disconnected mid-transfer: nothing to answer, nothing to log. */
-function isClientGone(error: unknown, req: Request): boolean {
-  const code = (error as NodeJS.ErrnoException).code;
-  return req.destroyed || code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'EPIPE';
+/**
+ * A request whose client disconnected: nothing to answer, nothing to log. Judged by the socket,
+ * not by `req.destroyed`, which Node sets as soon as a request body has been read, nor by the
+ * error's code, since a storage connection resets with the same codes.
+ */
+function isClientGone(req: Request, res: Response): boolean {
+  return res.writableEnded || !req.socket || req.socket.destroyed;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
 }

@@ -76,7 +76,32 @@ export function toRegistryError(error: unknown): RegistryError | undefined {
     });
   }
   if (error instanceof StorageUnavailableError) return new RegistryError('UNAVAILABLE', error.message);
-  return undefined;
+  return storageFault(error);
+}
+
+/** Operating-system errors of the storage below: what the operator must fix, named in the answer. */
+const STORAGE_FAULTS: Record<string, { status: number; code: ErrorCode; cause: string }> = {
+  ENOSPC: { status: 507, code: 'UNKNOWN', cause: 'no space left on device' },
+  EDQUOT: { status: 507, code: 'UNKNOWN', cause: 'disk quota exceeded' },
+  EIO: { status: 500, code: 'UNKNOWN', cause: 'input/output error' },
+  EROFS: { status: 500, code: 'UNKNOWN', cause: 'read-only file system' },
+  EACCES: { status: 500, code: 'UNKNOWN', cause: 'permission denied' },
+  EPERM: { status: 500, code: 'UNKNOWN', cause: 'operation not permitted' },
+  EMFILE: { status: 503, code: 'UNAVAILABLE', cause: 'too many open files' },
+  ECONNRESET: { status: 503, code: 'UNAVAILABLE', cause: 'connection reset' },
+  ECONNREFUSED: { status: 503, code: 'UNAVAILABLE', cause: 'connection refused' },
+  ETIMEDOUT: { status: 503, code: 'UNAVAILABLE', cause: 'timed out' },
+};
+
+/**
+ * A storage error the request cannot get past: 507 when storage is full, 503 when it is out of
+ * reach, 500 otherwise. Only reached while the client is still connected (registry/app.ts), so a
+ * reset here is the storage's, not the client's.
+ */
+function storageFault(error: unknown): RegistryError | undefined {
+  const fault = STORAGE_FAULTS[(error as NodeJS.ErrnoException | undefined)?.code ?? ''];
+  if (!fault) return undefined;
+  return new RegistryError(fault.code, `storage failed: ${fault.cause}`, { status: fault.status });
 }
 
 /** Writes an error response in the spec's format (HEAD gets the status and headers only). */

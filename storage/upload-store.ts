@@ -1,5 +1,5 @@
 import { createHash, randomUUID, type Hash } from 'node:crypto';
-import { pipeline, type Readable } from 'node:stream';
+import { finished, PassThrough, type Readable, type Transform } from 'node:stream';
 import { Digest, DigestingStream, type DigestAlgorithm } from '../oci/digest.ts';
 import type { BlobStore } from './blob-store.ts';
 import { PathNotFoundError, type Driver, type FileInfo } from './driver.ts';
@@ -90,7 +90,7 @@ export class UploadStore {
     // Without a hash of the earlier bytes there is nothing to continue: the commit re-hashes, and
     // no local copy is made, since it could not be checked.
     if (!hash) this.blobs.dropUpload(key);
-    const body = hash ? this.blobs.copyUpload(key, offset, pipeline(source, new DigestingStream(algorithm, hash), ignoreError)) : source;
+    const body = hash ? this.blobs.copyUpload(key, offset, shielded(source, new DigestingStream(algorithm, hash))) : shielded(source, new PassThrough());
     let size: number;
     try {
       size = await this.driver.append(paths.uploadData(name, id), body, offset);
@@ -166,5 +166,14 @@ export class UploadStore {
   }
 }
 
-/** Errors surface through the driver's own pipeline; this callback only satisfies the API. */
-function ignoreError(): void {}
+/**
+ * The client's bytes through a stream of their own: a storage failure destroys `through`, not the
+ * client's request, whose connection then still carries the error answer. A client that goes away
+ * fails `through` in turn, so the write never waits for bytes that will not come.
+ */
+function shielded(source: Readable, through: Transform): Readable {
+  finished(source, (error) => {
+    if (error) through.destroy(error);
+  });
+  return source.pipe(through);
+}

@@ -16,12 +16,12 @@ export interface RunningBerth {
 }
 
 /** Starts Berth in this process on a free loopback port, over `driver` or a (new) directory. */
-export async function startBerth(options: { root?: string; driver?: Driver } & Pick<StartOptions, 'auth' | 'tls'> = {}): Promise<RunningBerth> {
+export async function startBerth(options: { root?: string; driver?: Driver } & Pick<StartOptions, 'auth' | 'tls' | 'log'> = {}): Promise<RunningBerth> {
   const ownsRoot = !options.root && !options.driver;
   const root = options.root ?? (await mkdtemp(join(tmpdir(), 'berth-')));
   const driver = options.driver ?? new FsDriver(root);
   await driver.check();
-  const running = await startServer({ driver, host: '127.0.0.1', port: 0, log: () => undefined, auth: options.auth, tls: options.tls });
+  const running = await startServer({ driver, host: '127.0.0.1', port: 0, log: options.log ?? (() => undefined), auth: options.auth, tls: options.tls });
   return {
     url: running.url,
     host: running.url.replace(/^https?:\/\//, ''),
