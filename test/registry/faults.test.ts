@@ -110,7 +110,7 @@ describe('uploads under storage faults', () => {
     });
     await expectStatus(await post(), 201, 'the same POST once the fault is gone');
     const back = await expectStatus(await send('GET', `/v2/faults/mono/blobs/${blob.digest}`), 200, 'GET');
-    assert.ok(Digest.of(Buffer.from(await back.arrayBuffer())).equals(blob.digest));
+    assert.ok(Digest.of(Buffer.from(await back.arrayBuffer())).equals(blob.digest), "the stored blob hashes to its digest");
   });
 
   it('PATCH (end-5) failing midway: the upload stays, reports where it stands, and resumes to the right digest', async () => {
