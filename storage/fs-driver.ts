@@ -39,7 +39,13 @@ const ZERO_COPY_SLICE = 8 << 20;
 async function sendFile(stream: ReadStream, fd: number, range: ByteRange | undefined, destination: Writable): Promise<void> {
   const done = finished(destination);
   done.catch(() => undefined);
-  const write = (chunk: Buffer) => new Promise<void>((resolve, reject) => destination.write(chunk, (error) => (error ? reject(error) : resolve())));
+  const write = (chunk: Buffer) => {
+    const written = new Promise<void>((resolve, reject) => destination.write(chunk, (error) => (error ? reject(error) : resolve())));
+    // When the client hangs up, `done` ends the loop and the writes still queued fail with no one
+    // awaiting them: unhandled, those rejections would take the whole server down.
+    written.catch(() => undefined);
+    return written;
+  };
   const buffers = Array.from({ length: SEND_SLOTS }, () => Buffer.allocUnsafeSlow(SEND_BUFFER));
   const writes: Promise<void>[] = buffers.map(() => Promise.resolve());
   const end = range?.end ?? Number.POSITIVE_INFINITY;
@@ -246,6 +252,9 @@ export class FsDriver implements Driver {
       // A pipeline that failed does not wait for the sink to close, and closing is when a direct
       // sink writes out the bytes that arrived before an upload was cut off.
       if (direct && !direct.closed) await new Promise((closed) => direct.once('close', closed));
+      // A FileHandle's stream holds a reference to it until destroyed: left alone, handle.close()
+      // never settled and every upload through the page cache kept its descriptor until GC.
+      if (!direct) sink.destroy();
       // The request need not wait for a flush in flight: the handle closes once it is done.
       void backgroundSync().finally(() => handle.close().catch(() => undefined));
     }
