@@ -10,6 +10,7 @@ import { formatBytes } from '../../cli/format-bytes.ts';
 import type { AnalysisReport } from '../../storage/analysis.ts';
 import { startBerth, type RunningBerth } from '../helpers/berth.ts';
 import { pushLayerFixture } from '../helpers/layer-fixture.ts';
+import { locate, needs } from '../helpers/peers.ts';
 import { RegistryAPI } from '../helpers/registry-api.ts';
 import { pushSharedFixture } from '../helpers/shared-fixture.ts';
 
@@ -18,13 +19,13 @@ const CLI = join(import.meta.dirname, '../../cli/main.ts');
 /** Debian's chromium, headless, with a fresh profile and nothing reaching out to the network. */
 async function launchChromium(profile: string): Promise<BrowserContext> {
   return chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
+    executablePath: locate('chromium'),
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     viewport: { width: 1280, height: 900 },
   });
 }
 
-describe('berth analyze --html in a real browser', () => {
+describe('berth analyze --html in a real browser', needs('chromium'), () => {
   let berth: RunningBerth;
   let scratch: string;
   let report: AnalysisReport;
@@ -43,8 +44,8 @@ describe('berth analyze --html in a real browser', () => {
   });
   after(async () => {
     await browser?.close();
-    await berth.stop();
-    await rm(scratch, { recursive: true, force: true });
+    await berth?.stop();
+    if (scratch) await rm(scratch, { recursive: true, force: true });
   });
 
   it('is one self-contained page', async () => {

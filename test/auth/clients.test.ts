@@ -14,6 +14,7 @@ import { Reference } from '../../oci/reference.ts';
 import { ACCESS, startAuthBerth, USERS, type AuthBerth } from '../helpers/auth-berth.ts';
 import { clientFor, tempStore } from '../helpers/client-fixtures.ts';
 import { buildImage, run, skopeoCopy } from '../helpers/oci-image.ts';
+import { needs } from '../helpers/peers.ts';
 
 /** `skopeo login` with the password on stdin; resolves with its exit code and stderr. */
 function skopeoLogin(host: string, authfile: string, user: string, password: string): Promise<{ code: number; stderr: string }> {
@@ -39,7 +40,7 @@ const skopeoDigest = async (ref: string, extra: string[]) =>
   (JSON.parse((await run('skopeo', ['inspect', '--tls-verify=false', ...extra, ref])).stdout) as { Digest: string }).Digest;
 
 for (const mode of ['token', 'htpasswd'] as const) {
-  describe(`${mode} mode with standard clients`, () => {
+  describe(`${mode} mode with standard clients`, needs('skopeo', 'umoci'), () => {
     let berth: AuthBerth;
     let layout: string;
     let scratch: string;
@@ -50,9 +51,9 @@ for (const mode of ['token', 'htpasswd'] as const) {
       scratch = await mkdtemp(join(tmpdir(), 'auth-clients-'));
     });
     after(async () => {
-      await berth.stop();
-      await rm(join(layout, '..'), { recursive: true, force: true });
-      await rm(scratch, { recursive: true, force: true });
+      await berth?.stop();
+      if (layout) await rm(join(layout, '..'), { recursive: true, force: true });
+      if (scratch) await rm(scratch, { recursive: true, force: true });
     });
 
     test('skopeo logs in (a wrong password is refused), pushes and pulls with the stored login; others are refused', async () => {
@@ -69,7 +70,7 @@ for (const mode of ['token', 'htpasswd'] as const) {
       await assert.rejects(skopeoCopy(`docker://${berth.host}/team/skopeo:v1`, `oci:${join(scratch, 'denied')}:v1`, ['--src-no-creds']), /denied|unauthorized|403|401/i);
     });
 
-    test('podman logs in (a wrong password is refused), pulls and pushes', async () => {
+    test('podman logs in (a wrong password is refused), pulls and pushes', needs('podman'), async () => {
       await skopeoCopy(`oci:${layout}:v1`, `docker://${berth.host}/team/podman:v1`, ['--dest-creds', `alice:${USERS.alice}`]);
       await assert.rejects(podman(scratch, ['login', '--tls-verify=false', '-u', 'bob', '--password-stdin', berth.host], 'wrong\n'), /401|unauthorized|invalid username/i);
       await podman(scratch, ['login', '--tls-verify=false', '-u', 'alice', '--password-stdin', berth.host], `${USERS.alice}\n`);
@@ -107,7 +108,7 @@ for (const mode of ['token', 'htpasswd'] as const) {
   });
 }
 
-describe('anonymous pull with skopeo where the rules allow it', () => {
+describe('anonymous pull with skopeo where the rules allow it', needs('skopeo', 'umoci'), () => {
   /** alice publishes to public/**, everyone (logged in or not) pulls from it. */
   const PUBLISHING = { access: [{ repository: 'public/**', users: ['alice'], actions: ['pull', 'push'] }, ...ACCESS] };
 
@@ -132,7 +133,7 @@ describe('the conformance runner in token mode', () => {
   before(async () => {
     berth = await startAuthBerth('token');
   });
-  after(() => berth.stop());
+  after(() => berth?.stop());
 
   test('passes every check with OCI_USERNAME/OCI_PASSWORD', async () => {
     const report = await runConformance(

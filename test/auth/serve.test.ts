@@ -8,6 +8,7 @@ import { stringify } from 'yaml';
 import { ACCESS } from '../helpers/auth-berth.ts';
 import { BERTH_CLI, runBerth } from '../helpers/berth-cli.ts';
 import { buildImage, run, skopeoCopy } from '../helpers/oci-image.ts';
+import { needs } from '../helpers/peers.ts';
 import { freePort, startProcess, type RunningProcess } from '../helpers/processes.ts';
 
 describe('berth user', () => {
@@ -37,7 +38,7 @@ describe('berth user', () => {
   });
 });
 
-describe('berth serve with token auth over HTTPS, two workers', () => {
+describe('berth serve with token auth over HTTPS, two workers', needs('openssl', 'skopeo', 'umoci'), () => {
   let dir: string;
   let server: RunningProcess;
   let host: string;
@@ -67,8 +68,8 @@ describe('berth serve with token auth over HTTPS, two workers', () => {
   });
   after(async () => {
     await server?.stop();
-    await rm(join(layout, '..'), { recursive: true, force: true });
-    await rm(dir, { recursive: true, force: true });
+    if (layout) await rm(join(layout, '..'), { recursive: true, force: true });
+    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   test('serves HTTPS that skopeo verifies against the certificate, and creates one signing key for both workers', async () => {

@@ -12,6 +12,7 @@ import { push } from '../../client/push.ts';
 import { Reference } from '../../oci/reference.ts';
 import { clientFor, tempStore } from '../helpers/client-fixtures.ts';
 import { buildImage, skopeoCopy } from '../helpers/oci-image.ts';
+import { needs } from '../helpers/peers.ts';
 import { startReferenceRegistry, type ReferenceRegistry } from '../helpers/reference-registry.ts';
 import { asksFor, startTokenServer, type TokenRequest, type TokenServer } from '../helpers/token-server.ts';
 
@@ -27,7 +28,7 @@ function berth(args: string[], env: NodeJS.ProcessEnv, input = ''): Promise<{ co
   });
 }
 
-describe('token auth against Distribution 2.8.2 and a test token server', () => {
+describe('token auth against Distribution 2.8.2 and a test token server', needs('openssl', 'docker-registry', 'skopeo', 'umoci'), () => {
   let tokens: TokenServer;
   let registry: ReferenceRegistry;
   let layout: string;
@@ -41,10 +42,10 @@ describe('token auth against Distribution 2.8.2 and a test token server', () => 
   });
 
   after(async () => {
-    await registry.stop();
-    await tokens.stop();
-    await rm(join(layout, '..'), { recursive: true, force: true });
-    await rm(dockerConfig, { recursive: true, force: true });
+    await registry?.stop();
+    await tokens?.stop();
+    if (layout) await rm(join(layout, '..'), { recursive: true, force: true });
+    if (dockerConfig) await rm(dockerConfig, { recursive: true, force: true });
   });
 
   test('anonymous clients may not push: the registry error shows its code', async () => {

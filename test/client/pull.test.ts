@@ -17,6 +17,7 @@ import { clientFor, REGISTRIES, tempStore } from '../helpers/client-fixtures.ts'
 import { blobOf } from '../helpers/content.ts';
 import { startCountingProxy, type CountingProxy } from '../helpers/counting-proxy.ts';
 import { buildImage, run, skopeoCopy } from '../helpers/oci-image.ts';
+import { needs } from '../helpers/peers.ts';
 import { pullCompletely } from '../helpers/pull-check.ts';
 
 const CLI = join(import.meta.dirname, '../../cli/main.ts');
@@ -38,7 +39,7 @@ async function layoutManifest(dir: string, tag: string): Promise<{ config: { dig
 }
 
 for (const registry of REGISTRIES) {
-  describe(`berth pull against ${registry.name}`, () => {
+  describe(`berth pull against ${registry.name}`, needs('skopeo', 'umoci', ...registry.peers), () => {
     let server: Awaited<ReturnType<typeof registry.start>>;
     let proxy: CountingProxy;
     let layout: string;
@@ -59,9 +60,9 @@ for (const registry of REGISTRIES) {
     });
 
     after(async () => {
-      await proxy.stop();
-      await server.stop();
-      await rm(join(layout, '..'), { recursive: true, force: true });
+      await proxy?.stop();
+      await server?.stop();
+      if (layout) await rm(join(layout, '..'), { recursive: true, force: true });
     });
 
     test('pulls every blob once, then a re-pull of an image sharing all but one layer fetches only what changed', async () => {

@@ -14,6 +14,7 @@ import { clientFor, REGISTRIES, tempStore } from '../helpers/client-fixtures.ts'
 import { blobOf, imageManifest, randomBlob, type TestBlob } from '../helpers/content.ts';
 import { startCountingProxy, type CountingProxy } from '../helpers/counting-proxy.ts';
 import { buildImage, skopeoCopy } from '../helpers/oci-image.ts';
+import { needs } from '../helpers/peers.ts';
 import { pullCompletely } from '../helpers/pull-check.ts';
 
 const PLATFORMS = [
@@ -41,7 +42,7 @@ async function storeMultiArch(store: LayoutStore, name: string): Promise<Record<
 }
 
 for (const registry of REGISTRIES) {
-  describe(`berth push and copy against ${registry.name}`, () => {
+  describe(`berth push and copy against ${registry.name}`, needs('skopeo', 'umoci', ...registry.peers), () => {
     let server: Awaited<ReturnType<typeof registry.start>>;
     let proxy: CountingProxy;
     let layout: string;
@@ -53,9 +54,9 @@ for (const registry of REGISTRIES) {
     });
 
     after(async () => {
-      await proxy.stop();
-      await server.stop();
-      await rm(join(layout, '..'), { recursive: true, force: true });
+      await proxy?.stop();
+      await server?.stop();
+      if (layout) await rm(join(layout, '..'), { recursive: true, force: true });
     });
 
     test('pushes a store skopeo wrote, uploading only what the registry lacks', async () => {

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { optionsFromEnv } from '../../conformance/options.ts';
 import { runConformance } from '../../conformance/runner.ts';
+import { needs } from '../helpers/peers.ts';
 import { startReferenceRegistry, type ReferenceRegistry } from '../helpers/reference-registry.ts';
 import { asksFor, startTokenServer, type TokenServer } from '../helpers/token-server.ts';
 import { checkNames } from './check-names.ts';
@@ -40,15 +41,17 @@ const REFERENCE_SKIPS = [
 ];
 
 let reference: ReferenceRegistry;
+const distribution = needs('docker-registry');
 
 before(async () => {
+  if (distribution.skip) return;
   reference = await startReferenceRegistry();
 });
 after(async () => {
-  await reference.stop();
+  await reference?.stop();
 });
 
-describe('against Distribution 2.8.2 (the control)', () => {
+describe('against Distribution 2.8.2 (the control)', distribution, () => {
   it('reports exactly the failures and skips the spec predicts', async () => {
     const report = await runConformance(optionsFromEnv({ OCI_ROOT_URL: reference.url }));
     assert.deepEqual(checkNames(report, 'failed'), REFERENCE_FAILURES);
@@ -64,7 +67,7 @@ describe('against Distribution 2.8.2 (the control)', () => {
   });
 });
 
-describe('against Distribution 2.8.2 behind token auth (auth-token.md)', () => {
+describe('against Distribution 2.8.2 behind token auth (auth-token.md)', needs('docker-registry', 'openssl'), () => {
   let tokens: TokenServer;
   let guarded: ReferenceRegistry;
   before(async () => {
@@ -72,8 +75,8 @@ describe('against Distribution 2.8.2 behind token auth (auth-token.md)', () => {
     guarded = await startReferenceRegistry({ config: tokens.distributionConfig() });
   });
   after(async () => {
-    await guarded.stop();
-    await tokens.stop();
+    await guarded?.stop();
+    await tokens?.stop();
   });
 
   it('fetches Bearer tokens with the credentials and reports as without auth', async () => {

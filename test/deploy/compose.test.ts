@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { it } from 'node:test';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
+import { needs } from '../helpers/peers.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 
@@ -13,7 +14,7 @@ interface ComposeFile {
   volumes: Record<string, unknown>;
 }
 
-it('is valid for docker-compose and resolves to MinIO, a bucket job, two Berth replicas and a balancer', async () => {
+it('is valid for docker-compose and resolves to MinIO, a bucket job, two Berth replicas and a balancer', needs('docker-compose'), async () => {
   const { stdout } = await promisify(execFile)('docker-compose', ['-f', join(ROOT, 'docker-compose.yml'), 'config'], { cwd: ROOT });
   const compose = parse(stdout) as ComposeFile;
   const services = compose.services;

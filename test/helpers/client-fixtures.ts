@@ -6,12 +6,13 @@ import { LayoutStore } from '../../client/layout-store.ts';
 import { RegistryClient } from '../../client/registry-client.ts';
 import type { Credentials } from '../../client/credentials.ts';
 import { startBerth } from './berth.ts';
+import type { Peer } from './peers.ts';
 import { startReferenceRegistry } from './reference-registry.ts';
 
-/** The registries client tests run against: Berth and Distribution 2.8.2. */
+/** The registries client tests run against: Berth and Distribution 2.8.2, with the peer each needs. */
 export const REGISTRIES = [
-  { name: 'Berth', start: () => startBerth() },
-  { name: 'Distribution 2.8.2', start: () => startReferenceRegistry() },
+  { name: 'Berth', start: () => startBerth(), peers: [] as Peer[] },
+  { name: 'Distribution 2.8.2', start: () => startReferenceRegistry(), peers: ['docker-registry'] as Peer[] },
 ] as const;
 
 const http = createHttp({ retries: 3 });

@@ -15,6 +15,36 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Children a helper started that are still running; see `track`. */
+const running = new Set<ChildProcess>();
+let stopsOnExit = false;
+
+function stopAll(): void {
+  for (const child of running) child.kill('SIGTERM');
+}
+
+/**
+ * Has `child` stopped when this test process ends before stopping it: on an uncaught error, an
+ * explicit exit, or an interrupt the runner passes on (it sends each test file SIGINT or SIGTERM).
+ * Without this a registry or s3rver outlives `npm test`, holding its port and its temp files.
+ */
+export function track(child: ChildProcess): ChildProcess {
+  if (!stopsOnExit) {
+    stopsOnExit = true;
+    process.on('exit', stopAll);
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+      process.once(signal, () => {
+        stopAll();
+        // Die of the signal as if no handler were installed, so the runner sees the interrupt.
+        process.kill(process.pid, signal);
+      });
+    }
+  }
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  return child;
+}
+
 export interface RunningProcess {
   child: ChildProcess;
   /** Everything the process printed so far (stdout and stderr). */
@@ -32,9 +62,13 @@ export async function startProcess(
   ready: RegExp,
   options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
 ): Promise<RunningProcess> {
-  const child = spawn(command, args, { env: options.env ?? process.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = track(spawn(command, args, { env: options.env ?? process.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] }));
   let output = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    return exited;
+  };
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${command} not ready after ${options.timeoutMs ?? 20000} ms:\n${output}`)), options.timeoutMs ?? 20000);
     const onData = (chunk: Buffer) => {
@@ -54,15 +88,12 @@ export async function startProcess(
       clearTimeout(timer);
       reject(new Error(`${command} exited with ${code} before it was ready:\n${output}`));
     });
+  }).catch(async (error: unknown) => {
+    // One that never got ready is stopped here: its caller has nothing to stop it with.
+    if (child.pid !== undefined) await stop('SIGKILL');
+    throw error;
   });
-  return {
-    child,
-    output: () => output,
-    async stop(signal = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return exited;
-    },
-  };
+  return { child, output: () => output, stop };
 }
 
 /** The direct children of a process (Linux /proc), e.g. a cluster primary's workers; [] once it is gone. */

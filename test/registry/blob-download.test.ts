@@ -18,6 +18,7 @@ import { SocketTarget, zeroCopyAvailable } from '../../storage/socket-target.ts'
 import { startBerth, type RunningBerth } from '../helpers/berth.ts';
 import { randomBlob, type TestBlob } from '../helpers/content.ts';
 import { body, downloadChecks, get, sha256 } from '../helpers/download-checks.ts';
+import { needs, needsAddon } from '../helpers/peers.ts';
 import { RegistryAPI } from '../helpers/registry-api.ts';
 
 /** Larger than a loopback socket's buffer, so a download fills it many times over. */
@@ -55,15 +56,15 @@ describe('blob download over plain HTTP (sendfile)', { timeout: 60_000 }, () => 
     berth = await startBerth();
     await new RegistryAPI(berth.url).pushBlob('dl/blob', blob);
   });
-  after(() => berth.stop());
+  after(() => berth?.stop());
 
-  test('npm install built the sendfile addon, and a plain HTTP response is a socket it can send to', async () => {
+  test('npm install built the sendfile addon, and a plain HTTP response is a socket it can send to', needsAddon(zeroCopyAvailable), async () => {
     assert.ok(zeroCopyAvailable, 'build/Release/sendfile.node is missing: `npm install` runs node-gyp (needs python3, make, g++)');
     const chosen = await withProbe(createServer(), (port) => get(`http://127.0.0.1:${port}/`), (target) => target !== undefined);
     assert.equal(chosen, true);
   });
 
-  test('a send to a client that hung up fails with the code Node gives it, so the server takes it for a client gone', async () => {
+  test('a send to a client that hung up fails with the code Node gives it, so the server takes it for a client gone', needsAddon(zeroCopyAvailable), async () => {
     const file = join(await mkdtemp(join(tmpdir(), 'berth-sendfile-')), 'data');
     await writeFile(file, blob.bytes);
     const fd = openSync(file, 'r');
@@ -95,7 +96,7 @@ describe('blob download over plain HTTP (sendfile)', { timeout: 60_000 }, () => 
   downloadChecks(() => `${berth.url}${path}`, blob);
 });
 
-describe('blob download over TLS (buffers)', { timeout: 60_000 }, () => {
+describe('blob download over TLS (buffers)', { timeout: 60_000, ...needs('openssl') }, () => {
   let dir: string;
   let berth: RunningBerth;
   let ca: Buffer;
@@ -120,8 +121,8 @@ describe('blob download over TLS (buffers)', { timeout: 60_000 }, () => {
     upload.resume();
   });
   after(async () => {
-    await berth.stop();
-    await rm(dir, { recursive: true, force: true });
+    await berth?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   test('a TLS response is not a socket sendfile may write to (the bytes must be encrypted)', async () => {

@@ -9,12 +9,16 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startBerth } from '../helpers/berth.ts';
 import { buildImage, run, skopeoCopy } from '../helpers/oci-image.ts';
+import { needs } from '../helpers/peers.ts';
 import { startReferenceRegistry } from '../helpers/reference-registry.ts';
 
 let layout: string;
 const temp: string[] = [];
+/** Both directions: umoci builds the image, skopeo moves it, Distribution is the other side. */
+const peers = needs('docker-registry', 'skopeo', 'umoci');
 
 before(async () => {
+  if (peers.skip) return;
   layout = await buildImage('v1', [100_000, 2000]);
   temp.push(dirname(layout));
 });
@@ -39,7 +43,7 @@ async function pullInto(host: string, ref: string): Promise<void> {
   await skopeoCopy(`docker://${host}/${ref}`, `oci:${out}:x`);
 }
 
-describe('a root written by Distribution, served by Berth', () => {
+describe('a root written by Distribution, served by Berth', peers, () => {
   it('serves the image, its tags and the catalog', async () => {
     const root = await rootDir();
     const reference = await startReferenceRegistry({ root });
@@ -59,7 +63,7 @@ describe('a root written by Distribution, served by Berth', () => {
   });
 });
 
-describe('a root written by Berth, served by Distribution', () => {
+describe('a root written by Berth, served by Distribution', peers, () => {
   it('serves the image, its tags and the catalog', async () => {
     const root = await rootDir();
     const berth = await startBerth({ root });

@@ -17,6 +17,7 @@ import { S3Driver } from '../../storage/s3-driver.ts';
 import { startBerthProcess, type BerthProcess } from '../helpers/berth.ts';
 import { randomBlob } from '../helpers/content.ts';
 import { buildImage, run, skopeoCopy } from '../helpers/oci-image.ts';
+import { needs } from '../helpers/peers.ts';
 import { RegistryAPI } from '../helpers/registry-api.ts';
 import { startS3Server, type S3Server } from '../helpers/s3-server.ts';
 
@@ -38,9 +39,9 @@ before(async () => {
   [replicaA, replicaB] = await Promise.all([replica('a'), replica('b')]);
 });
 after(async () => {
-  await Promise.all([replicaA.stop(), replicaB.stop()]);
-  await s3.stop();
-  await rm(scratch, { recursive: true, force: true });
+  await Promise.all([replicaA?.stop(), replicaB?.stop()]);
+  await s3?.stop();
+  if (scratch) await rm(scratch, { recursive: true, force: true });
 });
 
 describe('Berth on S3', () => {
@@ -52,7 +53,7 @@ describe('Berth on S3', () => {
     );
   });
 
-  it('round-trips an image with skopeo', async () => {
+  it('round-trips an image with skopeo', needs('skopeo', 'umoci'), async () => {
     const layout = await buildImage('v1', [2 * 1024 * 1024, 1000]);
     try {
       await skopeoCopy(`oci:${layout}:v1`, `docker://${replicaA.host}/s3/app:v1`);

@@ -10,6 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { after, before, describe, it } from 'node:test';
 import { DirectSink, IN_USE_LIMIT, directWritesAvailable } from '../../storage/direct-sink.ts';
 import { FsDriver } from '../../storage/fs-driver.ts';
+import { needsAddon } from '../helpers/peers.ts';
 
 const MiB = 1 << 20;
 
@@ -35,7 +36,10 @@ after(async () => {
 });
 
 describe('DirectSink', () => {
-  it('is available here: the addon is built and the temp directory takes O_DIRECT', async () => {
+  /** For the tests of direct writes themselves; the others check the page-cache fallback too. */
+  const direct = needsAddon(directWritesAvailable);
+
+  it('is available here: the addon is built and the temp directory takes O_DIRECT', direct, async () => {
     assert.ok(directWritesAvailable, 'build/Release/aligned-memory.node is missing: `npm install` runs node-gyp (needs python3, make, g++)');
     const file = await open(join(root, 'probe'), 'w+');
     try {
@@ -47,7 +51,7 @@ describe('DirectSink', () => {
     }
   });
 
-  it('writes the block-aligned middle directly and only the head and tail through the page cache', async () => {
+  it('writes the block-aligned middle directly and only the head and tail through the page cache', direct, async () => {
     const path = join(root, 'middle');
     const data = randomBytes(3 * MiB);
     const start = 10_000;
@@ -128,7 +132,7 @@ describe('DirectSink', () => {
     }
   });
 
-  it('writes through the page cache, rather than hold more memory, while the process holds all the slices it may', async () => {
+  it('writes through the page cache, rather than hold more memory, while the process holds all the slices it may', direct, async () => {
     const files = await Promise.all(Array.from({ length: IN_USE_LIMIT + 2 }, (_, index) => open(join(root, `many-${index}`), 'w+')));
     try {
       const sinks = await Promise.all(files.map((file, index) => DirectSink.open(join(root, `many-${index}`), file.fd, 0)));
