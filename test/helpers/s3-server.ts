@@ -11,6 +11,8 @@ export interface S3Server {
   env: NodeJS.ProcessEnv;
   /** Stops it (for tests of an S3 outage); `stop` also removes its files. */
   kill(): Promise<void>;
+  /** Starts it again (after `kill`) on the same port, with the objects it held. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -58,7 +60,8 @@ FilesystemStore.prototype.listObjects = async function (bucket, options) {
 const [port, directory, bucket, lacking, checkSignatures] = process.argv.slice(1);
 const S3Error = require('@20minutes/s3rver/lib/models/error');
 const objectController = require('@20minutes/s3rver/lib/controllers/object');
-// Distribution's s3 driver resumes an upload with ListMultipartUploads and ListParts, which s3rver lacks.
+// Distribution's s3 driver resumes an upload with ListMultipartUploads and ListParts, and gc aborts
+// abandoned ones with AbortMultipartUpload: s3rver lacks all three.
 const fs = require('fs/promises');
 const path = require('path');
 const bucketController = require('@20minutes/s3rver/lib/controllers/bucket');
@@ -69,8 +72,9 @@ FilesystemStore.prototype.listUploads = async function (bucket) {
   const root = this.getResourcePath(bucket, undefined, 'uploads');
   const uploads = await Promise.all((await fs.readdir(root).catch(() => [])).map(async (uploadId) => {
     const dir = path.join(root, uploadId);
-    const [key, stat] = await Promise.all([fs.readFile(path.join(dir, 'key'), 'utf8'), fs.stat(dir)]).catch(() => []);
-    return key === undefined ? null : { key, uploadId, initiated: stat.birthtime };
+    // The key file's time, not the directory's birthtime, which some filesystems do not keep.
+    const [key, stat] = await Promise.all([fs.readFile(path.join(dir, 'key'), 'utf8'), fs.stat(path.join(dir, 'key'))]).catch(() => []);
+    return key === undefined ? null : { key, uploadId, initiated: stat.mtime };
   }));
   return uploads.filter(Boolean);
 };
@@ -107,11 +111,20 @@ objectController.listParts = async function (ctx) {
     IsTruncated: after.length > parts.length, Part: parts.map((part) => ({ PartNumber: part.number,
       LastModified: part.lastModified.toISOString(), ETag: part.etag, Size: part.size })) } };
 };
-// The router answers these queries itself (501, 405), so its GET routes hand them to the controllers above.
-const listings = { '/:bucket': ['uploads', 'listMultipartUploads', bucketController], '/:bucket/:key+': ['uploadId', 'listParts', objectController] };
+objectController.abortMultipartUpload = async function (ctx) {
+  const { uploadId } = ctx.query;
+  const upload = await ctx.store.listParts(ctx.params.bucket, uploadId);
+  if (upload?.key !== ctx.params.key) throw new S3Error('NoSuchUpload', 'The specified upload does not exist.', { UploadId: uploadId });
+  await fs.rm(path.join(ctx.store.getResourcePath(ctx.params.bucket, undefined, 'uploads'), path.basename(uploadId)), { recursive: true });
+  ctx.status = 204;
+};
+// The router answers these queries itself (501, 405), so its routes hand them to the controllers above.
+const listings = { 'GET /:bucket': ['uploads', 'listMultipartUploads', bucketController], 'GET /:bucket/:key+': ['uploadId', 'listParts', objectController],
+  'DELETE /:bucket/:key+': ['uploadId', 'abortMultipartUpload', objectController] };
 for (const layer of require('@20minutes/s3rver/lib/routes').stack) {
-  if (!layer.methods.includes('GET') || !(layer.path in listings)) continue;
-  const [query, name, controller] = listings[layer.path];
+  const entry = layer.methods.map((method) => listings[method + ' ' + layer.path]).find(Boolean);
+  if (!entry) continue;
+  const [query, name, controller] = entry;
   const route = layer.stack.pop();
   layer.stack.push((ctx) => (ctx.params.queryMethod === query ? controller[name](ctx) : route(ctx)));
 }
@@ -129,10 +142,12 @@ export async function startS3Server(bucket = 'berth-test', without: OptionalS3Fe
   const directory = await mkdtemp(join(tmpdir(), 's3rver-'));
   const port = await freePort();
   const lacking = without.map((feature) => CONTROLLERS[feature]).join(',');
-  const server = await startProcess(process.execPath, ['-e', SCRIPT, String(port), directory, bucket, lacking, String(checkSignatures)], /s3rver ready/, {
-    env: { ...process.env, NODE_OPTIONS: '--openssl-legacy-provider' },
-    cwd: join(import.meta.dirname, '../..'),
-  });
+  const launch = () =>
+    startProcess(process.execPath, ['-e', SCRIPT, String(port), directory, bucket, lacking, String(checkSignatures)], /s3rver ready/, {
+      env: { ...process.env, NODE_OPTIONS: '--openssl-legacy-provider' },
+      cwd: join(import.meta.dirname, '../..'),
+    });
+  let server = await launch();
   const endpoint = `http://127.0.0.1:${port}`;
   return {
     endpoint,
@@ -140,6 +155,10 @@ export async function startS3Server(bucket = 'berth-test', without: OptionalS3Fe
     env: { AWS_ACCESS_KEY_ID: KEY, AWS_SECRET_ACCESS_KEY: KEY, AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_S3: endpoint },
     async kill() {
       await server.stop();
+    },
+    async restart() {
+      await server.stop();
+      server = await launch();
     },
     async stop() {
       await server.stop();
