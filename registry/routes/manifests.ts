@@ -1,5 +1,7 @@
 import { Digest, DigestParseError } from '../../oci/digest.ts';
+import type { Descriptor } from '../../oci/descriptor.ts';
 import { declaredMediaType, parseManifest, referencedDescriptors, type Manifest } from '../../oci/manifest.ts';
+import { MANIFEST_TYPES } from '../../oci/media-types.ts';
 import { isTag, parseManifestReference, ReferenceParseError, type ManifestReference } from '../../oci/reference.ts';
 import { RegistryError, type ErrorEntry } from '../errors.ts';
 import type { CachedManifest } from '../manifest-cache.ts';
@@ -78,19 +80,33 @@ function storedReferences(manifest: Manifest) {
 }
 
 /**
- * MANIFEST_BLOB_UNKNOWN for each referenced blob or child manifest the repository lacks. Checked
- * all at once: on S3 each is a round trip, and one after another they added up.
+ * What the repository holds against each reference that a manifest's push must find stored:
+ * MANIFEST_BLOB_UNKNOWN for a blob or child manifest it lacks, MANIFEST_INVALID for one stored with
+ * another size (every later pull would fail its size check) or for an index's child declared a
+ * manifest that is a plain blob. Checked all at once: on S3 each is a round trip, and one after
+ * another they added up.
  */
-async function missingReferences(context: RouteContext, manifest: Manifest): Promise<ErrorEntry[]> {
-  const descriptors = storedReferences(manifest);
-  const found = await Promise.all(descriptors.map((descriptor) => context.store.repositories.blobInfo(context.name, descriptor.digest)));
-  return descriptors
-    .filter((_, index) => !found[index])
-    .map((descriptor) => ({
-      code: 'MANIFEST_BLOB_UNKNOWN',
-      message: `${descriptor.mediaType} ${descriptor.digest} is not in repository ${context.name}`,
-      detail: { digest: `${descriptor.digest}` },
-    }));
+async function referenceErrors(context: RouteContext, manifest: Manifest): Promise<ErrorEntry[]> {
+  const errors = await Promise.all(storedReferences(manifest).map((descriptor) => referenceError(context, manifest, descriptor)));
+  return errors.filter((error) => error !== undefined);
+}
+
+async function referenceError(context: RouteContext, manifest: Manifest, descriptor: Descriptor): Promise<ErrorEntry | undefined> {
+  const { store, name } = context;
+  // image-index.md: `manifests` "contains a list of manifests"; a child of a type unknown here may be any content.
+  const mustBeManifest = manifest.kind === 'index' && MANIFEST_TYPES.includes(descriptor.mediaType);
+  const [info, isManifest] = await Promise.all([
+    store.repositories.blobInfo(name, descriptor.digest),
+    mustBeManifest ? store.repositories.hasManifest(name, descriptor.digest) : true,
+  ]);
+  const what = `${descriptor.mediaType} ${descriptor.digest}`;
+  const detail = { digest: `${descriptor.digest}` };
+  if (!info) return { code: 'MANIFEST_BLOB_UNKNOWN', message: `${what} is not in repository ${name}`, detail };
+  if (!isManifest) return { code: 'MANIFEST_INVALID', message: `${what} is a blob of repository ${name}, not a manifest`, detail };
+  if (info.size !== descriptor.size) {
+    return { code: 'MANIFEST_INVALID', message: `${what} declares size ${descriptor.size}, but the stored content has ${info.size} bytes`, detail };
+  }
+  return undefined;
 }
 
 /**
@@ -117,12 +133,12 @@ async function putManifest(context: RouteContext): Promise<void> {
     MAX_MANIFEST_BYTES,
     () => new RegistryError('MANIFEST_INVALID', `manifests are limited to ${MAX_MANIFEST_BYTES} bytes`, { status: 413 }),
   );
-  const manifest = parseManifest(bytes, req.headers['content-type']);
+  const manifest = parseManifest(bytes, req.headers['content-type'], 'push');
   const digest = Digest.of(bytes, ref.digest?.algorithm ?? 'sha256');
   if (ref.digest && !ref.digest.equals(digest)) {
     throw new RegistryError('DIGEST_INVALID', `manifest digest is ${digest}, not ${ref.digest}`);
   }
-  const [[first, ...more], existed] = await Promise.all([missingReferences(context, manifest), store.repositories.hasManifest(name, digest)]);
+  const [[first, ...more], existed] = await Promise.all([referenceErrors(context, manifest), store.repositories.hasManifest(name, digest)]);
   if (first) throw new RegistryError(first.code, first.message, { detail: first.detail, more });
   await store.repositories.putManifest(name, digest, bytes, manifest);
   await ensureStillStored(context, digest, manifest, existed);

@@ -327,6 +327,66 @@ describe('end-3 / end-7 manifests', () => {
     assert.equal(refused.status, 400);
     assert.deepEqual(await codes(refused), ['MANIFEST_BLOB_UNKNOWN']);
   });
+
+  /** PUTs a manifest as JSON; answers the status and the errors' `code: message`, after checking nothing was stored. */
+  async function putJSON(json: Record<string, unknown>, contentType = String(json.mediaType)): Promise<[number, string[]]> {
+    const body = JSON.stringify(json);
+    const response = await api.request('PUT', `/v2/${name}/manifests/lie`, { body, headers: { 'Content-Type': contentType } });
+    const { errors } = response.status === 201 ? { errors: [] } : ((await response.json()) as { errors: { code: string; message: string }[] });
+    if (response.status !== 201) assert.equal((await api.request('HEAD', `/v2/${name}/manifests/${Digest.of(body)}`)).status, 404);
+    return [response.status, errors.map((error) => `${error.code}: ${error.message}`)];
+  }
+  const descriptor = (blob: typeof layer, mediaType: string) => ({ mediaType, digest: `${blob.digest}`, size: blob.bytes.length });
+  const parsed = JSON.parse(manifest.bytes.toString()) as Record<string, unknown>;
+
+  // image-spec descriptor.md `size`: "the size, in bytes, of the raw content"; a pull checks it.
+  it('refuses a layer, config or child manifest whose declared size differs from what is stored (MANIFEST_INVALID)', async () => {
+    const short = { ...descriptor(layer, MediaType.ociLayerTarGzip), size: 1999 };
+    assert.deepEqual(await putJSON({ ...parsed, layers: [short] }), [
+      400,
+      [`MANIFEST_INVALID: ${MediaType.ociLayerTarGzip} ${layer.digest} declares size 1999, but the stored content has 2000 bytes`],
+    ]);
+    assert.equal((await putJSON({ ...parsed, config: { ...descriptor(config, MediaType.ociConfig), size: 201 } }))[0], 400);
+    await api.pushManifest(name, 'child', manifest);
+    const child = { ...descriptor(manifest, MediaType.ociManifest), size: manifest.bytes.length + 1 };
+    const [status, [message]] = await putJSON({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [child] });
+    assert.equal(status, 400);
+    assert.match(message!, /^MANIFEST_INVALID: .* declares size \d+, but the stored content has \d+ bytes$/);
+  });
+
+  // image-spec manifest.md `layers` ("Each item in the array MUST be a descriptor"), descriptor.md "Properties".
+  it('refuses "layers": null and descriptor fields of the wrong type (MANIFEST_INVALID)', async () => {
+    assert.deepEqual(await putJSON({ ...parsed, layers: null }), [400, ['MANIFEST_INVALID: layers must be an array of descriptors, not null']]);
+    const platform = { os: 'linux', architecture: 'amd64', 'os.version': 10 };
+    const [status, errors] = await putJSON({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [{ ...descriptor(manifest, MediaType.ociManifest), platform }] });
+    assert.deepEqual([status, errors], [400, ['MANIFEST_INVALID: manifests[0]: platform.os.version must be a string']]);
+  });
+
+  // distribution-spec "Pushing Manifests": "If a manifest includes a `mediaType` field, clients MUST set the
+  // `Content-Type` header to the value specified by the `mediaType` field."
+  it('refuses a Content-Type that is not a media type or disagrees with the mediaType field (MANIFEST_INVALID)', async () => {
+    const unstored = { ...parsed, annotations: { 'org.example.case': 'content-type' } };
+    assert.deepEqual(await putJSON(unstored, 'garbage/;;;'), [400, ['MANIFEST_INVALID: Content-Type "garbage/;;;" is not a media type']]);
+    assert.deepEqual(await putJSON(unstored, 'application/json'), [
+      400,
+      [`MANIFEST_INVALID: mediaType "${MediaType.ociManifest}" does not match Content-Type "application/json"`],
+    ]);
+  });
+
+  // image-spec image-index.md `manifests`: "This REQUIRED property contains a list of manifests", and of its
+  // `mediaType`: "An encountered `mediaType` that is unknown to the implementation MUST NOT generate an error."
+  it('refuses an index whose child is a plain blob, unless the child is of a media type Berth does not know', async () => {
+    const index = (child: Record<string, unknown>) => ({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [child] });
+    assert.deepEqual(await putJSON(index(descriptor(layer, MediaType.ociManifest))), [
+      400,
+      [`MANIFEST_INVALID: ${MediaType.ociManifest} ${layer.digest} is a blob of repository ${name}, not a manifest`],
+    ]);
+    assert.deepEqual(await putJSON(index(descriptor(layer, MediaType.ociLayerTarGzip))), [
+      400,
+      [`MANIFEST_INVALID: manifests[0]: ${MediaType.ociLayerTarGzip} is not a manifest media type`],
+    ]);
+    assert.equal((await putJSON(index(descriptor(layer, 'application/vnd.example.future.manifest.v2+json'))))[0], 201);
+  });
 });
 
 describe('end-12 referrers and OCI-Subject ("Pushing Manifests with Subject", "Listing Referrers")', () => {
