@@ -2,6 +2,7 @@ import cluster from 'node:cluster';
 import type { ServeConfig } from './config.ts';
 import { BlobCache } from '../storage/blob-cache.ts';
 import { openDriver } from '../storage/open-driver.ts';
+import { purgeStaleWritesAtStartup } from '../storage/startup-purge.ts';
 import type { RunningServer } from './server.ts';
 import { loadAuth } from './auth/load-auth.ts';
 
@@ -53,9 +54,11 @@ export async function serve(config: ServeConfig, announce: (url: string) => void
     const running = await startServerFor(config);
     announce(running.url);
     onShutdownSignal(() => void running.close().then(() => process.exit(0)));
-    return;
+  } else {
+    await runPrimary(config, announce);
   }
-  await runPrimary(config, announce);
+  // Once serving, in this one process (the primary where there are workers): a crash's leftovers.
+  void purgeStaleWritesAtStartup(() => driverFor(config), (line) => console.error(`berth serve: ${line}`));
 }
 
 async function runWorker(config: ServeConfig): Promise<void> {

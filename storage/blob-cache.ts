@@ -6,7 +6,8 @@ import { join, relative } from 'node:path';
 import { pipeline, Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
 import { DIGEST_ALGORITHMS, DigestingStream, type Digest } from '../oci/digest.ts';
 import type { ByteRange } from './driver.ts';
-import { FsDriver, isTempName } from './fs-driver.ts';
+import { FsDriver } from './fs-driver.ts';
+import { isTempName } from './fs-temp-files.ts';
 
 /** Smaller blobs are not kept: fetching them costs about the round trip the link check makes anyway. */
 const SMALLEST_KEPT = 1 << 20;

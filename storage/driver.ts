@@ -47,6 +47,22 @@ export class OffsetMismatchError extends Error {
 export class StorageUnavailableError extends Error {}
 
 /**
+ * What writes that never finished left behind (a process killed mid-write): temp files on disk,
+ * incomplete multipart uploads in S3. Readers never see them, but they hold space until purged.
+ */
+export interface StaleWrites {
+  count: number;
+  bytes: number;
+}
+
+export interface PurgeOptions {
+  /** Count what would go, remove nothing. */
+  dryRun?: boolean;
+  /** Stops the purge early (a time budget): it then resolves with what it got through. */
+  signal?: AbortSignal;
+}
+
+/**
  * The storage backend: a tree of objects addressed by slash-separated paths relative to the
  * registry root (`docker/registry/v2/...`). Everything above a driver is backend-agnostic.
  *
@@ -108,6 +124,13 @@ export interface Driver {
    * Object stores have no directories and leave this out.
    */
   pruneEmpty?(path: string): Promise<void>;
+
+  /**
+   * Removes the leftovers of unfinished writes under `path` that nothing has touched since
+   * `olderThan`: a write still in progress keeps touching them, so only dead ones go. A driver
+   * whose writes leave nothing behind leaves this out.
+   */
+  purgeStale?(path: string, olderThan: Date, options?: PurgeOptions): Promise<StaleWrites>;
 
   /** A URL from which a client may fetch the object directly (S3 presigned), if enabled. */
   redirectURL?(path: string): Promise<string | undefined>;

@@ -1,12 +1,21 @@
-import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, open as openCallback, read as readCallback, type ReadStream } from 'node:fs';
 import { access, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, writeFile, constants, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Readable, type Writable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
-import { OffsetMismatchError, PathNotFoundError, type ByteRange, type Driver, type FileInfo, type SendingReader } from './driver.ts';
+import {
+  OffsetMismatchError,
+  PathNotFoundError,
+  type ByteRange,
+  type Driver,
+  type FileInfo,
+  type PurgeOptions,
+  type SendingReader,
+  type StaleWrites,
+} from './driver.ts';
 import { DirectSink } from './direct-sink.ts';
+import { isTempName, purgeStaleTemps, tempPathFor } from './fs-temp-files.ts';
 import { SocketTarget } from './socket-target.ts';
 
 /** Large writes go to disk in big slices: fewer syscalls on multi-GiB blobs. */
@@ -120,13 +129,6 @@ async function datasync(full: string): Promise<void> {
   }
 }
 
-const TEMP_MARK = '.tmp-';
-
-/** Whether a file name is one of this driver's temp files: an atomic write not yet renamed into place. */
-export function isTempName(name: string): boolean {
-  return name.includes(TEMP_MARK);
-}
-
 function isNotFound(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException).code;
   return code === 'ENOENT' || code === 'ENOTDIR';
@@ -149,11 +151,6 @@ export class FsDriver implements Driver {
 
   private full(path: string): string {
     return join(this.root, path);
-  }
-
-  /** A sibling temp name, so the final rename stays within one filesystem. */
-  private temp(full: string): string {
-    return `${full}${TEMP_MARK}${randomUUID()}`;
   }
 
   async stat(path: string): Promise<FileInfo | undefined> {
@@ -183,7 +180,7 @@ export class FsDriver implements Driver {
   async putContent(path: string, content: Buffer | string): Promise<void> {
     const full = this.full(path);
     await mkdir(dirname(full), { recursive: true });
-    const temp = this.temp(full);
+    const temp = tempPathFor(full);
     try {
       await writeFile(temp, content, { flush: true });
       await rename(temp, full);
@@ -214,7 +211,7 @@ export class FsDriver implements Driver {
   async write(path: string, source: Readable): Promise<number> {
     const full = this.full(path);
     await mkdir(dirname(full), { recursive: true });
-    const temp = this.temp(full);
+    const temp = tempPathFor(full);
     const sink = createWriteStream(temp, { highWaterMark: WRITE_BUFFER, flush: true });
     try {
       await pipeline(source, sink);
@@ -295,6 +292,11 @@ export class FsDriver implements Driver {
       const code = (error as NodeJS.ErrnoException).code;
       if (code !== 'ENOENT' && code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
     }
+  }
+
+  /** Temp files of atomic writes a dead process never renamed into place (fs-temp-files.ts). */
+  purgeStale(path: string, olderThan: Date, options?: PurgeOptions): Promise<StaleWrites> {
+    return purgeStaleTemps(this.full(path), olderThan, options);
   }
 
   async check(): Promise<void> {

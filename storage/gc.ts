@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Digest } from '../oci/digest.ts';
-import { PathNotFoundError } from './driver.ts';
+import { PathNotFoundError, type Driver, type PurgeOptions, type StaleWrites } from './driver.ts';
 import { ManifestGraph } from './manifest-graph.ts';
 import { mark, type MarkOptions, type Marks } from './mark.ts';
 import { paths } from './paths.ts';
@@ -83,6 +83,8 @@ export interface GcReport {
   youngBlobs: number;
   /** Blobs gc was about to delete when a concurrent push linked them again: put back. */
   restored: string[];
+  /** Leftovers of writes a dead process never finished (temp files, multipart uploads), idle past the grace period. */
+  staleWrites: StaleWrites;
 }
 
 /**
@@ -101,6 +103,7 @@ export async function collectGarbage(store: Store, options: GcOptions = {}): Pro
   const graph = new ManifestGraph(store.blobs);
   if (!options.dryRun) await recoverQuarantine(store);
   const now = new Date();
+  const staleWrites = await purgeStaleWrites(store.driver, graceStart(options, now), { dryRun: options.dryRun ?? false });
   const plan = await planGarbage(store, graph, options, now);
   const report: GcReport = {
     dryRun: options.dryRun ?? false,
@@ -111,6 +114,7 @@ export async function collectGarbage(store: Store, options: GcOptions = {}): Pro
     uploadBytes: sum(plan.uploads.map((upload) => upload.size)),
     youngBlobs: plan.unreferenced.length - plan.sweepable.length,
     restored: [],
+    staleWrites,
   };
   if (options.dryRun) return withBlobs(report, plan.sweepable);
 
@@ -152,6 +156,15 @@ export async function collectGarbage(store: Store, options: GcOptions = {}): Pro
     }
   }
   return withBlobs(report, [...candidates.values()]);
+}
+
+/**
+ * Removes what interrupted writes left anywhere in the store, untouched since `olderThan`. gc
+ * passes the start of its grace period: a temp file or a part is a blob-to-be, and a write in
+ * progress keeps touching it.
+ */
+export async function purgeStaleWrites(driver: Driver, olderThan: Date, options: PurgeOptions = {}): Promise<StaleWrites> {
+  return (await driver.purgeStale?.(paths.root, olderThan, options)) ?? { count: 0, bytes: 0 };
 }
 
 /** A run that stopped midway may have left blobs in quarantine: back they go, for this run's mark to judge. */

@@ -8,6 +8,8 @@ import type { Digest } from '../oci/digest.ts';
 const ROOT = 'docker/registry/v2';
 
 export const paths = {
+  /** Everything Berth (and Distribution) keeps lives below this. */
+  root: ROOT,
   blobsRoot: `${ROOT}/blobs`,
   repositoriesRoot: `${ROOT}/repositories`,
 

@@ -14,8 +14,18 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-import { OffsetMismatchError, PathNotFoundError, StorageUnavailableError, type ByteRange, type Driver, type FileInfo } from './driver.ts';
+import {
+  OffsetMismatchError,
+  PathNotFoundError,
+  StorageUnavailableError,
+  type ByteRange,
+  type Driver,
+  type FileInfo,
+  type PurgeOptions,
+  type StaleWrites,
+} from './driver.ts';
 import { ReadCoalescer } from './read-coalescer.ts';
+import { abortAbandonedUploads } from './s3-abandoned-uploads.ts';
 import { copyObject } from './s3-copy.ts';
 import { DirectObjectReader } from './s3-direct-reader.ts';
 import { SegmentedObject } from './s3-segments.ts';
@@ -281,6 +291,15 @@ export class S3Driver implements Driver {
       if (error instanceof StorageUnavailableError) throw error;
       for (const Key of keys) await this.call(() => this.client.send(new DeleteObjectCommand({ Bucket: this.settings.bucket, Key })));
     }
+  }
+
+  /**
+   * Multipart uploads a dead process left open (s3-abandoned-uploads.ts). Upload segments are
+   * objects inside their upload session (`_uploads/<id>/data.segments/`), so gc's purge of idle
+   * upload sessions takes orphaned ones with them.
+   */
+  purgeStale(path: string, olderThan: Date, options?: PurgeOptions): Promise<StaleWrites> {
+    return abortAbandonedUploads(this, `${this.key(path)}/`, olderThan, options);
   }
 
   async redirectURL(path: string): Promise<string | undefined> {

@@ -15,7 +15,10 @@ export interface StoredUpload {
   id: string;
   /** Bytes received so far. */
   size: number;
-  /** When it last made progress: the later of its start and its last appended chunk; undefined while it is being created. */
+  /**
+   * When it last made progress: the later of its start and its last appended chunk. A session
+   * with neither (a delete cut short) falls back to when it was last touched at all.
+   */
   lastActive?: Date;
 }
 
@@ -65,7 +68,8 @@ export async function storedUploads(driver: Driver, repository: string): Promise
     ids.map(async (id) => {
       const [data, started] = await Promise.all([driver.statAppended(paths.uploadData(repository, id)), startedAt(driver, repository, id)]);
       const times = [data?.modified, started].filter((time) => time !== undefined).map((time) => time.getTime());
-      return { repository, id, size: data?.size ?? 0, ...(times.length ? { lastActive: new Date(Math.max(...times)) } : {}) };
+      const lastActive = times.length ? new Date(Math.max(...times)) : await lastTouched(driver, repository, id);
+      return { repository, id, size: data?.size ?? 0, ...(lastActive ? { lastActive } : {}) };
     }),
   );
 }
@@ -80,6 +84,15 @@ async function startedAt(driver: Driver, repository: string, id: string): Promis
     if (!(error instanceof PathNotFoundError)) throw error;
   }
   return (await driver.stat(path))?.modified;
+}
+
+/**
+ * A session directory with neither data nor `startedat` is what a process killed while deleting
+ * it (or while creating it, on disk) left: Berth's state file, or on disk the empty directory. Its
+ * time is when that happened; without one it would be listed, and kept, forever.
+ */
+async function lastTouched(driver: Driver, repository: string, id: string): Promise<Date | undefined> {
+  return (await driver.stat(paths.uploadState(repository, id)))?.modified ?? (await driver.stat(paths.upload(repository, id)))?.modified;
 }
 
 const REPOSITORY_PARTS = ['_layers', '_manifests', '_uploads'];

@@ -30,18 +30,22 @@ function summary(report: GcReport): string {
   ];
   if (report.youngBlobs) lines.push(`kept ${report.youngBlobs} unreferenced blobs younger than the grace period`);
   if (report.restored.length) lines.push(`kept ${report.restored.length} blobs a concurrent push linked again`);
+  const { staleWrites } = report;
+  if (staleWrites.count) {
+    lines.push(`${verb} ${staleWrites.count} leftovers of interrupted writes (temp files, multipart uploads): ${formatBytes(staleWrites.bytes)} (${staleWrites.bytes} bytes)`);
+  }
   return `${lines.join('\n')}\n`;
 }
 
 export function registerGc(program: Command): void {
   program
     .command('gc')
-    .description('delete blobs nothing references and stale uploads (mark and sweep; safe while the registry serves)')
+    .description('delete blobs nothing references, stale uploads and leftovers of interrupted writes (mark and sweep; safe while the registry serves)')
     .option('--storage <dir|s3://bucket/prefix>', 'the registry root (env BERTH_STORAGE, default as for serve)')
     .option('--config <file>', 'YAML config file, as for serve; its gc: section sets the durations (env BERTH_CONFIG)')
     .option('--dry-run', 'print what would go and how many bytes, delete nothing')
     .option('--delete-untagged', 'untagged manifests are not roots: delete them and what only they reference')
-    .option('--grace-period <duration>', `keep unreferenced blobs younger than this (default ${GC_DEFAULTS.gracePeriodMs / 60_000}m)`)
+    .option('--grace-period <duration>', `keep unreferenced blobs younger than this, and leftovers of writes idle for less (default ${GC_DEFAULTS.gracePeriodMs / 60_000}m)`)
     .option('--upload-max-age <duration>', `delete uploads idle longer than this (default ${GC_DEFAULTS.uploadMaxAgeMs / 3_600_000}h)`)
     .option('--settle <duration>', `wait for in-flight manifest pushes before deleting (default ${GC_DEFAULTS.settleMs / 1000}s)`)
     .option('--json', 'print the report as JSON')

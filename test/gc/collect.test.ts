@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdir, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { analyze } from '../../storage/analysis.ts';
@@ -15,6 +16,7 @@ import { RegistryAPI } from '../helpers/registry-api.ts';
 import { bytesOf, pushSharedFixture, type SharedFixture } from '../helpers/shared-fixture.ts';
 
 const NOW = { gracePeriodMs: 0, settleMs: 0 };
+const HOUR = 60 * 60_000;
 const CLI = join(import.meta.dirname, '../../cli/main.ts');
 
 async function pullEverything(berth: RunningBerth, fixture: SharedFixture): Promise<void> {
@@ -90,6 +92,39 @@ describe('gc on a registry of images sharing layers', () => {
     const report = await collectGarbage(store, { ...NOW, uploadMaxAgeMs: 0 });
     assert.equal(report.uploadBytes, 777);
     assert.equal((await api.request('GET', started.headers.get('location'))).status, 404);
+  });
+
+  it('purges temp files a killed process left, once idle past the grace period, and says so in the report and the dry run', async () => {
+    const blobDir = (hex: string) => join(berth.root, 'docker/registry/v2/blobs/sha256', hex.slice(0, 2), hex);
+    const plant = async (hex: string, size: number, modified: Date): Promise<string> => {
+      await mkdir(blobDir(hex), { recursive: true });
+      const file = join(blobDir(hex), `data.tmp-${randomUUID()}`);
+      await writeFile(file, Buffer.alloc(size));
+      await utimes(file, modified, modified);
+      return file;
+    };
+    const old = await plant(randomBlob(32).digest.hex, 123, new Date(Date.now() - 2 * HOUR));
+    const fresh = await plant(randomBlob(32).digest.hex, 45, new Date());
+    const dry = await run(process.execPath, ['--import', 'tsx', CLI, 'gc', '--storage', berth.root, '--dry-run']);
+    assert.match(dry.stdout, /would delete 1 leftovers of interrupted writes .*\(123 bytes\)/);
+    assert.equal(existsSync(old), true, 'a dry run deletes nothing');
+    const report = await collectGarbage(store, { gracePeriodMs: HOUR, settleMs: 0 });
+    assert.deepEqual(report.staleWrites, { count: 1, bytes: 123 });
+    assert.equal(existsSync(old), false, 'the temp file idle past the grace period is gone');
+    assert.equal(existsSync(join(old, '..')), false, 'and the blob directory that held only it');
+    assert.equal(existsSync(fresh), true, 'a fresh temp file (a write in progress) stays');
+    await rm(join(fresh, '..'), { recursive: true });
+  });
+
+  it('purges an upload directory a killed delete left without its start time', async () => {
+    const dir = join(berth.root, 'docker/registry/v2/repositories/app1/_uploads', randomUUID());
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'berth-upload.json'), '{"algorithm":"sha256"}');
+    const longAgo = new Date(Date.now() - 48 * HOUR);
+    await utimes(join(dir, 'berth-upload.json'), longAgo, longAgo);
+    const report = await collectGarbage(store, NOW);
+    assert.deepEqual(report.uploads.map((upload) => upload.id), [dir.split('/').at(-1)]);
+    assert.equal(existsSync(dir), false, 'the upload directory is gone');
   });
 
   it('with --delete-untagged, drops untagged manifests, what only they reach, and referrers of what goes', async () => {

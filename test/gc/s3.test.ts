@@ -1,5 +1,7 @@
 /** analyze and gc on Berth over S3 (s3rver): the same figures and the same reclaim as on disk. */
+import { CreateMultipartUploadCommand, ListMultipartUploadsCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, it } from 'node:test';
 import { analyze } from '../../storage/analysis.ts';
 import { collectGarbage } from '../../storage/gc.ts';
@@ -16,13 +18,15 @@ let s3: S3Server;
 let berth: RunningBerth;
 let fixture: SharedFixture;
 let store: Store;
+let driver: S3Driver;
 
 before(async () => {
   s3 = await startS3Server();
   const settings = s3Settings(`s3://${s3.bucket}/registry`, {}, s3.env);
   berth = await startBerth({ driver: new S3Driver(settings) });
   fixture = await pushSharedFixture(new RegistryAPI(berth.url));
-  store = new Store(new S3Driver(settings));
+  driver = new S3Driver(settings);
+  store = new Store(driver);
 });
 after(async () => {
   await berth.stop();
@@ -48,4 +52,27 @@ it('reclaims exactly the unreferenced bytes on S3, and every tag still pulls', a
   assert.equal(afterwards.unreferencedBytes, 0);
   assert.equal(afterwards.physicalBytes, bytesOf(fixture.stored) - bytesOf(fixture.garbage));
   for (const image of fixture.images) for (const tag of image.tags) await pullCompletely(berth.url, image.repository, tag);
+});
+
+it('aborts the multipart uploads a killed process left, once idle past the grace period, and only in its own prefix', async () => {
+  const Bucket = s3.bucket;
+  /** A multipart upload with one part of 1,000 bytes, never completed: what a write cut off by SIGKILL leaves. */
+  const leave = async (Key: string): Promise<string> => {
+    const { UploadId } = await driver.client.send(new CreateMultipartUploadCommand({ Bucket, Key }));
+    await driver.client.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 1, Body: Buffer.alloc(1000) }));
+    return UploadId!;
+  };
+  const uploads = async () => ((await driver.client.send(new ListMultipartUploadsCommand({ Bucket }))).Uploads ?? []).map((upload) => upload.UploadId).sort();
+  const blobKey = (name: string) => `registry/docker/registry/v2/blobs/sha256/86/${name}/data`;
+  const abandoned = await leave(blobKey('abandoned'));
+  const elsewhere = await leave('not-the-registry/data');
+  const grace = { gracePeriodMs: 1000, settleMs: 0 };
+  await sleep(1500);
+  const dry = await collectGarbage(store, { ...grace, dryRun: true });
+  assert.deepEqual(dry.staleWrites, { count: 1, bytes: 1000 });
+  assert.deepEqual(await uploads(), [abandoned, elsewhere].sort(), 'a dry run aborts nothing');
+  const fresh = await leave(blobKey('fresh'));
+  const report = await collectGarbage(store, grace);
+  assert.deepEqual(report.staleWrites, { count: 1, bytes: 1000 });
+  assert.deepEqual(await uploads(), [elsewhere, fresh].sort(), 'the idle upload is aborted; one outside the prefix and a fresh one stay');
 });

@@ -157,6 +157,18 @@ for (const fixture of fixtures) {
       await driver.delete('uploads/u3');
       assert.equal(await driver.statAppended('uploads/u3/data'), undefined);
     });
+
+    it('purges only the leftovers of unfinished writes: finished objects, uploads in progress and failed writes leave none', async () => {
+      await driver.putContent('purge/link', 'x');
+      await driver.write('purge/blob/data', Readable.from([randomBytes(6 * 1024 * 1024)]));
+      await driver.append('purge/upload/data', Readable.from([randomBytes(1000)]), 0);
+      await assert.rejects(driver.write('purge/failed/data', failingStream()));
+      const everything = new Date(Date.now() + 60_000);
+      assert.deepEqual(await driver.purgeStale?.('purge', everything), { count: 0, bytes: 0 });
+      assert.equal((await driver.getContent('purge/link')).toString(), 'x');
+      assert.equal((await driver.stat('purge/blob/data'))?.size, 6 * 1024 * 1024);
+      assert.equal((await driver.statAppended('purge/upload/data'))?.size, 1000);
+    });
   });
 }
 

@@ -1,0 +1,25 @@
+import type { Driver } from './driver.ts';
+import { GC_DEFAULTS, purgeStaleWrites } from './gc.ts';
+
+/** The most time a start-up spends on it: the rest waits for the next start or `berth gc`, which go everywhere. */
+const BUDGET_MS = 60_000;
+
+/**
+ * At start-up, removes what writes cut off by the last crash left behind (storage/gc.ts
+ * `purgeStaleWrites`), with gc's default grace period. It runs in the background on a driver of
+ * its own, one directory or listing page at a time and within a time budget, so serving never
+ * waits for it. Never rejects: a failure costs one line of `log`, and the next gc tries again.
+ */
+export async function purgeStaleWritesAtStartup(open: () => Promise<Driver>, log: (line: string) => void): Promise<void> {
+  let driver: Driver | undefined;
+  try {
+    driver = await open();
+    const olderThan = new Date(Date.now() - GC_DEFAULTS.gracePeriodMs);
+    const purged = await purgeStaleWrites(driver, olderThan, { signal: AbortSignal.timeout(BUDGET_MS) });
+    if (purged.count) log(`removed ${purged.count} leftovers of interrupted writes (${purged.bytes} bytes)`);
+  } catch (error) {
+    log(`could not purge leftovers of interrupted writes: ${(error as Error).message}`);
+  } finally {
+    await driver?.close?.().catch(() => undefined);
+  }
+}

@@ -1,0 +1,40 @@
+/** `berth serve` purges at start-up, in the background, the temp files a killed process left. */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, it } from 'node:test';
+import { startBerthProcess } from '../helpers/berth.ts';
+
+let root: string;
+before(async () => {
+  root = await mkdtemp(join(tmpdir(), 'berth-startup-purge-'));
+});
+after(() => rm(root, { recursive: true, force: true }));
+
+/** A temp file of an atomic write, as FsDriver names them, last written at `modified`. */
+async function plantTemp(dir: string, modified: Date): Promise<string> {
+  await mkdir(join(root, dir), { recursive: true });
+  const file = join(root, dir, `data.tmp-${randomUUID()}`);
+  await writeFile(file, 'partial');
+  await utimes(file, modified, modified);
+  return file;
+}
+
+it('removes temp files idle past the grace period once serving, and keeps fresh ones', async () => {
+  const old = await plantTemp('docker/registry/v2/blobs/sha256/86/8654aa', new Date(Date.now() - 2 * 60 * 60_000));
+  const fresh = await plantTemp('docker/registry/v2/blobs/sha256/12/1234bb', new Date());
+  const berth = await startBerthProcess(['--storage', root, '--workers', '1']);
+  try {
+    for (let waited = 0; existsSync(old) && waited < 20_000; waited += 100) await sleep(100);
+    assert.equal(existsSync(old), false, 'the stale temp file is gone soon after start-up');
+    assert.equal(existsSync(fresh), true, 'a fresh temp file stays');
+    for (let waited = 0; !berth.process.output().includes('removed 1 leftovers') && waited < 5_000; waited += 100) await sleep(100);
+    assert.match(berth.process.output(), /removed 1 leftovers of interrupted writes \(7 bytes\)/);
+  } finally {
+    await berth.stop();
+  }
+});
