@@ -13,6 +13,11 @@ export interface CheckContext {
 
 /** One conformance check: the spec endpoint or section it tests, and how. */
 export interface Check {
+  /**
+   * Stable name, `<workflow>.<what>` (e.g. `push.chunk-retry-stale`): what `--only`, the reports and
+   * conformance/README.md's table of the official suite's counterparts refer to.
+   */
+  id: string;
   /** The endpoint (end-N) or spec section, e.g. `end-5` or `Listing Referrers`. */
   spec: string;
   title: string;
@@ -26,8 +31,11 @@ export interface WorkflowDefinition {
   name: Workflow;
   setup?(context: CheckContext): Promise<void>;
   checks: Check[];
-  /** Deletes what the workflow pushed; returns a note when the registry refused. */
-  teardown?(context: CheckContext): Promise<string | undefined>;
+  /**
+   * Deletes what setup and checks pushed. It runs (and is reported) as one more check whenever
+   * setup succeeded, since its DELETEs are requests the spec judges like any other.
+   */
+  teardown?: Check;
 }
 
 /** Thrown by a check that does not hold. */
@@ -66,12 +74,23 @@ export function expectHeader(exchange: Exchange, name: string, expected: string 
   if (!ok) throw new CheckFailure(`${what}: expected header ${name}: ${expected}, got ${describe(exchange, [name])}`);
 }
 
+/**
+ * The path and query a Location header names: it may be absolute or relative (RFC 9110 §10.2.2), and
+ * the checks compare where it points on the registry, not how it is spelled.
+ */
+export function locationPath(exchange: Exchange): string | undefined {
+  const location = exchange.headers.get('location');
+  if (!location) return undefined;
+  const url = new URL(location, `http://registry${exchange.path}`);
+  return url.pathname + url.search;
+}
+
 export function expectThat(condition: boolean, message: string): void {
   if (!condition) throw new CheckFailure(message);
 }
 
 /** The spec's error codes (distribution-spec "Error Codes"). */
-const ERROR_CODES = new Set([
+export const SPEC_ERROR_CODES: readonly string[] = [
   'BLOB_UNKNOWN',
   'BLOB_UPLOAD_INVALID',
   'BLOB_UPLOAD_UNKNOWN',
@@ -86,13 +105,33 @@ const ERROR_CODES = new Set([
   'DENIED',
   'UNSUPPORTED',
   'TOOMANYREQUESTS',
-]);
+];
+const ERROR_CODES = new Set(SPEC_ERROR_CODES);
+
+/** The body as JSON, or a failure saying it is not. */
+export function expectJSON<T>(exchange: Exchange, what: string): T {
+  try {
+    return JSON.parse(exchange.body.toString('utf8')) as T;
+  } catch {
+    throw new CheckFailure(`${what}: the body is not JSON: ${describe(exchange)}`);
+  }
+}
+
+/** The `code` of each error in a spec error body; none when the body is not one. */
+export function errorCodes(exchange: Exchange): string[] {
+  try {
+    const errors = (JSON.parse(exchange.body.toString('utf8')) as { errors?: { code?: unknown }[] }).errors;
+    return Array.isArray(errors) ? errors.map((error) => String(error.code)) : [];
+  } catch {
+    return [];
+  }
+}
 
 /**
  * A 4xx body that is JSON must be `{"errors":[{code,message,detail}]}` with a spec code ("Error Codes");
  * with `codes`, one of those, and the body must be JSON unless `onlyIfJSON` (4xx bodies MAY be any format).
  */
-export function expectErrorBody(exchange: Exchange, what: string, codes?: string[], { onlyIfJSON = false } = {}): void {
+export function expectErrorBody(exchange: Exchange, what: string, codes?: readonly string[], { onlyIfJSON = false } = {}): void {
   let body: unknown;
   try {
     body = JSON.parse(exchange.body.toString('utf8'));

@@ -25,25 +25,33 @@ export interface ManifestExtras {
   configMediaType?: string;
 }
 
+/** The subject, artifactType and annotations fields of a manifest or index (image-spec v1.1). */
+function extraFields(extra: ManifestExtras): Record<string, unknown> {
+  return {
+    ...(extra.artifactType ? { artifactType: extra.artifactType } : {}),
+    ...(extra.subject ? { subject: { mediaType: MediaType.ociManifest, digest: `${extra.subject.digest}`, size: extra.subject.bytes.length } } : {}),
+    ...(extra.annotations ? { annotations: extra.annotations } : {}),
+  };
+}
+
 /** An OCI image manifest over a config and layers (image-spec manifest.md). */
 export function imageManifest(config: Content, layers: Content[], extra: ManifestExtras = {}): Content {
+  const { artifactType, subject, annotations } = extraFields(extra);
   return contentOf(
     JSON.stringify({
       schemaVersion: 2,
       mediaType: MediaType.ociManifest,
-      ...(extra.artifactType ? { artifactType: extra.artifactType } : {}),
+      artifactType,
       config: { mediaType: extra.configMediaType ?? MediaType.ociConfig, digest: `${config.digest}`, size: config.bytes.length },
       layers: layers.map((layer) => ({ mediaType: MediaType.ociLayerTarGzip, digest: `${layer.digest}`, size: layer.bytes.length })),
-      ...(extra.subject
-        ? { subject: { mediaType: MediaType.ociManifest, digest: `${extra.subject.digest}`, size: extra.subject.bytes.length } }
-        : {}),
-      ...(extra.annotations ? { annotations: extra.annotations } : {}),
+      subject,
+      annotations,
     }),
   );
 }
 
-/** An OCI image index over platform manifests (image-spec image-index.md). */
-export function imageIndex(children: { manifest: Content; platform: { os: string; architecture: string } }[]): Content {
+/** An OCI image index over manifests, each with its platform if it has one (image-spec image-index.md). */
+export function imageIndex(children: { manifest: Content; platform?: { os: string; architecture: string } }[], extra: ManifestExtras = {}): Content {
   return contentOf(
     JSON.stringify({
       schemaVersion: 2,
@@ -52,8 +60,9 @@ export function imageIndex(children: { manifest: Content; platform: { os: string
         mediaType: MediaType.ociManifest,
         digest: `${manifest.digest}`,
         size: manifest.bytes.length,
-        platform,
+        ...(platform ? { platform } : {}),
       })),
+      ...extraFields(extra),
     }),
   );
 }

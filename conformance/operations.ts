@@ -1,6 +1,7 @@
 import { MANIFEST_ACCEPT, MediaType } from '../oci/media-types.ts';
 import { CheckFailure, describe, type CheckContext } from './check.ts';
 import { imageManifest, randomContent, type Content } from './content.ts';
+import type { CleanupTarget } from './deletes.ts';
 
 /** Pushes a blob the portable way (end-4a POST, then end-6 PUT with the body), for setups. */
 export async function pushBlob({ client }: CheckContext, name: string, blob: Content): Promise<void> {
@@ -25,19 +26,22 @@ export interface TestImage {
   manifest: Content;
 }
 
+/** The repository the checks push to (OCI_NAMESPACE). */
+export const namespace = (context: CheckContext): string => context.options.namespace;
+
 /**
- * Workflow setup: pushes a small image under `tag` (and by digest too when asked); a refusal
- * fails the setup with what came back.
+ * Workflow setup: pushes a small image under each of `tags`, and by digest too when asked (alone, an
+ * untagged manifest); a refusal fails the setup with what came back.
  */
-export async function pushTestImage(context: CheckContext, name: string, tag: string, layerSize: number, alsoByDigest = false): Promise<TestImage> {
+export async function pushTestImage(context: CheckContext, name: string, { tags = [], byDigest = false, layerSize = 1024 }: { tags?: string[]; byDigest?: boolean; layerSize?: number }): Promise<TestImage> {
   const config = randomContent(256);
   const layer = randomContent(layerSize);
   const manifest = imageManifest(config, [layer]);
   await pushBlob(context, name, config);
   await pushBlob(context, name, layer);
-  for (const reference of alsoByDigest ? [tag, `${manifest.digest}`] : [tag]) {
+  for (const reference of byDigest ? [...tags, `${manifest.digest}`] : tags) {
     const put = await pushManifest(context, name, reference, manifest);
-    if (put.status !== 201) throw new CheckFailure(`setup: could not push the test manifest: ${describe(put)}`);
+    if (put.status !== 201) throw new CheckFailure(`setup: could not push the test manifest as ${reference}: ${describe(put)}`);
   }
   return { config, layer, manifest };
 }
@@ -52,18 +56,11 @@ export function withQuery(location: string, query: string): string {
   return `${location}${location.includes('?') ? '&' : '?'}${query}`;
 }
 
-/**
- * Deletes what a workflow pushed, manifests then blobs (or the other way round when the
- * registry wants it). Returns a note when the registry refuses deletes, for the report.
- */
-export async function cleanUp(context: CheckContext, name: string, manifests: string[], blobs: string[]): Promise<string | undefined> {
-  const deleteAll = async (kind: 'manifests' | 'blobs', references: string[]) => {
-    const statuses: number[] = [];
-    for (const reference of references) statuses.push((await context.client.request('DELETE', `/v2/${name}/${kind}/${reference}`)).status);
-    return statuses;
+/** What cleanup deletes for images pushed to one repository. */
+export function imagesTarget(name: string, images: TestImage[]): CleanupTarget {
+  return {
+    name,
+    manifests: images.map((image) => `${image.manifest.digest}`),
+    blobs: images.flatMap((image) => [`${image.config.digest}`, `${image.layer.digest}`]),
   };
-  const statuses = context.options.deleteManifestBeforeBlobs
-    ? [...(await deleteAll('manifests', manifests)), ...(await deleteAll('blobs', blobs))]
-    : [...(await deleteAll('blobs', blobs)), ...(await deleteAll('manifests', manifests))];
-  return statuses.some((status) => status === 400 || status === 405) ? `${name}: the registry refuses deletes; test content left in place` : undefined;
 }

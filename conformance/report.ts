@@ -16,15 +16,14 @@ export function formatText(report: ConformanceReport): string {
     if (results.length === 0) continue;
     const passed = results.filter((result) => result.outcome.status === 'passed').length;
     lines.push(`${workflow} (${passed}/${results.length})`);
+    const idWidth = Math.max(...results.map((result) => result.id.length));
     const specWidth = Math.max(...results.map((result) => result.spec.length));
-    for (const { spec, title, outcome } of results) {
-      lines.push(`  ${MARK[outcome.status]} ${spec.padEnd(specWidth)}  ${title}`);
+    for (const { id, spec, title, outcome } of results) {
+      lines.push(`  ${MARK[outcome.status]} ${id.padEnd(idWidth)}  ${spec.padEnd(specWidth)}  ${title}`);
       if (outcome.status !== 'passed') lines.push(`      ${outcome.status === 'failed' ? 'why' : 'skip'}: ${outcome.reason}`);
     }
     lines.push('');
   }
-  for (const note of report.notes) lines.push(`note: ${note}`);
-  if (report.notes.length) lines.push('');
   lines.push(summaryLine(report));
   return lines.join('\n');
 }
@@ -45,8 +44,8 @@ export function formatJUnit(report: ConformanceReport): string {
     const failures = results.filter((result) => result.outcome.status === 'failed').length;
     const skipped = results.filter((result) => result.outcome.status === 'skipped').length;
     const seconds = results.reduce((sum, result) => sum + result.durationMs, 0) / 1000;
-    const cases = results.map(({ spec, title, outcome, durationMs }) => {
-      const open = `    <testcase classname="${xml(workflow)}" name="${xml(`${spec}: ${title}`)}" time="${(durationMs / 1000).toFixed(3)}"`;
+    const cases = results.map(({ id, spec, title, outcome, durationMs }) => {
+      const open = `    <testcase classname="${xml(workflow)}" name="${xml(`${id} (${spec}): ${title}`)}" time="${(durationMs / 1000).toFixed(3)}"`;
       if (outcome.status === 'failed') return `${open}>\n      <failure message="${xml(outcome.reason)}"/>\n    </testcase>`;
       if (outcome.status === 'skipped') return `${open}>\n      <skipped message="${xml(outcome.reason)}"/>\n    </testcase>`;
       return `${open}/>`;

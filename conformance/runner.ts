@@ -1,4 +1,4 @@
-import { CheckFailure, CheckSkipped, describe, type CheckContext, type Outcome, type WorkflowDefinition } from './check.ts';
+import { CheckFailure, CheckSkipped, describe, type Check, type CheckContext, type Outcome, type WorkflowDefinition } from './check.ts';
 import { ConformanceClient, RegistryUnavailableError } from './http.ts';
 import { UsageError, type ConformanceOptions, type Workflow } from './options.ts';
 import { discoveryWorkflow } from './workflows/discovery.ts';
@@ -10,6 +10,7 @@ export const WORKFLOW_DEFINITIONS: WorkflowDefinition[] = [pullWorkflow, pushWor
 
 export interface CheckResult {
   workflow: Workflow;
+  id: string;
   spec: string;
   title: string;
   outcome: Outcome;
@@ -19,8 +20,6 @@ export interface CheckResult {
 export interface ConformanceReport {
   registry: string;
   results: CheckResult[];
-  /** Things worth knowing that are not failures (a registry refusing deletes, say). */
-  notes: string[];
   passed: number;
   failed: number;
   skipped: number;
@@ -33,10 +32,26 @@ function outcomeOf(error: unknown): Outcome {
   return { status: 'failed', reason: `unexpected error: ${(error as Error).message}` };
 }
 
-function selected(options: ConformanceOptions, workflow: Workflow, spec: string, title: string): boolean {
+function selected(options: ConformanceOptions, workflow: Workflow, check: Check): boolean {
   if (!options.only) return true;
   const pattern = options.only.toLowerCase();
-  return [workflow, spec, title].some((text) => text.toLowerCase().includes(pattern));
+  return [workflow, check.id, check.spec, check.title].some((text) => text.toLowerCase().includes(pattern));
+}
+
+/** Runs one check; a setup failure stands for every check that needs the setup. */
+async function runCheck(context: CheckContext, workflow: Workflow, check: Check, setupFailure: Outcome | undefined): Promise<CheckResult> {
+  const started = performance.now();
+  const blocked = check.standalone ? undefined : setupFailure;
+  let outcome: Outcome = blocked ?? { status: 'passed' };
+  if (!blocked) {
+    try {
+      await check.run(context);
+    } catch (error) {
+      outcome = outcomeOf(error);
+    }
+  }
+  const { id, spec, title } = check;
+  return { workflow, id, spec, title, outcome, durationMs: performance.now() - started };
 }
 
 /** GET /v2/ (end-1) tells a registry that lets us in from a wrong URL or missing credentials. */
@@ -58,38 +73,23 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
   const client = new ConformanceClient(options.rootURL, credentials);
   await expectRegistry(client, credentials !== undefined);
   const results: CheckResult[] = [];
-  const notes: string[] = [];
   for (const workflow of WORKFLOW_DEFINITIONS) {
     if (!options.workflows[workflow.name]) continue;
-    const checks = workflow.checks.filter((check) => selected(options, workflow.name, check.spec, check.title));
+    const checks = workflow.checks.filter((check) => selected(options, workflow.name, check));
     if (checks.length === 0) continue;
     const context: CheckContext = { client, options, state: new Map() };
+    const needsSetup = !checks.every((check) => check.standalone);
     let setupFailure: Outcome | undefined;
     try {
-      if (!checks.every((check) => check.standalone)) await workflow.setup?.(context);
+      if (needsSetup) await workflow.setup?.(context);
     } catch (error) {
       setupFailure = outcomeOf(error);
     }
-    for (const check of checks) {
-      const started = performance.now();
-      const blocked = check.standalone ? undefined : setupFailure;
-      let outcome: Outcome = blocked ?? { status: 'passed' };
-      if (!blocked) {
-        try {
-          await check.run(context);
-        } catch (error) {
-          outcome = outcomeOf(error);
-        }
-      }
-      results.push({ workflow: workflow.name, spec: check.spec, title: check.title, outcome, durationMs: performance.now() - started });
-    }
-    const note = await workflow.teardown?.(context).catch((error: unknown) => {
-      if (error instanceof RegistryUnavailableError) throw error;
-      return `${workflow.name}: cleanup failed: ${(error as Error).message}`;
-    });
-    if (note) notes.push(note);
+    // Cleanup runs whenever setup pushed something, whatever --only selected, so nothing is left behind.
+    const cleanup = needsSetup && !setupFailure && workflow.teardown ? [workflow.teardown] : [];
+    for (const check of [...checks, ...cleanup]) results.push(await runCheck(context, workflow.name, check, setupFailure));
   }
   if (results.length === 0) throw new UsageError(`no check matches --only "${options.only ?? ''}" in the selected workflows`);
   const count = (status: Outcome['status']) => results.filter((result) => result.outcome.status === status).length;
-  return { registry: options.rootURL, results, notes, passed: count('passed'), failed: count('failed'), skipped: count('skipped') };
+  return { registry: options.rootURL, results, passed: count('passed'), failed: count('failed'), skipped: count('skipped') };
 }

@@ -57,7 +57,10 @@ describe('berth conformance', () => {
     const result = await berthCli(['conformance', reference.url, '--discovery']);
     assert.equal(result.code, 1);
     assert.doesNotMatch(result.stdout, /^pull /m);
-    assert.match(result.stdout, /✗ end-12a +a digest nothing refers to gives an empty index, not 404\n +why: GET referrers of an unreferenced digest: expected 200, got GET \/v2\/conformance\/test\/referrers\/sha256:\w+ → 404/);
+    assert.match(
+      result.stdout,
+      /✗ discovery\.referrers-none +end-12a +a digest nothing refers to gives an empty index, not 404\n +why: GET referrers of an unreferenced digest: expected 200, got GET \/v2\/conformance\/test\/referrers\/sha256:\w+ → 404/,
+    );
     assert.match(result.stdout, /\n\d+ passed, 9 failed, 0 skipped\n?$/);
   });
 
