@@ -77,7 +77,7 @@ async function pushChunked(api: RegistryAPI, repository: string, blob: TestBlob,
 async function corruptBlobs(root: string): Promise<string[]> {
   const base = join(root, 'docker/registry/v2/blobs/sha256');
   const corrupt: string[] = [];
-  for (const prefix of await readdir(base).catch(() => [])) {
+  for (const prefix of await readdir(base).catch((): string[] => [])) {
     for (const hex of await readdir(join(base, prefix))) {
       const hash = createHash('sha256');
       const data = join(base, prefix, hex, 'data');
@@ -159,7 +159,7 @@ describe('SIGKILL during concurrent pushes', { timeout: 240_000 }, () => {
     }
     for (const blob of acknowledged.blobs.values()) {
       const hex = blob.digest.hex;
-      const present = await readdir(join(root, 'docker/registry/v2/blobs/sha256', hex.slice(0, 2), hex)).catch(() => []);
+      const present = await readdir(join(root, 'docker/registry/v2/blobs/sha256', hex.slice(0, 2), hex)).catch((): string[] => []);
       assert.ok(present.includes('data'), `acknowledged blob ${blob.digest} is stored`);
     }
     const corrupt = await corruptBlobs(root);
