@@ -33,9 +33,10 @@ async function pushImage(api: RegistryAPI, name: string, tag: string, layers: Te
     const response = await api.pushManifest(name, tag, manifest);
     if (response.status === 201) return;
     // gc unlinked a blob between our HEAD and the manifest: the push fails cleanly, a retry uploads it.
+    // Back-to-back gc runs on a loaded machine can do that several times in a row (1 run in 5 failed at 5 tries).
     const codes = await RegistryAPI.errorCodes(response);
     assert.deepEqual([...new Set(codes)], ['MANIFEST_BLOB_UNKNOWN'], `push of ${name}:${tag}`);
-    assert.ok(attempt < 5, `push of ${name}:${tag} kept failing`);
+    assert.ok(attempt < 20, `push of ${name}:${tag} kept failing`);
   }
 }
 
