@@ -24,9 +24,10 @@ function stopAll(): void {
 }
 
 /**
- * Has `child` stopped when this test process ends before stopping it: on an uncaught error, an
- * explicit exit, or an interrupt the runner passes on (it sends each test file SIGINT or SIGTERM).
- * Without this a registry or s3rver outlives `npm test`, holding its port and its temp files.
+ * Has `child` stopped when this test process ends before stopping it: on an uncaught error, on the
+ * exit `--test-force-exit` forces once a file's tests are done (a failed test may never reach the
+ * code that stops what it started), or on an interrupt the runner passes on (it sends each test
+ * file SIGINT or SIGTERM). Without this a registry or s3rver outlives `npm test`, holding its port.
  */
 export function track(child: ChildProcess): ChildProcess {
   if (!stopsOnExit) {
