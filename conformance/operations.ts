@@ -33,7 +33,8 @@ export const namespace = (context: CheckContext): string => context.options.name
  * Workflow setup: pushes a small image under each of `tags`, and by digest too when asked (alone, an
  * untagged manifest); a refusal fails the setup with what came back.
  */
-export async function pushTestImage(context: CheckContext, name: string, { tags = [], byDigest = false, layerSize = 1024 }: { tags?: string[]; byDigest?: boolean; layerSize?: number }): Promise<TestImage> {
+export async function pushTestImage(context: CheckContext, name: string, how: { tags?: string[]; byDigest?: boolean; layerSize?: number }): Promise<TestImage> {
+  const { tags = [], byDigest = false, layerSize = 1024 } = how;
   const config = randomContent(256);
   const layer = randomContent(layerSize);
   const manifest = imageManifest(config, [layer]);

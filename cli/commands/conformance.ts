@@ -58,7 +58,7 @@ export function registerConformance(program: Command): void {
     .option('--management', 'run the content management workflow (OCI_TEST_CONTENT_MANAGEMENT)')
     .option('--automatic-crossmount <bool>', 'expect mounts without `from` to succeed (OCI_AUTOMATIC_CROSSMOUNT)')
     .option('--delete-manifest-before-blobs <bool>', 'delete order (OCI_DELETE_MANIFEST_BEFORE_BLOBS, default true)')
-    .option('--only <pattern>', 'run only checks whose workflow, endpoint or title contains this')
+    .option('--only <pattern>', 'run only checks whose workflow, id, endpoint or title contains this')
     .option('--junit <file>', 'also write a JUnit XML report')
     .option('--json <file>', 'also write a JSON report')
     .action(async (url: string | undefined, flags: ConformanceFlags) => {
