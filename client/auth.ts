@@ -1,5 +1,5 @@
 import type { Got } from 'got';
-import { parseChallenge, scopeKey } from '../conformance/http.ts';
+import { parseChallenge, scopeKey } from './challenge.ts';
 import type { Credentials } from './credentials.ts';
 import { RegistryResponseError } from './errors.ts';
 

@@ -1,3 +1,5 @@
+import { parseChallenge, scopeKey } from '../client/challenge.ts';
+
 /** One HTTP exchange with the registry, kept whole so a failed check can show what came back. */
 export interface Exchange {
   method: string;
@@ -14,33 +16,6 @@ export interface RequestOptions {
 
 /** Raised when no check can run: the registry is unreachable, absent or shuts us out (exit status 2). */
 export class RegistryUnavailableError extends Error {}
-
-/** The parameters of a `WWW-Authenticate` challenge (RFC 7235 §4.1), lower-cased names. */
-export function parseChallenge(header: string): { scheme: string; params: Record<string, string> } {
-  const space = header.indexOf(' ');
-  const scheme = (space < 0 ? header : header.slice(0, space)).toLowerCase();
-  const params: Record<string, string> = {};
-  for (const match of header.slice(space + 1).matchAll(/([a-zA-Z_]+)="?((?<=")[^"]*|[^,\s]*)"?/g)) {
-    params[match[1]!.toLowerCase()] = match[2]!;
-  }
-  return { scheme, params };
-}
-
-/**
- * A challenge's scope with each resource's actions sorted, to key tokens by: the order is free
- * (auth-scope.md), and Distribution names `pull,push` or `push,pull` as its map happens to iterate.
- */
-export function scopeKey(scope: string): string {
-  return scope
-    .split(' ')
-    .filter(Boolean)
-    .map((resource) => {
-      const actionsAt = resource.lastIndexOf(':') + 1;
-      return resource.slice(0, actionsAt) + resource.slice(actionsAt).split(',').sort().join(',');
-    })
-    .sort()
-    .join(' ');
-}
 
 /**
  * Talks to the registry under test: relative paths against the root URL, redirects followed,

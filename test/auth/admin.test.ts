@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { parseChallenge } from '../../conformance/http.ts';
+import { parseChallenge } from '../../client/challenge.ts';
 import { parseAuthConfig } from '../../registry/auth/config.ts';
 import { startBerth } from '../helpers/berth.ts';
 import { ACCESS, basic, fetchToken, startAuthBerth, USERS, type AuthBerth } from '../helpers/auth-berth.ts';

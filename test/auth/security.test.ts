@@ -6,7 +6,7 @@ import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT, importPKCS8 } from 'jose';
-import { parseChallenge } from '../../conformance/http.ts';
+import { parseChallenge } from '../../client/challenge.ts';
 import { RegistryAPI } from '../helpers/registry-api.ts';
 import { blobOf, imageManifest } from '../helpers/content.ts';
 import { basic, fetchToken, startAuthBerth, type AuthBerth } from '../helpers/auth-berth.ts';
