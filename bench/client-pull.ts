@@ -17,9 +17,9 @@ import { parsePlatform } from '../client/platform.ts';
 import { pull } from '../client/pull.ts';
 import { RegistryClient } from '../client/registry-client.ts';
 import { Reference } from '../oci/reference.ts';
-import { startCountingProxy } from '../test/helpers/counting-proxy.ts';
-import { buildImage, skopeoCopy } from '../test/helpers/oci-image.ts';
-import { startReferenceRegistry } from '../test/helpers/reference-registry.ts';
+import { startCountingProxy } from '../peers/counting-proxy.ts';
+import { buildImage, skopeoCopy } from '../peers/oci-image.ts';
+import { startReferenceRegistry } from '../peers/reference-registry.ts';
 import { median, medianRatio } from './stats.ts';
 
 const run = promisify(execFile);

@@ -6,7 +6,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { promisify } from 'node:util';
-import { startProcess } from '../test/helpers/processes.ts';
+import { startProcess } from '../peers/processes.ts';
 import { leanGet } from './lean-get.ts';
 import { timed } from './workload.ts';
 

@@ -7,8 +7,8 @@ import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildImage } from '../test/helpers/oci-image.ts';
-import { startS3Server } from '../test/helpers/s3-server.ts';
+import { buildImage } from '../peers/oci-image.ts';
+import { startS3Server } from '../peers/s3-server.ts';
 import { requireTools } from './http-load.ts';
 import { diskWriteRate, measureMachine } from './machine.ts';
 import { markdown, type BenchResults, type PeakMemory, type WorkloadResult } from './report.ts';
@@ -157,7 +157,7 @@ async function main(): Promise<void> {
     }
     if (!flags['no-s3']) {
       // Distribution 2.8.2's s3 driver resumes an upload (each PATCH, the closing PUT) with
-      // ListMultipartUploads and ListParts, which the s3rver shim in test/helpers/s3-server.ts adds.
+      // ListMultipartUploads and ListParts, which the s3rver shim in peers/s3-server.ts adds.
       console.error('S3 (s3rver on loopback, the same server for both):');
       const s3 = await startS3Server('bench');
       try {

@@ -6,7 +6,7 @@ import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client
 import { Digest } from '../oci/digest.ts';
 import { paths } from '../storage/paths.ts';
 import type { SeedFile } from './seed-layout.ts';
-import { childPids, freePort, startProcess, type RunningProcess } from '../test/helpers/processes.ts';
+import { childPids, freePort, startProcess, type RunningProcess } from '../peers/processes.ts';
 
 /** A registry under benchmark: where it listens and how to read its memory. */
 export interface BenchServer {

@@ -5,7 +5,7 @@ import { analyze, type AnalysisReport } from '../../storage/analysis.ts';
 import { FsDriver } from '../../storage/fs-driver.ts';
 import { Store } from '../../storage/store.ts';
 import { startBerth, type RunningBerth } from '../helpers/berth.ts';
-import { run } from '../helpers/oci-image.ts';
+import { run } from '../../peers/oci-image.ts';
 import { RegistryAPI } from '../helpers/registry-api.ts';
 import { byDigest, bytesOf, expectedFigures, pushSharedFixture, type SharedFixture } from '../helpers/shared-fixture.ts';
 

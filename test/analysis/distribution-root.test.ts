@@ -6,7 +6,7 @@ import { collectGarbage } from '../../storage/gc.ts';
 import { Store } from '../../storage/store.ts';
 import { needs } from '../helpers/peers.ts';
 import { pullCompletely } from '../helpers/pull-check.ts';
-import { startReferenceRegistry, type ReferenceRegistry } from '../helpers/reference-registry.ts';
+import { startReferenceRegistry, type ReferenceRegistry } from '../../peers/reference-registry.ts';
 import { RegistryAPI } from '../helpers/registry-api.ts';
 import { bytesOf, expectedFigures, pushSharedFixture, type SharedFixture } from '../helpers/shared-fixture.ts';
 

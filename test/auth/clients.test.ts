@@ -13,7 +13,7 @@ import { runConformance } from '../../conformance/runner.ts';
 import { Reference } from '../../oci/reference.ts';
 import { ACCESS, startAuthBerth, USERS, type AuthBerth } from '../helpers/auth-berth.ts';
 import { clientFor, tempStore } from '../helpers/client-fixtures.ts';
-import { buildImage, run, skopeoCopy } from '../helpers/oci-image.ts';
+import { buildImage, run, skopeoCopy } from '../../peers/oci-image.ts';
 import { needs } from '../helpers/peers.ts';
 
 /** `skopeo login` with the password on stdin; resolves with its exit code and stderr. */

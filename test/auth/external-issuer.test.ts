@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { exportJWK, SignJWT } from 'jose';
 import { parseAuthConfig } from '../../registry/auth/config.ts';
 import { startBerth, type RunningBerth } from '../helpers/berth.ts';
-import { buildImage, skopeoCopy } from '../helpers/oci-image.ts';
+import { buildImage, skopeoCopy } from '../../peers/oci-image.ts';
 import { needs } from '../helpers/peers.ts';
 import { RegistryAPI } from '../helpers/registry-api.ts';
 import { asksFor, startTokenServer, type TokenServer } from '../helpers/token-server.ts';

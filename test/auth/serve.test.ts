@@ -7,9 +7,9 @@ import { after, before, describe, test } from 'node:test';
 import { stringify } from 'yaml';
 import { ACCESS } from '../helpers/auth-berth.ts';
 import { BERTH_CLI, runBerth } from '../helpers/berth-cli.ts';
-import { buildImage, run, skopeoCopy } from '../helpers/oci-image.ts';
+import { buildImage, run, skopeoCopy } from '../../peers/oci-image.ts';
 import { needs } from '../helpers/peers.ts';
-import { freePort, startProcess, type RunningProcess } from '../helpers/processes.ts';
+import { freePort, startProcess, type RunningProcess } from '../../peers/processes.ts';
 
 describe('berth user', () => {
   let dir: string;

@@ -11,9 +11,9 @@ import { pull } from '../../client/pull.ts';
 import { push } from '../../client/push.ts';
 import { Reference } from '../../oci/reference.ts';
 import { clientFor, tempStore } from '../helpers/client-fixtures.ts';
-import { buildImage, skopeoCopy } from '../helpers/oci-image.ts';
+import { buildImage, skopeoCopy } from '../../peers/oci-image.ts';
 import { needs } from '../helpers/peers.ts';
-import { startReferenceRegistry, type ReferenceRegistry } from '../helpers/reference-registry.ts';
+import { startReferenceRegistry, type ReferenceRegistry } from '../../peers/reference-registry.ts';
 import { asksFor, startTokenServer, type TokenRequest, type TokenServer } from '../helpers/token-server.ts';
 
 const CLI = join(import.meta.dirname, '../../cli/main.ts');

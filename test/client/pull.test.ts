@@ -15,8 +15,8 @@ import { MediaType } from '../../oci/media-types.ts';
 import { Reference } from '../../oci/reference.ts';
 import { clientFor, REGISTRIES, tempStore } from '../helpers/client-fixtures.ts';
 import { blobOf } from '../helpers/content.ts';
-import { startCountingProxy, type CountingProxy } from '../helpers/counting-proxy.ts';
-import { buildImage, run, skopeoCopy } from '../helpers/oci-image.ts';
+import { startCountingProxy, type CountingProxy } from '../../peers/counting-proxy.ts';
+import { buildImage, run, skopeoCopy } from '../../peers/oci-image.ts';
 import { needs } from '../helpers/peers.ts';
 import { pullCompletely } from '../helpers/pull-check.ts';
 

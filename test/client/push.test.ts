@@ -12,8 +12,8 @@ import { MediaType } from '../../oci/media-types.ts';
 import { Reference } from '../../oci/reference.ts';
 import { clientFor, REGISTRIES, tempStore } from '../helpers/client-fixtures.ts';
 import { blobOf, imageManifest, randomBlob, type TestBlob } from '../helpers/content.ts';
-import { startCountingProxy, type CountingProxy } from '../helpers/counting-proxy.ts';
-import { buildImage, skopeoCopy } from '../helpers/oci-image.ts';
+import { startCountingProxy, type CountingProxy } from '../../peers/counting-proxy.ts';
+import { buildImage, skopeoCopy } from '../../peers/oci-image.ts';
 import { needs } from '../helpers/peers.ts';
 import { pullCompletely } from '../helpers/pull-check.ts';
 

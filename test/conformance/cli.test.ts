@@ -11,8 +11,8 @@ import { promisify } from 'node:util';
 import type { ConformanceReport } from '../../conformance/runner.ts';
 import { startBerth, type RunningBerth } from '../helpers/berth.ts';
 import { needs } from '../helpers/peers.ts';
-import { freePort } from '../helpers/processes.ts';
-import { startReferenceRegistry, type ReferenceRegistry } from '../helpers/reference-registry.ts';
+import { freePort } from '../../peers/processes.ts';
+import { startReferenceRegistry, type ReferenceRegistry } from '../../peers/reference-registry.ts';
 
 const CLI = join(import.meta.dirname, '../../cli/main.ts');
 const berthCli = (args: string[], env: NodeJS.ProcessEnv = {}) =>

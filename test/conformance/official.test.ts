@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startBerthProcess, type BerthProcess } from '../helpers/berth.ts';
 import { USERS, writeUsers } from '../helpers/auth-berth.ts';
-import { startS3Server, type S3Server } from '../helpers/s3-server.ts';
+import { startS3Server, type S3Server } from '../../peers/s3-server.ts';
 import { missingSuite, runSuite, type SuiteResult } from './official-suite.ts';
 
 /** Specs that exclude each other's settings (delete-before-blobs, empty layer, ...): skipped on every registry. */

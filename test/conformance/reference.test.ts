@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { optionsFromEnv } from '../../conformance/options.ts';
 import { runConformance, type ConformanceReport } from '../../conformance/runner.ts';
 import { needs } from '../helpers/peers.ts';
-import { startReferenceRegistry, type ReferenceRegistry } from '../helpers/reference-registry.ts';
+import { startReferenceRegistry, type ReferenceRegistry } from '../../peers/reference-registry.ts';
 import { asksFor, startTokenServer, type TokenServer } from '../helpers/token-server.ts';
 import { checkIds } from './check-ids.ts';
 import { missingSuite, runSuite } from './official-suite.ts';

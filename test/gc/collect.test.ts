@@ -10,7 +10,7 @@ import { collectGarbage } from '../../storage/gc.ts';
 import { Store } from '../../storage/store.ts';
 import { startBerth, type RunningBerth } from '../helpers/berth.ts';
 import { blobOf, imageManifest, randomBlob, type TestBlob } from '../helpers/content.ts';
-import { run } from '../helpers/oci-image.ts';
+import { run } from '../../peers/oci-image.ts';
 import { pullCompletely } from '../helpers/pull-check.ts';
 import { RegistryAPI } from '../helpers/registry-api.ts';
 import { bytesOf, pushSharedFixture, type SharedFixture } from '../helpers/shared-fixture.ts';

@@ -11,7 +11,7 @@ import { Store } from '../../storage/store.ts';
 import { startBerth, type RunningBerth } from '../helpers/berth.ts';
 import { pullCompletely } from '../helpers/pull-check.ts';
 import { RegistryAPI } from '../helpers/registry-api.ts';
-import { startS3Server, type S3Server } from '../helpers/s3-server.ts';
+import { startS3Server, type S3Server } from '../../peers/s3-server.ts';
 import { bytesOf, expectedFigures, pushSharedFixture, type SharedFixture } from '../helpers/shared-fixture.ts';
 
 let s3: S3Server;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Driver } from '../../storage/driver.ts';
 import { FsDriver } from '../../storage/fs-driver.ts';
 import { startServer, type StartOptions } from '../../registry/server.ts';
-import { freePort, startProcess, type RunningProcess } from './processes.ts';
+import { freePort, startProcess, type RunningProcess } from '../../peers/processes.ts';
 
 export interface RunningBerth {
   url: string;

@@ -7,7 +7,7 @@ import { RegistryClient } from '../../client/registry-client.ts';
 import type { Credentials } from '../../client/credentials.ts';
 import { startBerth } from './berth.ts';
 import type { Peer } from './peers.ts';
-import { startReferenceRegistry } from './reference-registry.ts';
+import { startReferenceRegistry } from '../../peers/reference-registry.ts';
 
 /** The registries client tests run against: Berth and Distribution 2.8.2, with the peer each needs. */
 export const REGISTRIES = [

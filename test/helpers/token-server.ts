@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
-import { run } from './oci-image.ts';
+import { run } from '../../peers/oci-image.ts';
 
 /** A token request as the server saw it. */
 export interface TokenRequest {

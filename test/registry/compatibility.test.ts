@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startBerth } from '../helpers/berth.ts';
-import { buildImage, run, skopeoCopy } from '../helpers/oci-image.ts';
+import { buildImage, run, skopeoCopy } from '../../peers/oci-image.ts';
 import { needs } from '../helpers/peers.ts';
-import { startReferenceRegistry } from '../helpers/reference-registry.ts';
+import { startReferenceRegistry } from '../../peers/reference-registry.ts';
 
 let layout: string;
 const temp: string[] = [];

@@ -11,7 +11,7 @@ import { Digest } from '../../oci/digest.ts';
 import { startBerthProcess, type BerthProcess } from '../helpers/berth.ts';
 import { randomBlob } from '../helpers/content.ts';
 import { RegistryAPI } from '../helpers/registry-api.ts';
-import { startS3Server, type S3Server } from '../helpers/s3-server.ts';
+import { startS3Server, type S3Server } from '../../peers/s3-server.ts';
 
 /** A liveness bound, not a timing: past it the request counts as left hanging. */
 const ANSWER_WITHIN_MS = 20_000;

@@ -16,10 +16,10 @@ import { paths } from '../../storage/paths.ts';
 import { S3Driver } from '../../storage/s3-driver.ts';
 import { startBerthProcess, type BerthProcess } from '../helpers/berth.ts';
 import { randomBlob } from '../helpers/content.ts';
-import { buildImage, run, skopeoCopy } from '../helpers/oci-image.ts';
+import { buildImage, run, skopeoCopy } from '../../peers/oci-image.ts';
 import { needs } from '../helpers/peers.ts';
 import { RegistryAPI } from '../helpers/registry-api.ts';
-import { startS3Server, type S3Server } from '../helpers/s3-server.ts';
+import { startS3Server, type S3Server } from '../../peers/s3-server.ts';
 
 let s3: S3Server;
 let replicaA: BerthProcess;

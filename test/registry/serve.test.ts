@@ -10,7 +10,7 @@ import { ConfigError, loadServeConfig } from '../../registry/config.ts';
 import { startBerthProcess } from '../helpers/berth.ts';
 import { randomBlob } from '../helpers/content.ts';
 import { RegistryAPI } from '../helpers/registry-api.ts';
-import { childPids, freePort, startProcess } from '../helpers/processes.ts';
+import { childPids, freePort, startProcess } from '../../peers/processes.ts';
 
 const CLI = join(import.meta.dirname, '../../cli/main.ts');
 const berth = (args: string[]) =>

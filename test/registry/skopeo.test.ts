@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startBerth, type RunningBerth } from '../helpers/berth.ts';
-import { buildImage, run, skopeoCopy } from '../helpers/oci-image.ts';
+import { buildImage, run, skopeoCopy } from '../../peers/oci-image.ts';
 import { needs } from '../helpers/peers.ts';
 
 let berth: RunningBerth;

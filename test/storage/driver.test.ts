@@ -12,7 +12,7 @@ import { OffsetMismatchError, PathNotFoundError, type Driver } from '../../stora
 import { FsDriver } from '../../storage/fs-driver.ts';
 import { s3Settings } from '../../storage/open-driver.ts';
 import { S3Driver } from '../../storage/s3-driver.ts';
-import { startS3Server, type S3Server } from '../helpers/s3-server.ts';
+import { startS3Server, type S3Server } from '../../peers/s3-server.ts';
 
 const run = promisify(execFile);
 

@@ -19,7 +19,7 @@ import { randomBlob, type TestBlob } from '../helpers/content.ts';
 import { body, downloadChecks, get } from '../helpers/download-checks.ts';
 import { RegistryAPI } from '../helpers/registry-api.ts';
 import { needsAddon } from '../helpers/peers.ts';
-import { startS3Server, type S3Server } from '../helpers/s3-server.ts';
+import { startS3Server, type S3Server } from '../../peers/s3-server.ts';
 
 /** Many times a loopback socket's buffer and the relay's 1 MiB pipe. */
 const SIZE = 24 * 1024 * 1024;

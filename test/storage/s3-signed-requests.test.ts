@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { s3Settings } from '../../storage/open-driver.ts';
 import { S3Driver } from '../../storage/s3-driver.ts';
 import { SignedRequests } from '../../storage/s3-signed-requests.ts';
-import { startS3Server, type S3Server } from '../helpers/s3-server.ts';
+import { startS3Server, type S3Server } from '../../peers/s3-server.ts';
 
 describe('small reads against an S3 server that checks signatures', { timeout: 60_000 }, () => {
   let s3: S3Server;

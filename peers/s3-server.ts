@@ -145,7 +145,7 @@ export async function startS3Server(bucket = 'berth-test', without: OptionalS3Fe
   const launch = () =>
     startProcess(process.execPath, ['-e', SCRIPT, String(port), directory, bucket, lacking, String(checkSignatures)], /s3rver ready/, {
       env: { ...process.env, NODE_OPTIONS: '--openssl-legacy-provider' },
-      cwd: join(import.meta.dirname, '../..'),
+      cwd: join(import.meta.dirname, '..'),
     });
   let server = await launch();
   const endpoint = `http://127.0.0.1:${port}`;
