@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { berthVersion } from './version.ts';
 
 type Register = (program: Command) => void;
 
@@ -27,6 +28,7 @@ export async function buildProgram(command?: string): Promise<Command> {
   const program = new Command('berth')
     .description('Berth: an OCI container registry and a pull/push client')
     .showHelpAfterError()
+    .version(berthVersion())
     .exitOverride();
   const load = command !== undefined ? COMMANDS[command] : undefined;
   for (const register of await Promise.all(load ? [load()] : Object.values(COMMANDS).map((loader) => loader()))) register(program);
