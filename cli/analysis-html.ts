@@ -1,5 +1,7 @@
 import type { AnalysisReport } from '../storage/analysis.ts';
+import { skippedLayersSummary } from './analysis-skipped.ts';
 import { formatBytes } from './format-bytes.ts';
+import { gracePeriodNote } from './gc-settings.ts';
 
 function escape(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -121,7 +123,12 @@ export function renderHtmlReport(report: AnalysisReport): string {
     card('Logical size', formatBytes(report.logicalBytes), 'every image as if stored alone'),
     card('Physical size', formatBytes(report.physicalBytes), `${report.blobCount} distinct blobs stored`),
     card('Dedup ratio', `${report.dedupRatio.toFixed(2)}×`, 'logical ÷ physical'),
-    card('Reclaimable', formatBytes(report.unreferencedBytes + report.staleUploads.bytes), `${report.unreferencedBlobs} unreferenced blobs, ${report.staleUploads.count} stale uploads`),
+    card(
+      'Reclaimable by gc now',
+      formatBytes(report.gc.now.bytes),
+      `${report.gc.now.blobs} unreferenced blobs, ${report.gc.now.uploads} stale uploads; ` +
+        `${formatBytes(report.gc.afterGracePeriod.bytes)} more after ${gracePeriodNote(report.gc.gracePeriodMs)}`,
+    ),
     `</div>`,
     `<section id="overview"><h2>What the images take</h2>`,
     `<div class="legend"><span><i class="logical"></i>logical: every image alone</span><span><i class="unique"></i>stored, used by images</span><span><i class="untagged"></i>stored, only untagged manifests use it</span><span><i class="waste"></i>stored, unreferenced</span></div>`,
@@ -147,6 +154,7 @@ export function renderHtmlReport(report: AnalysisReport): string {
   ];
   const deep = report.deep;
   if (deep) {
+    const skipped = skippedLayersSummary(deep, 'each in the report data');
     const wasteBars = deep.images
       .filter((image) => image.wastedBytes > 0)
       .sort((a, b) => b.wastedBytes - a.wastedBytes)
@@ -161,6 +169,7 @@ export function renderHtmlReport(report: AnalysisReport): string {
       `<p>${deep.layersScanned} layers scanned (${deep.layersSkipped.length} skipped), ${deep.filesHashed} files, ${formatBytes(deep.fileBytes)}.
        File-level dedup would save <strong>${formatBytes(deep.duplicateFileBytes)}</strong> on top of layer dedup${deep.truncated ? ' (at least)' : ''};
        later layers overwrite or delete <strong>${formatBytes(deep.wastedBytes)}</strong> of files.</p>`,
+      skipped ? `<p>${escape(skipped)}.</p>` : '',
       `<h2>Wasted space per image</h2>`,
       barChart('waste-chart', wasteBars),
       `<h2>Most duplicated files</h2>`,

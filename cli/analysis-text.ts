@@ -1,5 +1,7 @@
 import type { AnalysisReport } from '../storage/analysis.ts';
+import { skippedLayersSummary } from './analysis-skipped.ts';
 import { formatBytes } from './format-bytes.ts';
+import { gracePeriodNote } from './gc-settings.ts';
 
 /** Columns padded to their widest cell; numbers right-aligned. */
 function table(header: string[], rows: string[][], rightAligned: number[]): string {
@@ -13,16 +15,33 @@ function shortDigest(digest: string): string {
   return digest.replace(/^(\w+:)([0-9a-f]{12})[0-9a-f]+$/, '$1$2');
 }
 
-/** The terminal report of `berth analyze`. */
-export function renderTextReport(report: AnalysisReport): string {
+/**
+ * What gc would free, in the figures `berth gc --dry-run` prints with the same settings (both come
+ * from gc's plan): now, and once the unreferenced blobs still within the grace period are older.
+ */
+function reclaimableLines({ gc }: AnalysisReport): string[] {
+  const how = gc.deleteUntagged ? ' (with --delete-untagged)' : '';
+  return [
+    `  gc would free ${formatBytes(gc.now.bytes)} now${how}: ${formatBytes(gc.now.blobBytes)} in ${gc.now.blobs} unreferenced blobs` +
+      ` and ${formatBytes(gc.now.uploadBytes)} in ${gc.now.uploads} stale uploads (the figure of \`berth gc --dry-run\`)`,
+    ...(gc.afterGracePeriod.blobs
+      ? [
+          `  and ${formatBytes(gc.afterGracePeriod.bytes)} more after the grace period: ${gc.afterGracePeriod.blobs} unreferenced blobs are younger than ` +
+            `${gracePeriodNote(gc.gracePeriodMs)}: gc leaves them alone in case a push in progress is about to name them`,
+        ]
+      : []),
+  ];
+}
+
+/** The terminal report of `berth analyze`; `verbose` lists each layer `--deep` skipped. */
+export function renderTextReport(report: AnalysisReport, { verbose = false } = {}): string {
   const sections: string[] = [];
   sections.push(
     [
       `Storage ${report.storage}`,
       `  logical ${formatBytes(report.logicalBytes)} (every image as if stored alone)`,
       `  physical ${formatBytes(report.physicalBytes)} in ${report.blobCount} blobs, dedup ratio ${report.dedupRatio.toFixed(2)}x`,
-      `  gc would free ${formatBytes(report.unreferencedBytes)} in ${report.unreferencedBlobs} unreferenced blobs` +
-        ` and ${formatBytes(report.staleUploads.bytes)} in ${report.staleUploads.count} stale uploads`,
+      ...reclaimableLines(report),
       ...(report.missingBlobs ? [`  ${report.missingBlobs} referenced blobs are missing from the store`] : []),
     ].join('\n'),
   );
@@ -45,12 +64,14 @@ export function renderTextReport(report: AnalysisReport): string {
   }
   const deep = report.deep;
   if (deep) {
+    const skipped = skippedLayersSummary(deep, verbose ? 'each below' : 'each with --verbose or in --json');
     sections.push(
       [
         `Files (${deep.layersScanned} layers scanned, ${deep.layersSkipped.length} skipped, ${deep.filesHashed} files, ${formatBytes(deep.fileBytes)})`,
         `  file-level dedup would save ${formatBytes(deep.duplicateFileBytes)} more${deep.truncated ? ' (at least: too many files to track all)' : ''}`,
         `  files overwritten or deleted by later layers: ${formatBytes(deep.wastedBytes)} over all images`,
-        ...deep.layersSkipped.map((layer) => `  not scanned ${shortDigest(layer.digest)}: ${layer.reason}`),
+        ...(skipped ? [`  ${skipped}`] : []),
+        ...(verbose ? deep.layersSkipped.map((layer) => `    not scanned ${layer.digest} (${layer.mediaType}): ${layer.reason}`) : []),
       ].join('\n'),
     );
     if (deep.topDuplicateFiles.length) {

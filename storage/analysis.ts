@@ -1,9 +1,10 @@
 import { Digest } from '../oci/digest.ts';
 import { MANIFEST_TYPES } from '../oci/media-types.ts';
 import { deepAnalysis, type DeepReport } from './deep-analysis.ts';
-import { GC_DEFAULTS, planGarbage, sum } from './gc.ts';
+import { planGarbage, reclaimable, type PlanOptions, type Reclaimable } from './gc-plan.ts';
 import { ManifestGraph } from './manifest-graph.ts';
 import type { Store } from './store.ts';
+import { sum } from './sum.ts';
 
 /** An image: a distinct manifest tags point to in one repository. */
 export interface ImageFigures {
@@ -52,11 +53,16 @@ export interface AnalysisReport {
   logicalBytes: number;
   /** logicalBytes / physicalBytes (1 for an empty store). */
   dedupRatio: number;
-  /** Blobs nothing references (no tag, no revision, no referrer of a survivor): what gc frees. */
+  /**
+   * Blobs nothing references (no tag, no revision, no referrer of a survivor), whatever their
+   * age: what gc's default roots do not reach. How much of it gc frees now is in `gc`.
+   */
   unreferencedBytes: number;
   unreferencedBlobs: number;
   /** Upload sessions idle past gc's maximum age. */
   staleUploads: { count: number; bytes: number };
+  /** What `berth gc` with the same settings frees now and once the grace period has passed: its dry run's figures. */
+  gc: Reclaimable;
   /** Blobs images name that the store lacks (foreign layers, damage). */
   missingBlobs: number;
   repositories: RepositoryFigures[];
@@ -66,10 +72,10 @@ export interface AnalysisReport {
   deep?: DeepReport;
 }
 
-export interface AnalyzeOptions {
+/** gc's settings (grace period, upload max age, untagged manifests) decide the `gc` figures, as they decide what gc does. */
+export interface AnalyzeOptions extends PlanOptions {
   /** How many shared blobs to list. */
   top?: number;
-  uploadMaxAgeMs?: number;
   /** Also open the layers for file-level figures (deep-analysis.ts). */
   deep?: boolean;
 }
@@ -83,7 +89,11 @@ interface BlobUse {
 /** The storage accounting (README "Storage analysis"), read-only and safe while the registry runs. */
 export async function analyze(store: Store, options: AnalyzeOptions = {}): Promise<AnalysisReport> {
   const graph = new ManifestGraph(store.blobs);
-  const plan = await planGarbage(store, graph, { gracePeriodMs: 0, uploadMaxAgeMs: options.uploadMaxAgeMs ?? GC_DEFAULTS.uploadMaxAgeMs });
+  const now = new Date();
+  const gcSettings: PlanOptions = { gracePeriodMs: options.gracePeriodMs, uploadMaxAgeMs: options.uploadMaxAgeMs, deleteUntagged: options.deleteUntagged };
+  const gcPlan = await planGarbage(store, graph, gcSettings, now);
+  // The accounting rules count against gc's default roots; only --delete-untagged changes them.
+  const plan = gcSettings.deleteUntagged ? await planGarbage(store, graph, { ...gcSettings, deleteUntagged: false }, now) : gcPlan;
   const sizes = new Map(plan.stored.map((blob) => [blob.digest.toString(), blob.size]));
   const uses = new Map<string, BlobUse>();
   const images: ImageFigures[] = [];
@@ -131,7 +141,7 @@ export async function analyze(store: Store, options: AnalyzeOptions = {}): Promi
   const logicalBytes = sum(repositories.map((repository) => repository.logicalBytes));
   const report: AnalysisReport = {
     storage: store.driver.location,
-    generatedAt: new Date().toISOString(),
+    generatedAt: now.toISOString(),
     physicalBytes,
     blobCount: plan.stored.length,
     referencedBytes: sum([...uses.keys()].map(sizeOf)),
@@ -140,6 +150,7 @@ export async function analyze(store: Store, options: AnalyzeOptions = {}): Promi
     unreferencedBytes: sum(plan.unreferenced.map((blob) => blob.size)),
     unreferencedBlobs: plan.unreferenced.length,
     staleUploads: { count: plan.uploads.length, bytes: sum(plan.uploads.map((upload) => upload.size)) },
+    gc: reclaimable(gcPlan),
     missingBlobs: missing.size,
     repositories,
     images,

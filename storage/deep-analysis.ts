@@ -1,10 +1,10 @@
 import { posix } from 'node:path';
 import { Digest } from '../oci/digest.ts';
-import type { ImageFigures } from './analysis.ts';
-import { sum } from './gc.ts';
+import { PathNotFoundError } from './driver.ts';
 import { scanLayer, type LayerChanges } from './layer-scan.ts';
-import type { ManifestGraph } from './manifest-graph.ts';
+import type { ManifestGraph, Reference } from './manifest-graph.ts';
 import type { Store } from './store.ts';
+import { sum } from './sum.ts';
 
 export interface DuplicateFile {
   /** Where it was first seen. */
@@ -15,9 +15,33 @@ export interface DuplicateFile {
   bytesSaved: number;
 }
 
+/**
+ * Why a layer was not scanned, which says what its absence does to the figures:
+ * - `artifact`: its media type is not a filesystem layer (a chart, a signature, an SBOM): nothing is missed;
+ * - `missing`: the store lacks it (a foreign layer, or damage): its files are not counted;
+ * - `unreadable`: a filesystem layer that does not open as a tar (damaged, or a format the scan
+ *   does not know): its files are not counted.
+ */
+export type SkipKind = 'artifact' | 'missing' | 'unreadable';
+
+export interface SkippedLayer {
+  digest: string;
+  mediaType: string;
+  kind: SkipKind;
+  reason: string;
+}
+
+/** The images to open (analysis.ts passes its ImageFigures; a type of its own keeps this module from importing that one). */
+export interface ScannedImage {
+  repository: string;
+  digest: string;
+  tags: string[];
+}
+
 export interface DeepReport {
   layersScanned: number;
-  layersSkipped: { digest: string; reason: string }[];
+  /** Layers not scanned: their files are in none of the figures below. */
+  layersSkipped: SkippedLayer[];
   filesHashed: number;
   /** Regular-file bytes across the distinct layers. */
   fileBytes: number;
@@ -36,6 +60,9 @@ export interface DeepReport {
 const MAX_TRACKED_FILES = 1_000_000;
 const MAX_CACHED_FILE_ENTRIES = 500_000;
 
+/** Media types of container filesystem layers (OCI, Docker schema2 and schema1, foreign and non-distributable ones too). */
+const FILESYSTEM_LAYER = /\bimage\.(layer|rootfs)\./;
+
 interface TrackedFile {
   path: string;
   size: number;
@@ -48,17 +75,17 @@ interface TrackedFile {
  * within a bound and a layer evicted from the cache is re-read (without hashing) when another
  * image needs it again.
  */
-export async function deepAnalysis(store: Store, images: ImageFigures[], graph: ManifestGraph, top = 20): Promise<DeepReport> {
+export async function deepAnalysis(store: Store, images: ScannedImage[], graph: ManifestGraph, top = 20): Promise<DeepReport> {
   const files = new Map<string, TrackedFile>();
   let truncated = false;
   let filesHashed = 0;
   let fileBytes = 0;
   const hashed = new Set<string>();
-  const skipped = new Map<string, string>();
+  const skipped = new Map<string, SkippedLayer>();
   const cache = new Map<string, LayerChanges>();
   let cachedEntries = 0;
 
-  const changesOf = async (digest: Digest): Promise<LayerChanges | undefined> => {
+  const changesOf = async ({ digest, mediaType }: Reference): Promise<LayerChanges | undefined> => {
     const key = digest.toString();
     const cached = cache.get(key);
     if (cached || skipped.has(key)) return cached;
@@ -89,7 +116,8 @@ export async function deepAnalysis(store: Store, images: ImageFigures[], graph: 
       }
       return changes;
     } catch (error) {
-      skipped.set(key, error instanceof Error ? error.message : String(error));
+      const kind: SkipKind = error instanceof PathNotFoundError ? 'missing' : FILESYSTEM_LAYER.test(mediaType) ? 'unreadable' : 'artifact';
+      skipped.set(key, { digest: key, mediaType, kind, reason: error instanceof Error ? error.message : String(error) });
       return undefined;
     }
   };
@@ -116,7 +144,7 @@ export async function deepAnalysis(store: Store, images: ImageFigures[], graph: 
     .map(({ path, size, copies }) => ({ path, size, copies, bytesSaved: size * (copies - 1) }));
   return {
     layersScanned: hashed.size,
-    layersSkipped: [...skipped].map(([digest, reason]) => ({ digest, reason })),
+    layersSkipped: [...skipped.values()],
     filesHashed,
     fileBytes,
     duplicateFileBytes: sum(duplicates.map((file) => file.bytesSaved)),
@@ -128,11 +156,11 @@ export async function deepAnalysis(store: Store, images: ImageFigures[], graph: 
 }
 
 /** The ordered layers of each image manifest a root reaches: one stack, or one per platform of an index. */
-async function layerStacks(graph: ManifestGraph, root: Digest): Promise<Digest[][]> {
+async function layerStacks(graph: ManifestGraph, root: Digest): Promise<Reference[][]> {
   const node = await graph.node(root);
   const references = node?.references ?? [];
   const children = references.filter((ref) => ref.role === 'manifest');
-  if (children.length === 0) return [references.filter((ref) => ref.role === 'layer').map((ref) => ref.digest)];
+  if (children.length === 0) return [references.filter((ref) => ref.role === 'layer')];
   return (await Promise.all(children.map((child) => layerStacks(graph, child.digest)))).flat();
 }
 

@@ -1,86 +1,42 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Digest } from '../oci/digest.ts';
 import { PathNotFoundError, type Driver, type PurgeOptions, type StaleWrites } from './driver.ts';
+import { imagesOfGarbage } from './garbage-images.ts';
+import { GC_DEFAULTS, graceStart, markOptions, planGarbage, reclaimable, type GarbagePlan, type GcTiming, type PlanOptions } from './gc-plan.ts';
 import { ManifestGraph } from './manifest-graph.ts';
-import { mark, type MarkOptions, type Marks } from './mark.ts';
+import { mark } from './mark.ts';
 import { paths } from './paths.ts';
 import type { Store } from './store.ts';
-import { digestsUnder, repositoryDirectories, repositoryLinks, storedBlobs, storedUploads, type StoredBlob, type StoredUpload } from './walk.ts';
+import { sum } from './sum.ts';
+import { digestsUnder, repositoryDirectories, repositoryLinks, type StoredBlob } from './walk.ts';
 
-export interface GcTiming {
-  /** Unreferenced blobs younger than this stay: a push uploads its blobs before the manifest naming them. */
-  gracePeriodMs: number;
-  /** Upload sessions idle for longer than this are purged. */
-  uploadMaxAgeMs: number;
-  /**
-   * After unlinking what it will delete, how long gc waits for manifest pushes already past
-   * validation to land. Berth's own pushes are safe without it (they re-check); it spares them a
-   * failed push, and protects servers that do not re-check (Distribution) on the same storage.
-   */
-  settleMs: number;
-}
+// The defaults are gc's as much as the plan's: callers that only run gc take them from here.
+export { GC_DEFAULTS } from './gc-plan.ts';
 
-export const GC_DEFAULTS: GcTiming = { gracePeriodMs: 60 * 60_000, uploadMaxAgeMs: 24 * 60 * 60_000, settleMs: 10_000 };
-
-export interface GcOptions extends Pick<MarkOptions, 'deleteUntagged'>, Partial<GcTiming> {
+export interface GcOptions extends PlanOptions, Partial<Pick<GcTiming, 'settleMs'>> {
   dryRun?: boolean;
   log?: (line: string) => void;
 }
 
-/** What a collection would remove, decided by one mark over the store. */
-export interface GarbagePlan {
-  marks: Marks;
-  /** Every blob in the store. */
-  stored: StoredBlob[];
-  /** Blobs nothing marked reaches, whatever their age. */
-  unreferenced: StoredBlob[];
-  /** The unreferenced blobs past the grace period: what a sweep deletes. */
-  sweepable: StoredBlob[];
-  /** Revision links of manifests that do not survive (only with deleteUntagged). */
-  revisions: { repository: string; digest: Digest }[];
-  /** Upload sessions idle past the maximum age. */
-  uploads: StoredUpload[];
-}
-
-export async function planGarbage(store: Store, graph: ManifestGraph, options: GcOptions = {}, now = new Date()): Promise<GarbagePlan> {
-  const { uploadMaxAgeMs } = { ...GC_DEFAULTS, ...options };
-  const stored: StoredBlob[] = [];
-  for await (const blob of storedBlobs(store.driver)) stored.push(blob);
-  const marks = await mark(store, graph, markOptions(options, now));
-  const unreferenced = stored.filter((blob) => !marks.blobs.has(blob.digest.toString()));
-  const revisions = [...marks.repositories].flatMap(([repository, { revisions, surviving }]) =>
-    revisions.filter((digest) => !surviving.has(digest.toString())).map((digest) => ({ repository, digest })),
-  );
-  const names = await repositoryDirectories(store.driver);
-  const uploads = (await Promise.all(names.map((name) => storedUploads(store.driver, name)))).flat();
-  return {
-    marks,
-    stored,
-    unreferenced,
-    sweepable: unreferenced.filter((blob) => blob.modified <= graceStart(options, now)),
-    revisions,
-    uploads: uploads.filter((upload) => upload.lastActive && now.getTime() - upload.lastActive.getTime() >= uploadMaxAgeMs),
-  };
-}
-
-/** Blobs and untagged revisions written after this are young: the grace period protects them. */
-function graceStart(options: GcOptions, now: Date): Date {
-  return new Date(now.getTime() - (options.gracePeriodMs ?? GC_DEFAULTS.gracePeriodMs));
-}
-
-function markOptions(options: GcOptions, now: Date): MarkOptions {
-  return { deleteUntagged: options.deleteUntagged ?? false, untaggedRootsSince: graceStart(options, now) };
+/** An unreferenced blob, with the images it belonged to where that can be known (garbage-images.ts). */
+export interface GarbageBlob {
+  digest: string;
+  size: number;
+  images: string[];
 }
 
 export interface GcReport {
   dryRun: boolean;
-  blobs: { digest: string; size: number }[];
+  /** Unreferenced blobs younger than this are kept (`youngBlobs`). */
+  gracePeriodMs: number;
+  blobs: GarbageBlob[];
   blobBytes: number;
   revisions: { repository: string; digest: string }[];
   uploads: { repository: string; id: string; size: number }[];
   uploadBytes: number;
-  /** Unreferenced blobs kept because they are younger than the grace period. */
-  youngBlobs: number;
+  /** Unreferenced blobs kept because they are younger than the grace period: a run once they are older frees them. */
+  youngBlobs: GarbageBlob[];
+  youngBlobBytes: number;
   /** Blobs gc was about to delete when a concurrent push linked them again: put back. */
   restored: string[];
   /** Leftovers of writes a dead process never finished (temp files, multipart uploads), idle past the grace period. */
@@ -105,24 +61,32 @@ export async function collectGarbage(store: Store, options: GcOptions = {}): Pro
   const now = new Date();
   const staleWrites = await purgeStaleWrites(store.driver, graceStart(options, now), { dryRun: options.dryRun ?? false });
   const plan = await planGarbage(store, graph, options, now);
+  const figures = reclaimable(plan);
+  // Named before anything goes: the sweep removes the links that place a deleted manifest.
+  const images = await imagesOfGarbage(store, graph, plan);
+  const describe = (blobs: StoredBlob[]): GarbageBlob[] =>
+    blobs.map((blob) => ({ digest: blob.digest.toString(), size: blob.size, images: images.get(blob.digest.toString()) ?? [] }));
   const report: GcReport = {
     dryRun: options.dryRun ?? false,
+    gracePeriodMs: figures.gracePeriodMs,
     blobs: [],
     blobBytes: 0,
     revisions: plan.revisions.map(({ repository, digest }) => ({ repository, digest: digest.toString() })),
     uploads: plan.uploads.map(({ repository, id, size }) => ({ repository, id, size })),
-    uploadBytes: sum(plan.uploads.map((upload) => upload.size)),
-    youngBlobs: plan.unreferenced.length - plan.sweepable.length,
+    uploadBytes: figures.now.uploadBytes,
+    youngBlobs: describe(plan.young),
+    youngBlobBytes: figures.afterGracePeriod.bytes,
     restored: [],
     staleWrites,
   };
-  if (options.dryRun) return withBlobs(report, plan.sweepable);
+  const withBlobs = (blobs: StoredBlob[]): GcReport => Object.assign(report, { blobs: describe(blobs), blobBytes: sum(blobs.map((blob) => blob.size)) });
+  if (options.dryRun) return withBlobs(plan.sweepable);
 
   for (const upload of plan.uploads) await store.driver.delete(paths.upload(upload.repository, upload.id));
   for (const { repository, digest } of plan.revisions) await dropRevision(store, graph, repository, digest);
   const candidates = new Map(plan.sweepable.map((blob) => [blob.digest.toString(), blob]));
   const unlinked = await unlinkEverywhere(store, candidates);
-  if (candidates.size === 0) return withBlobs(report, []);
+  if (candidates.size === 0) return withBlobs([]);
   /** A candidate something turned out to need: its links come back as they were. */
   const spare = async (key: string, blob: StoredBlob): Promise<void> => {
     for (const name of unlinked.get(key) ?? []) await store.repositories.linkBlob(name, blob.digest);
@@ -155,7 +119,7 @@ export async function collectGarbage(store: Store, options: GcOptions = {}): Pro
       await store.driver.pruneEmpty?.(paths.blobDir(blob.digest));
     }
   }
-  return withBlobs(report, [...candidates.values()]);
+  return withBlobs([...candidates.values()]);
 }
 
 /**
@@ -183,12 +147,6 @@ async function quarantine(store: Store, digest: Digest): Promise<boolean> {
     if (error instanceof PathNotFoundError) return false;
     throw error;
   }
-}
-
-function withBlobs(report: GcReport, blobs: StoredBlob[]): GcReport {
-  report.blobs = blobs.map((blob) => ({ digest: blob.digest.toString(), size: blob.size }));
-  report.blobBytes = sum(blobs.map((blob) => blob.size));
-  return report;
 }
 
 /** Removes a repository's revision link (and its referrers-index entry) unless a tag now names it. */
@@ -228,8 +186,4 @@ async function unlinkEverywhere(store: Store, candidates: Map<string, StoredBlob
 
 function parentOf(path: string): string {
   return path.slice(0, path.lastIndexOf('/'));
-}
-
-export function sum(values: number[]): number {
-  return values.reduce((total, value) => total + value, 0);
 }

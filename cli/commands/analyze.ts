@@ -3,12 +3,14 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { analyze } from '../../storage/analysis.ts';
 import { renderHtmlReport } from '../analysis-html.ts';
 import { renderTextReport } from '../analysis-text.ts';
+import { gcPlanOptions, gcSettings, type GcFlags } from '../gc-settings.ts';
 import { openStore, type StoreFlags } from '../open-store.ts';
 
-interface AnalyzeFlags extends StoreFlags {
+interface AnalyzeFlags extends StoreFlags, GcFlags {
   json?: boolean;
   html?: string;
   deep?: boolean;
+  verbose?: boolean;
   top: number;
 }
 
@@ -19,23 +21,26 @@ function count(text: string): number {
 }
 
 export function registerAnalyze(program: Command): void {
-  program
+  const command = program
     .command('analyze')
     .description('report what the images really take: logical vs physical bytes, sharing, reclaimable space (read-only)')
     .option('--storage <dir|s3://bucket/prefix>', 'the registry root (env BERTH_STORAGE, default as for serve)')
-    .option('--config <file>', 'YAML config file, as for serve (env BERTH_CONFIG)')
+    .option('--config <file>', 'YAML config file, as for serve; its gc: section decides what gc would free (env BERTH_CONFIG)')
     .option('--json', 'print the report as JSON')
     .option('--html <file>', 'also write a self-contained HTML report with charts')
     .option('--deep', 'open every layer: file-level duplicates and space wasted by overwritten or deleted files')
-    .option('--top <n>', 'how many shared blobs and duplicate files to list', count, 20)
-    .action(async (flags: AnalyzeFlags) => {
-      const { store, close } = await openStore(flags);
-      try {
-        const report = await analyze(store, { deep: flags.deep ?? false, top: flags.top });
-        if (flags.html) await writeFile(flags.html, renderHtmlReport(report));
-        process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderTextReport(report));
-      } finally {
-        await close();
-      }
-    });
+    .option('--verbose', 'with --deep, list each layer that could not be scanned and why')
+    .option('--top <n>', 'how many shared blobs and duplicate files to list', count, 20);
+  // What gc would free depends on gc's settings: the same flags as `berth gc`, so both print the same figures.
+  gcPlanOptions(command).action(async (flags: AnalyzeFlags) => {
+    const { store, config, close } = await openStore(flags);
+    try {
+      const { gracePeriodMs, uploadMaxAgeMs, deleteUntagged } = gcSettings(flags, config);
+      const report = await analyze(store, { deep: flags.deep ?? false, top: flags.top, gracePeriodMs, uploadMaxAgeMs, deleteUntagged });
+      if (flags.html) await writeFile(flags.html, renderHtmlReport(report));
+      process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderTextReport(report, { verbose: flags.verbose ?? false }));
+    } finally {
+      await close();
+    }
+  });
 }

@@ -1,34 +1,35 @@
 import type { Command } from 'commander';
-import { collectGarbage, GC_DEFAULTS, type GcReport } from '../../storage/gc.ts';
-import { parseDuration } from '../duration.ts';
+import { collectGarbage, GC_DEFAULTS, type GarbageBlob, type GcReport } from '../../storage/gc.ts';
 import { formatBytes } from '../format-bytes.ts';
+import { formatDuration, gcPlanOptions, gcSettings, gracePeriodNote, type GcFlags } from '../gc-settings.ts';
 import { openStore, type StoreFlags } from '../open-store.ts';
 
-interface GcFlags extends StoreFlags {
+interface GcCommandFlags extends StoreFlags, GcFlags {
   dryRun?: boolean;
-  deleteUntagged?: boolean;
-  gracePeriod?: string;
-  uploadMaxAge?: string;
-  settle?: string;
   json?: boolean;
 }
 
-/** A duration from the flag, else the config file's `gc:` section, else the default. */
-function duration(flag: string | undefined, section: Record<string, unknown>, key: string, fallback: number): number {
-  const value = flag ?? section[key];
-  return value === undefined ? fallback : parseDuration(String(value));
+/** "blob sha256:… (1.00 MiB) of app@sha256:…", or that no image is left to tell (an upload never named, a manifest swept earlier). */
+function blobLine(blob: GarbageBlob): string {
+  return `blob ${blob.digest} (${formatBytes(blob.size)})${blob.images.length ? ` of ${blob.images.join(', ')}` : ', no remaining image'}`;
 }
 
 function summary(report: GcReport): string {
   const verb = report.dryRun ? 'would delete' : 'deleted';
   const lines = [
-    ...report.blobs.map((blob) => `${verb} blob ${blob.digest} (${formatBytes(blob.size)})`),
+    ...report.blobs.map((blob) => `${verb} ${blobLine(blob)}`),
     ...report.revisions.map((revision) => `${verb} untagged manifest ${revision.repository}@${revision.digest}`),
     ...report.uploads.map((upload) => `${verb} upload ${upload.repository}/${upload.id} (${formatBytes(upload.size)})`),
-    `${report.dryRun ? 'would free' : 'freed'} ${formatBytes(report.blobBytes + report.uploadBytes)} (${report.blobBytes + report.uploadBytes} bytes): ` +
+    `${report.dryRun ? 'would free' : 'freed'} ${formatBytes(report.blobBytes + report.uploadBytes)} (${report.blobBytes + report.uploadBytes} bytes) now: ` +
       `${report.blobs.length} blobs, ${report.uploads.length} uploads, ${report.revisions.length} untagged manifests`,
   ];
-  if (report.youngBlobs) lines.push(`kept ${report.youngBlobs} unreferenced blobs younger than the grace period`);
+  if (report.youngBlobs.length) {
+    lines.push(
+      `kept ${formatBytes(report.youngBlobBytes)} (${report.youngBlobBytes} bytes) in ${report.youngBlobs.length} unreferenced blobs younger than ` +
+        `${gracePeriodNote(report.gracePeriodMs)}: gc leaves them alone in case a push in progress is about to name them, and frees them once they are older`,
+      ...report.youngBlobs.map((blob) => `  kept ${blobLine(blob)}`),
+    );
+  }
   if (report.restored.length) lines.push(`kept ${report.restored.length} blobs a concurrent push linked again`);
   const { staleWrites } = report;
   if (staleWrites.count) {
@@ -38,27 +39,21 @@ function summary(report: GcReport): string {
 }
 
 export function registerGc(program: Command): void {
-  program
+  const command = program
     .command('gc')
     .description('delete blobs nothing references, stale uploads and leftovers of interrupted writes (mark and sweep; safe while the registry serves)')
     .option('--storage <dir|s3://bucket/prefix>', 'the registry root (env BERTH_STORAGE, default as for serve)')
     .option('--config <file>', 'YAML config file, as for serve; its gc: section sets the durations (env BERTH_CONFIG)')
-    .option('--dry-run', 'print what would go and how many bytes, delete nothing')
-    .option('--delete-untagged', 'untagged manifests are not roots: delete them and what only they reference')
-    .option('--grace-period <duration>', `keep unreferenced blobs younger than this, and leftovers of writes idle for less (default ${GC_DEFAULTS.gracePeriodMs / 60_000}m)`)
-    .option('--upload-max-age <duration>', `delete uploads idle longer than this (default ${GC_DEFAULTS.uploadMaxAgeMs / 3_600_000}h)`)
-    .option('--settle <duration>', `wait for in-flight manifest pushes before deleting (default ${GC_DEFAULTS.settleMs / 1000}s)`)
+    .option('--dry-run', 'print what would go, the images it belonged to, and how many bytes; delete nothing');
+  gcPlanOptions(command)
+    .option('--settle <duration>', `wait for in-flight manifest pushes before deleting (config gc.settle, default ${formatDuration(GC_DEFAULTS.settleMs)})`)
     .option('--json', 'print the report as JSON')
-    .action(async (flags: GcFlags) => {
+    .action(async (flags: GcCommandFlags) => {
       const { store, config, close } = await openStore(flags);
-      const section = (config.file.gc ?? {}) as Record<string, unknown>;
       try {
         const report = await collectGarbage(store, {
+          ...gcSettings(flags, config),
           dryRun: flags.dryRun ?? false,
-          deleteUntagged: flags.deleteUntagged ?? Boolean(section.deleteUntagged),
-          gracePeriodMs: duration(flags.gracePeriod, section, 'gracePeriod', GC_DEFAULTS.gracePeriodMs),
-          uploadMaxAgeMs: duration(flags.uploadMaxAge, section, 'uploadMaxAge', GC_DEFAULTS.uploadMaxAgeMs),
-          settleMs: duration(flags.settle, section, 'settle', GC_DEFAULTS.settleMs),
           log: (line) => console.error(line),
         });
         process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : summary(report));

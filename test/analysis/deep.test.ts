@@ -4,7 +4,9 @@ import { analyze, type AnalysisReport } from '../../storage/analysis.ts';
 import { wastedSpace } from '../../storage/deep-analysis.ts';
 import { FsDriver } from '../../storage/fs-driver.ts';
 import { Store } from '../../storage/store.ts';
+import { runBerth } from '../helpers/berth-cli.ts';
 import { startBerth, type RunningBerth } from '../helpers/berth.ts';
+import { blobOf, imageManifest, randomBlob } from '../helpers/content.ts';
 import { pushLayerFixture, type LayerFixture } from '../helpers/layer-fixture.ts';
 import { RegistryAPI } from '../helpers/registry-api.ts';
 
@@ -46,5 +48,30 @@ describe('analyze --deep on layers with planted duplicates and overwrites', () =
       { files: [file('b', 7)], deleted: [], opaque: [] },
     ]);
     assert.deepEqual(waste, { bytes: 10 + 20, files: 2 });
+  });
+
+  it('sums up the layers it could not scan in one line saying what that means for the figures; --verbose and --json list each', async () => {
+    // A filesystem layer that is not a tar (damage), beside the fixture's artifact payload.
+    const api = new RegistryAPI(berth.url);
+    const damaged = randomBlob(3000);
+    const config = blobOf('{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}');
+    for (const blob of [config, damaged]) await api.pushBlob('deep/damaged', blob);
+    assert.equal((await api.pushManifest('deep/damaged', 'v1', imageManifest(config, [damaged]))).status, 201);
+
+    const text = await runBerth(['analyze', '--deep', '--storage', berth.root]);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(
+      text.stdout,
+      /^ {2}2 layers not scanned: 1 layer of artifacts, not filesystems \(.*nothing missed\); 1 layer not readable as tar \(damaged.*\); their files are not counted, so the file, duplicate and wasted figures are lower bounds \(each with --verbose or in --json\)$/m,
+    );
+    assert.doesNotMatch(text.stdout, /not scanned sha256:/, 'no line per layer without --verbose');
+
+    const verbose = await runBerth(['analyze', '--deep', '--verbose', '--storage', berth.root]);
+    assert.match(verbose.stdout, new RegExp(`not scanned ${damaged.digest} \\(application/vnd\\.oci\\.image\\.layer\\.v1\\.tar\\+gzip\\): not a plain tar archive`));
+    const json = JSON.parse((await runBerth(['analyze', '--deep', '--json', '--storage', berth.root])).stdout) as AnalysisReport;
+    assert.deepEqual(json.deep?.layersSkipped.map((layer) => [layer.kind, layer.mediaType]).sort(), [
+      ['artifact', 'application/vnd.example.data'],
+      ['unreadable', 'application/vnd.oci.image.layer.v1.tar+gzip'],
+    ]);
   });
 });

@@ -48,7 +48,8 @@ describe('gc on a registry of images sharing layers', () => {
   it('keeps unreferenced blobs and untagged manifests younger than the grace period', async () => {
     const report = await collectGarbage(store, { dryRun: true, gracePeriodMs: 60_000 });
     assert.equal(report.blobs.length, 0);
-    assert.equal(report.youngBlobs, fixture.garbage.length);
+    assert.equal(report.youngBlobs.length, fixture.garbage.length);
+    assert.equal(report.youngBlobBytes, bytesOf(fixture.garbage));
     const untagged = await collectGarbage(store, { dryRun: true, gracePeriodMs: 60_000, deleteUntagged: true });
     assert.deepEqual(untagged.revisions, [], 'an index push writes its children untagged first');
     assert.equal(untagged.blobs.length, 0);
@@ -160,7 +161,7 @@ describe('gc on a registry of images sharing layers', () => {
     assert.match(dry.stdout, new RegExp(`would delete blob ${orphan.digest}`));
     assert.match(dry.stdout, /would free 4\.22 KiB \(4321 bytes\)/);
     const young = await run(process.execPath, ['--import', 'tsx', CLI, 'gc', '--storage', berth.root, '--dry-run']);
-    assert.match(young.stdout, /kept 1 unreferenced blobs younger than the grace period/);
+    assert.match(young.stdout, /kept 4\.22 KiB \(4321 bytes\) in 1 unreferenced blobs younger than the grace period \(1h, set with --grace-period/);
     const config = join(berth.root, 'gc-config.yml');
     await writeFile(config, 'gc:\n  gracePeriod: 0s\n  settle: 0\n');
     const done = await run(process.execPath, ['--import', 'tsx', CLI, 'gc', '--storage', berth.root, '--config', config, '--json']);

@@ -1,0 +1,64 @@
+import type { Command } from 'commander';
+import type { ServeConfig } from '../registry/config.ts';
+import { GC_DEFAULTS, type GcTiming } from '../storage/gc-plan.ts';
+import { parseDuration } from './duration.ts';
+
+/**
+ * gc's settings as a user sets them, shared by `berth gc` and `berth analyze`: analyze reports
+ * what gc would free, so both read the same flags and the same `gc:` section of the config file.
+ */
+export interface GcFlags {
+  gracePeriod?: string;
+  uploadMaxAge?: string;
+  settle?: string;
+  deleteUntagged?: boolean;
+}
+
+export interface GcSettings extends GcTiming {
+  deleteUntagged: boolean;
+}
+
+/** The options that decide what gc removes, for both commands. */
+export function gcPlanOptions(command: Command): Command {
+  return command
+    .option('--delete-untagged', 'untagged manifests are not roots: delete them and what only they reference (config gc.deleteUntagged)')
+    .option(
+      '--grace-period <duration>',
+      `keep unreferenced blobs younger than this, and leftovers of writes idle for less (config gc.gracePeriod, default ${formatDuration(GC_DEFAULTS.gracePeriodMs)})`,
+    )
+    .option('--upload-max-age <duration>', `delete uploads idle longer than this (config gc.uploadMaxAge, default ${formatDuration(GC_DEFAULTS.uploadMaxAgeMs)})`);
+}
+
+/** Each setting from its flag, else the config file's `gc:` section, else gc's default. */
+export function gcSettings(flags: GcFlags, config: ServeConfig): GcSettings {
+  const section = (config.file.gc ?? {}) as Record<string, unknown>;
+  const duration = (flag: string | undefined, key: string, fallback: number): number => {
+    const value = flag ?? section[key];
+    return value === undefined ? fallback : parseDuration(String(value));
+  };
+  return {
+    gracePeriodMs: duration(flags.gracePeriod, 'gracePeriod', GC_DEFAULTS.gracePeriodMs),
+    uploadMaxAgeMs: duration(flags.uploadMaxAge, 'uploadMaxAge', GC_DEFAULTS.uploadMaxAgeMs),
+    settleMs: duration(flags.settle, 'settle', GC_DEFAULTS.settleMs),
+    deleteUntagged: flags.deleteUntagged ?? Boolean(section.deleteUntagged),
+  };
+}
+
+/** Names the grace period and where it is set, so a figure held back by it says how to change it. */
+export function gracePeriodNote(gracePeriodMs: number): string {
+  return `the grace period (${formatDuration(gracePeriodMs)}, set with --grace-period or gc.gracePeriod in the config file)`;
+}
+
+const UNITS: [string, number][] = [
+  ['d', 86_400_000],
+  ['h', 3_600_000],
+  ['m', 60_000],
+  ['s', 1000],
+];
+
+/** 3_600_000 → "1h", 90_000 → "90s": the largest unit that divides it, as parseDuration reads it back. */
+export function formatDuration(ms: number): string {
+  if (ms === 0) return '0s';
+  const [unit, size] = UNITS.find(([, size]) => ms % size === 0) ?? ['ms', 1];
+  return `${ms / size}${unit}`;
+}
