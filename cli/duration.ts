@@ -6,3 +6,13 @@ export function parseDuration(text: string): number {
   if (!match) throw new Error(`invalid duration "${text}" (want e.g. 30s, 15m, 1h, 7d)`);
   return Number(match[1]) * UNIT_MS[match[2] ?? 'ms']!;
 }
+
+/** Largest unit first, for formatting. */
+const UNITS_DESCENDING = Object.entries(UNIT_MS).sort(([, a], [, b]) => b - a);
+
+/** 3_600_000 → "1h", 90_000 → "90s": the largest unit that divides it, as parseDuration reads it back. */
+export function formatDuration(ms: number): string {
+  if (ms === 0) return '0s';
+  const [unit, size] = UNITS_DESCENDING.find(([, size]) => ms % size === 0)!;
+  return `${ms / size}${unit}`;
+}

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { ServeConfig } from '../registry/config.ts';
 import { GC_DEFAULTS, type GcTiming } from '../storage/gc-plan.ts';
-import { parseDuration } from './duration.ts';
+import { formatDuration, parseDuration } from './duration.ts';
 
 /**
  * gc's settings as a user sets them, shared by `berth gc` and `berth analyze`: analyze reports
@@ -47,18 +47,4 @@ export function gcSettings(flags: GcFlags, config: ServeConfig): GcSettings {
 /** Names the grace period and where it is set, so a figure held back by it says how to change it. */
 export function gracePeriodNote(gracePeriodMs: number): string {
   return `the grace period (${formatDuration(gracePeriodMs)}, set with --grace-period or gc.gracePeriod in the config file)`;
-}
-
-const UNITS: [string, number][] = [
-  ['d', 86_400_000],
-  ['h', 3_600_000],
-  ['m', 60_000],
-  ['s', 1000],
-];
-
-/** 3_600_000 → "1h", 90_000 → "90s": the largest unit that divides it, as parseDuration reads it back. */
-export function formatDuration(ms: number): string {
-  if (ms === 0) return '0s';
-  const [unit, size] = UNITS.find(([, size]) => ms % size === 0) ?? ['ms', 1];
-  return `${ms / size}${unit}`;
 }

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { collectGarbage, GC_DEFAULTS, type GarbageBlob, type GcReport } from '../../storage/gc.ts';
 import { formatBytes } from '../format-bytes.ts';
-import { formatDuration, gcPlanOptions, gcSettings, gracePeriodNote, type GcFlags } from '../gc-settings.ts';
+import { formatDuration } from '../duration.ts';
+import { gcPlanOptions, gcSettings, gracePeriodNote, type GcFlags } from '../gc-settings.ts';
 import { openStore, type StoreFlags } from '../open-store.ts';
 
 interface GcCommandFlags extends StoreFlags, GcFlags {
