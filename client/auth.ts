@@ -1,7 +1,7 @@
 import type { Got } from 'got';
 import { parseChallenge, scopeKey } from './challenge.ts';
 import type { Credentials } from './credentials.ts';
-import { RegistryResponseError } from './errors.ts';
+import { RegistryResponseError, retryAfterSeconds } from './errors.ts';
 
 /**
  * Answers a registry's 401 challenges (auth-token.md): a Bearer token from the realm for the
@@ -15,6 +15,8 @@ export class Authenticator {
   constructor(
     private readonly http: Got,
     private readonly credentials: () => Promise<Credentials | undefined>,
+    /** The registry as the user named it, for error messages. */
+    private readonly registry: string,
   ) {}
 
   /** The Authorization header to send first for a repository (or `''` for registry-wide calls). */
@@ -68,7 +70,10 @@ export class Authenticator {
       headers: credentials ? { authorization: basic(credentials) } : {},
       responseType: 'buffer',
     });
-    if (response.statusCode !== 200) throw RegistryResponseError.from('GET', url.origin + url.pathname, response.statusCode, response.body);
+    if (response.statusCode !== 200) {
+      const context = { registry: this.registry, repository: '', retryAfterSeconds: retryAfterSeconds(response.headers['retry-after']) };
+      throw RegistryResponseError.from('GET', url.origin + url.pathname, response.statusCode, response.body, context);
+    }
     const body = JSON.parse(response.body.toString('utf8')) as { token?: string; access_token?: string };
     const token = body.token ?? body.access_token;
     return token ? `Bearer ${token}` : undefined;

@@ -6,7 +6,7 @@ import { uploadBlob, type BlobSource } from './blob-upload.ts';
 import { DigestMismatchError, RegistryResponseError } from './errors.ts';
 import { resolveGraph } from './image-graph.ts';
 import { mapLimit } from './parallel.ts';
-import type { PlatformChoice } from './platform.ts';
+import { checkImagePlatform, type PlatformChoice } from './platform.ts';
 import { silentProgress, type TransferProgress } from './progress.ts';
 import { DEFAULT_PUSH_CONCURRENCY, emptyPushResult, pushManifests, tally, type PushResult } from './push.ts';
 import type { RegistryClient } from './registry-client.ts';
@@ -61,8 +61,10 @@ function remoteSource(client: RegistryClient, repository: string): BlobSource {
 export async function copy(source: RegistryClient, from: Reference, target: RegistryClient, to: Reference, options: CopyOptions = {}): Promise<CopyResult> {
   const progress = options.progress ?? silentProgress;
   const top = await source.getManifest(from.repository, from.manifestReference);
-  const graph = await resolveGraph(top, options.platform ?? { all: true }, (digest) => source.getManifest(from.repository, digest.toString()));
-  const mountFrom = source.baseURL === target.baseURL ? [from.repository] : [];
+  const platform = options.platform ?? { all: true };
+  await checkImagePlatform(from.toString(), top.manifest, platform, (digest) => source.getBlobBytes(from.repository, digest));
+  const graph = await resolveGraph(top, platform, (digest) => source.getManifest(from.repository, digest.toString()));
+  const mountFrom = source.registry === target.registry ? [from.repository] : [];
   const result: CopyResult = { source: from.toString(), ...emptyPushResult(to, graph) };
   const blobSource = remoteSource(source, from.repository);
   try {

@@ -3,7 +3,7 @@ import { downloadBlob } from './blob-download.ts';
 import { descriptorOf, manifestFromBytes, resolveGraph } from './image-graph.ts';
 import type { LayoutStore } from './layout-store.ts';
 import { mapLimit } from './parallel.ts';
-import type { PlatformChoice } from './platform.ts';
+import { checkImagePlatform, type PlatformChoice } from './platform.ts';
 import { silentProgress, type TransferProgress } from './progress.ts';
 import type { RegistryClient } from './registry-client.ts';
 
@@ -49,6 +49,7 @@ export async function pull(client: RegistryClient, reference: Reference, options
   const { store } = options;
   const progress = options.progress ?? silentProgress;
   const top = await client.getManifest(reference.repository, reference.manifestReference);
+  await checkImagePlatform(reference.toString(), top.manifest, options.platform, (digest) => client.getBlobBytes(reference.repository, digest));
   const graph = await resolveGraph(top, options.platform, async (digest) =>
     (await store.has(digest)) ? manifestFromBytes(await store.readBytes(digest), digest) : client.getManifest(reference.repository, digest.toString()),
   );

@@ -7,12 +7,13 @@ import { mapLimit } from './parallel.ts';
 import { silentProgress, type BlobOutcome, type TransferProgress } from './progress.ts';
 import { storeName, type TransferCounts } from './pull.ts';
 import type { RegistryClient } from './registry-client.ts';
+import { findStoredImage } from './store-names.ts';
 
 export const DEFAULT_PUSH_CONCURRENCY = 4;
 
 export interface PushOptions {
   store: LayoutStore;
-  /** The store's name for the image when it differs from the target reference. */
+  /** The store's name for the image when it differs from the target reference, or a short name that only it ends in. */
   from?: string;
   concurrency?: number;
   progress?: TransferProgress;
@@ -42,12 +43,11 @@ function candidateNames(reference: Reference, from: string | undefined): string[
   return names;
 }
 
-/** The image the store names, with everything it reaches (all platforms of an index). */
-async function localGraph(store: LayoutStore, names: string[]): Promise<ImageGraph> {
-  const descriptor = await store.resolve(...names);
-  if (!descriptor) throw new NotInStoreError(`${store.dir} has no image named ${names.map((n) => `"${n}"`).join(' or ')}`);
+/** The image the store names (`--from` may be a short name), with everything it reaches (all platforms of an index). */
+async function localGraph(store: LayoutStore, names: string[], short: string | undefined): Promise<ImageGraph> {
+  const { name, descriptor } = await findStoredImage(store, names, short);
   const read = async (digest: typeof descriptor.digest) => {
-    if (!(await store.has(digest))) throw new NotInStoreError(`${store.dir} lacks manifest ${digest} of ${names[0]}`);
+    if (!(await store.has(digest))) throw new NotInStoreError(`${store.dir} lacks manifest ${digest} of ${name}`);
     return manifestFromBytes(await store.readBytes(digest), digest);
   };
   return resolveGraph(await read(descriptor.digest), { all: true }, read);
@@ -87,7 +87,7 @@ export async function pushManifests(client: RegistryClient, reference: Reference
 export async function push(client: RegistryClient, reference: Reference, options: PushOptions): Promise<PushResult> {
   const { store } = options;
   const progress = options.progress ?? silentProgress;
-  const graph = await localGraph(store, candidateNames(reference, options.from));
+  const graph = await localGraph(store, candidateNames(reference, options.from), options.from);
   const result = emptyPushResult(reference, graph);
   const source = storeSource(store);
   try {

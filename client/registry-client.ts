@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Got, OptionsOfBufferResponseBody, Response } from 'got';
 import { Digest } from '../oci/digest.ts';
@@ -6,14 +7,21 @@ import { parseManifest, type Manifest } from '../oci/manifest.ts';
 import { bareMediaType, MANIFEST_ACCEPT, MediaType } from '../oci/media-types.ts';
 import { DEFAULT_REGISTRY } from '../oci/reference.ts';
 import { Authenticator } from './auth.ts';
+import { connectionError } from './connection-errors.ts';
 import type { Credentials } from './credentials.ts';
-import { DigestMismatchError, RegistryResponseError } from './errors.ts';
+import { DigestMismatchError, RegistryResponseError, retryAfterSeconds } from './errors.ts';
+import { chooseOrigin } from './origin.ts';
 
 export interface RegistryClientOptions {
   http: Got;
-  /** Talk plain HTTP to this registry (always so for localhost and loopback addresses). */
+  /**
+   * An insecure registry (docker's `insecure-registries`): its certificate is not verified, and
+   * plain HTTP serves where it does not speak HTTPS (as it may on localhost and loopback addresses).
+   */
   insecure?: boolean;
   credentials: () => Promise<Credentials | undefined>;
+  /** Told which protocol the registry is reached with (`--verbose`). */
+  log?: (line: string) => void;
 }
 
 /** A manifest as fetched: its exact bytes, parsed form, media type and digest. */
@@ -52,20 +60,30 @@ function checkDigest(expected: Digest, bytes: Buffer, source: string): void {
  * referrers and deletes, with the auth challenge answered on the way.
  */
 export class RegistryClient {
-  readonly baseURL: string;
+  private readonly http: Got;
   private readonly auth: Authenticator;
+  private origin?: Promise<string>;
 
   constructor(
     readonly registry: string,
     private readonly options: RegistryClientOptions,
   ) {
-    const plain = options.insecure || LOOPBACK.test(registry);
-    this.baseURL = `${plain ? 'http' : 'https'}://${apiHost(registry)}`;
-    this.auth = new Authenticator(options.http, options.credentials);
+    this.http = options.insecure ? options.http.extend({ https: { rejectUnauthorized: false } }) : options.http;
+    this.auth = new Authenticator(this.http, options.credentials, registry);
   }
 
-  private url(path: string): URL {
-    return new URL(path, this.baseURL);
+  /** `https://HOST` or, where allowed and HTTPS is not spoken, `http://HOST`; found out once. */
+  private async url(path: string): Promise<URL> {
+    this.origin ??= chooseOrigin(this.http, this.registry, apiHost(this.registry), {
+      plainAllowed: Boolean(this.options.insecure) || LOOPBACK.test(this.registry),
+      ...(this.options.log ? { log: this.options.log } : {}),
+    });
+    return new URL(path, await this.origin);
+  }
+
+  /** A request that reached nothing says so in the user's terms (not reachable, certificate not trusted). */
+  private unreached(error: unknown, url: URL): unknown {
+    return connectionError(error, this.registry, url.origin) ?? error;
   }
 
   /**
@@ -73,9 +91,11 @@ export class RegistryClient {
    * callers send those only after an earlier request of the same scope authenticated.
    */
   async request(method: string, repository: string, target: string | URL, init: RequestInit = {}): Promise<Response<Buffer>> {
-    const url = typeof target === 'string' ? this.url(target) : target;
+    const url = typeof target === 'string' ? await this.url(target) : target;
     const send = (authorization: string | undefined) =>
-      this.options.http(url, { ...init, method: method as 'GET', headers: withAuthorization(init.headers, authorization), responseType: 'buffer' });
+      this.http(url, { ...init, method: method as 'GET', headers: withAuthorization(init.headers, authorization), responseType: 'buffer' }).catch((error: unknown) => {
+        throw this.unreached(error, url);
+      });
     const sent = this.auth.current(repository);
     const response = await send(sent);
     const challenge = response.headers['www-authenticate'];
@@ -83,20 +103,25 @@ export class RegistryClient {
     return answered ? send(answered) : response;
   }
 
-  private fail(method: string, url: URL | string, response: Response<Buffer>): never {
-    throw RegistryResponseError.from(method, String(url), response.statusCode, response.body);
+  private error(method: string, url: URL | string, repository: string, status: number, headers: IncomingHttpHeaders, body: Buffer): RegistryResponseError {
+    const context = { registry: this.registry, repository, retryAfterSeconds: retryAfterSeconds(headers['retry-after']) };
+    return RegistryResponseError.from(method, String(url), status, body, context);
+  }
+
+  private fail(method: string, repository: string, response: Response<Buffer>): never {
+    throw this.error(method, response.requestUrl, repository, response.statusCode, response.headers, response.body);
   }
 
   /** `GET /v2/`: checks the registry answers and the credentials (if any) are accepted. */
   async ping(): Promise<void> {
     const response = await this.request('GET', '', '/v2/');
-    if (response.statusCode !== 200) this.fail('GET', '/v2/', response);
+    if (response.statusCode !== 200) this.fail('GET', '', response);
   }
 
   async getManifest(repository: string, reference: string): Promise<FetchedManifest> {
     const path = `/v2/${repository}/manifests/${reference}`;
     const response = await this.request('GET', repository, path, { headers: { accept: MANIFEST_ACCEPT } });
-    if (response.statusCode !== 200) this.fail('GET', this.url(path), response);
+    if (response.statusCode !== 200) this.fail('GET', repository, response);
     const bytes = response.body;
     const contentType = response.headers['content-type'];
     const pinned = Digest.tryParse(reference);
@@ -110,7 +135,7 @@ export class RegistryClient {
     const path = `/v2/${repository}/manifests/${reference}`;
     const response = await this.request('HEAD', repository, path, { headers: { accept: MANIFEST_ACCEPT } });
     if (response.statusCode === 404) return undefined;
-    if (response.statusCode !== 200) this.fail('HEAD', this.url(path), response);
+    if (response.statusCode !== 200) this.fail('HEAD', repository, response);
     const digest = Digest.tryParse(String(response.headers['docker-content-digest'] ?? '')) ?? Digest.tryParse(reference);
     if (!digest) return this.describe(await this.getManifest(repository, reference));
     return { mediaType: bareMediaType(response.headers['content-type']) ?? MediaType.ociManifest, digest, size: Number(response.headers['content-length'] ?? 0) };
@@ -123,20 +148,24 @@ export class RegistryClient {
   async putManifest(repository: string, reference: string, bytes: Buffer, mediaType: string): Promise<void> {
     const path = `/v2/${repository}/manifests/${reference}`;
     const response = await this.request('PUT', repository, path, { body: bytes, headers: { 'content-type': mediaType } });
-    if (response.statusCode !== 201) this.fail('PUT', this.url(path), response);
+    if (response.statusCode !== 201) this.fail('PUT', repository, response);
   }
 
-  async deleteManifest(repository: string, digest: Digest): Promise<void> {
-    const path = `/v2/${repository}/manifests/${digest}`;
+  /**
+   * Deletes by digest (the manifest, with every tag on it) or by tag (that tag only; the manifest
+   * stays, as do its other tags).
+   */
+  async deleteManifest(repository: string, reference: string): Promise<void> {
+    const path = `/v2/${repository}/manifests/${reference}`;
     const response = await this.request('DELETE', repository, path);
-    if (response.statusCode !== 202) this.fail('DELETE', this.url(path), response);
+    if (response.statusCode !== 202) this.fail('DELETE', repository, response);
   }
 
   async hasBlob(repository: string, digest: Digest): Promise<boolean> {
     const path = `/v2/${repository}/blobs/${digest}`;
     const response = await this.request('HEAD', repository, path);
     if (response.statusCode === 404) return false;
-    if (response.statusCode !== 200) this.fail('HEAD', this.url(path), response);
+    if (response.statusCode !== 200) this.fail('HEAD', repository, response);
     return true;
   }
 
@@ -144,7 +173,7 @@ export class RegistryClient {
   async getBlobBytes(repository: string, digest: Digest): Promise<Buffer> {
     const path = `/v2/${repository}/blobs/${digest}`;
     const response = await this.request('GET', repository, path);
-    if (response.statusCode !== 200) this.fail('GET', this.url(path), response);
+    if (response.statusCode !== 200) this.fail('GET', repository, response);
     checkDigest(digest, response.body, `${repository}@${digest}`);
     return response.body;
   }
@@ -154,16 +183,16 @@ export class RegistryClient {
    * `status`: 206 resumes at `offset`, 200 starts again from byte 0.
    */
   async openBlob(repository: string, digest: Digest, offset = 0): Promise<BlobResponse> {
-    const url = this.url(`/v2/${repository}/blobs/${digest}`);
+    const url = await this.url(`/v2/${repository}/blobs/${digest}`);
     let authorization = this.auth.current(repository);
     for (let attempt = 0; ; attempt++) {
-      const stream = this.options.http.stream(url, {
+      const stream = this.http.stream(url, {
         headers: withAuthorization(offset > 0 ? { range: `bytes=${offset}-` } : {}, authorization),
         retry: { limit: 0 },
       });
-      const response = await new Promise<{ statusCode: number; headers: Record<string, string | string[] | undefined> }>((resolve, reject) => {
+      const response = await new Promise<{ statusCode: number; headers: IncomingHttpHeaders }>((resolve, reject) => {
         stream.once('response', resolve);
-        stream.once('error', reject);
+        stream.once('error', (error) => reject(this.unreached(error, url)));
       });
       const challenge = response.headers['www-authenticate'];
       const answered =
@@ -176,7 +205,7 @@ export class RegistryClient {
       if (response.statusCode === 200 || response.statusCode === 206) return { status: response.statusCode, body: stream };
       const chunks: Buffer[] = [];
       for await (const chunk of stream) chunks.push(chunk as Buffer);
-      throw RegistryResponseError.from('GET', String(url), response.statusCode, Buffer.concat(chunks));
+      throw this.error('GET', url, repository, response.statusCode, response.headers, Buffer.concat(chunks));
     }
   }
 
@@ -189,7 +218,7 @@ export class RegistryClient {
       await this.cancelUpload(repository, this.location(response));
       return false;
     }
-    return this.fail('POST', this.url(path), response);
+    return this.fail('POST', repository, response);
   }
 
   private location(response: Response<Buffer>): URL {
@@ -202,7 +231,7 @@ export class RegistryClient {
   async startUpload(repository: string): Promise<URL> {
     const path = `/v2/${repository}/blobs/uploads/`;
     const response = await this.request('POST', repository, path);
-    if (response.statusCode !== 202) this.fail('POST', this.url(path), response);
+    if (response.statusCode !== 202) this.fail('POST', repository, response);
     return this.location(response);
   }
 
@@ -219,7 +248,7 @@ export class RegistryClient {
     const headers = { 'content-type': 'application/octet-stream' };
     const response = await this.request('POST', repository, path, { body: bytes, headers });
     if (response.statusCode === 201) return;
-    if (response.statusCode !== 202) this.fail('POST', this.url(path), response);
+    if (response.statusCode !== 202) this.fail('POST', repository, response);
     await this.finishUpload(repository, this.location(response), digest, bytes);
   }
 
@@ -231,7 +260,7 @@ export class RegistryClient {
       ...(body ? { body } : {}),
       headers: { 'content-type': 'application/octet-stream', ...(body ? {} : { 'content-length': '0' }) },
     });
-    if (response.statusCode !== 201) this.fail('PUT', url, response);
+    if (response.statusCode !== 201) this.fail('PUT', repository, response);
   }
 
   /**
@@ -240,7 +269,7 @@ export class RegistryClient {
    */
   async uploadStatus(repository: string, location: URL): Promise<{ offset: number; location: URL }> {
     const response = await this.request('GET', repository, location);
-    if (response.statusCode !== 204 && response.statusCode !== 200) this.fail('GET', location, response);
+    if (response.statusCode !== 204 && response.statusCode !== 200) this.fail('GET', repository, response);
     const range = /^(?:bytes=)?0-(\d+)$/.exec(String(response.headers.range ?? ''));
     return { offset: range ? Number(range[1]) + 1 : 0, location: response.headers.location ? this.location(response) : location };
   }
@@ -256,7 +285,7 @@ export class RegistryClient {
       if (length > 0) headers['content-range'] = `${offset}-${offset + length - 1}`;
     }
     const response = await this.request('PATCH', repository, location, { body, headers, retry: { limit: 0 } });
-    if (response.statusCode !== 202 && response.statusCode !== 204) this.fail('PATCH', location, response);
+    if (response.statusCode !== 202 && response.statusCode !== 204) this.fail('PATCH', repository, response);
     return this.location(response);
   }
 
@@ -266,7 +295,7 @@ export class RegistryClient {
     let next: string | undefined = `/v2/${repository}/tags/list?n=1000`;
     while (next) {
       const response = await this.request('GET', repository, next);
-      if (response.statusCode !== 200) this.fail('GET', this.url(next), response);
+      if (response.statusCode !== 200) this.fail('GET', repository, response);
       tags.push(...((JSON.parse(response.body.toString('utf8')) as { tags?: string[] | null }).tags ?? []));
       next = /<([^>]+)>;\s*rel="?next"?/.exec(String(response.headers.link ?? ''))?.[1];
     }
@@ -288,7 +317,7 @@ export class RegistryClient {
       const fallback = await this.headManifest(repository, `${digest.algorithm}-${digest.hex}`);
       if (fallback) index = (await this.getManifest(repository, fallback.digest.toString())).manifest;
     } else {
-      this.fail('GET', this.url(path), response);
+      this.fail('GET', repository, response);
     }
     const found = index?.kind === 'index' ? index.manifests : [];
     return artifactType ? found.filter((d) => d.artifactType === artifactType) : found;

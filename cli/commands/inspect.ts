@@ -2,8 +2,8 @@ import type { Command } from 'commander';
 import { Reference } from '../../oci/reference.ts';
 import { parsePlatform, selectPlatform } from '../../client/platform.ts';
 import type { FetchedManifest, RegistryClient } from '../../client/registry-client.ts';
-import { platformString } from '../../oci/descriptor.ts';
-import { clientFor, report, withClientFlags, type ClientFlags } from '../client-options.ts';
+import { platformString, type Descriptor } from '../../oci/descriptor.ts';
+import { clientCommand, clientFor, report, type ClientFlags } from '../client-options.ts';
 import { formatBytes } from '../format-bytes.ts';
 
 interface InspectFlags extends ClientFlags {
@@ -27,6 +27,12 @@ function describe(reference: Reference, fetched: FetchedManifest): string {
   return lines.join('\n');
 }
 
+/** The referrers section, which says so when nothing refers to the manifest rather than leaving a bare heading. */
+function referrerLines(referrers: Descriptor[]): string[] {
+  if (referrers.length === 0) return ['referrers:  none (no signature, SBOM or other artifact refers to this manifest)'];
+  return ['referrers:', ...referrers.map((r) => `  ${r.digest}  ${r.artifactType ?? r.mediaType}`)];
+}
+
 /** The config of the image a reference names, narrowing an index to one platform. */
 async function imageConfig(client: RegistryClient, reference: Reference, fetched: FetchedManifest, platform: string | undefined): Promise<Buffer> {
   let image = fetched;
@@ -48,7 +54,7 @@ export function registerInspect(program: Command): void {
     .option('--config', 'print the image configuration (of --platform for an index)')
     .option('--referrers', 'list the manifests that refer to this one (its signatures, SBOMs, …)')
     .option('--platform <os/arch[/variant]>', 'for --config on an index (default: linux and this machine’s architecture)');
-  withClientFlags(command).action(async (text: string, flags: InspectFlags) => {
+  clientCommand(command, async (text: string, flags: InspectFlags) => {
     const reference = Reference.parse(text);
     const client = clientFor(reference.registry, flags);
     const fetched = await client.getManifest(reference.repository, reference.manifestReference);
@@ -65,8 +71,7 @@ export function registerInspect(program: Command): void {
     report(
       flags,
       { reference: reference.toString(), digest: fetched.digest, mediaType: fetched.mediaType, size: fetched.bytes.length, manifest: JSON.parse(fetched.bytes.toString('utf8')) as unknown, ...(referrers ? { referrers } : {}) },
-      () =>
-        [describe(reference, fetched), ...(referrers ? ['referrers:', ...referrers.map((r) => `  ${r.digest}  ${r.artifactType ?? r.mediaType}`)] : [])].join('\n'),
+      () => [describe(reference, fetched), ...(referrers ? referrerLines(referrers) : [])].join('\n'),
     );
   });
 }

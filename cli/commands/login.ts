@@ -1,19 +1,28 @@
 import type { Command } from 'commander';
 import { dockerConfigPath, writeCredentials } from '../../client/credentials.ts';
-import { createHttp } from '../../client/http.ts';
-import { RegistryClient } from '../../client/registry-client.ts';
-import { report, withClientFlags, type ClientFlags } from '../client-options.ts';
+import { clientCommand, clientFor, report, type ClientFlags } from '../client-options.ts';
+import { ask, canPrompt, readStdinLine } from '../prompt.ts';
 
 interface LoginFlags extends ClientFlags {
-  username: string;
+  username?: string;
   password?: string;
   passwordStdin?: boolean;
 }
 
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+/** The user name from -u, else asked on a terminal, as `docker login` does. */
+async function username(flags: LoginFlags): Promise<string> {
+  if (flags.username) return flags.username;
+  if (canPrompt()) return ask('Username: ', { echo: true });
+  throw new Error('no user name: give -u USER');
+}
+
+/** The password from standard input when told, -p or BERTH_PASSWORD, else asked without echo on a terminal. */
+async function password(flags: LoginFlags, user: string, registry: string): Promise<string> {
+  if (flags.passwordStdin) return readStdinLine();
+  const given = flags.password ?? process.env.BERTH_PASSWORD;
+  if (given) return given;
+  if (canPrompt()) return ask(`Password for ${user} at ${registry}: `, { echo: false });
+  throw new Error('no password: give --password-stdin, --password or BERTH_PASSWORD, or run on a terminal to be asked');
 }
 
 export function registerLogin(program: Command): void {
@@ -21,16 +30,16 @@ export function registerLogin(program: Command): void {
     .command('login')
     .description('check credentials against a registry and store them in the docker config file (~/.docker/config.json)')
     .argument('<registry>', 'host[:port]')
-    .requiredOption('-u, --username <user>', 'user name')
-    .option('-p, --password <password>', 'password (visible to other users of this machine: prefer --password-stdin or BERTH_PASSWORD)')
+    .option('-u, --username <user>', 'user name (asked on a terminal when not given)')
+    .option('-p, --password <password>', 'password (visible to other users of this machine: prefer being asked, --password-stdin or BERTH_PASSWORD)')
     .option('--password-stdin', 'read the password from standard input');
-  withClientFlags(command).action(async (registry: string, flags: LoginFlags) => {
-    const password = flags.passwordStdin ? await readStdin() : (flags.password ?? process.env.BERTH_PASSWORD);
-    if (!password) throw new Error('no password: give --password-stdin, --password or BERTH_PASSWORD');
-    const credentials = { username: flags.username, password };
-    const client = new RegistryClient(registry, { http: createHttp(), insecure: Boolean(flags.insecure), credentials: async () => credentials });
-    await client.ping();
+  clientCommand(command, async (registry: string, flags: LoginFlags) => {
+    const user = await username(flags);
+    const secret = await password(flags, user, registry);
+    if (!secret) throw new Error('empty password');
+    const credentials = { username: user, password: secret };
+    await clientFor(registry, flags, credentials).ping();
     await writeCredentials(registry, credentials);
-    report(flags, { registry, username: flags.username, config: dockerConfigPath() }, () => `logged in to ${registry} as ${flags.username} (saved in ${dockerConfigPath()})`);
+    report(flags, { registry, username: user, config: dockerConfigPath() }, () => `logged in to ${registry} as ${user} (saved in ${dockerConfigPath()})`);
   });
 }

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { Reference } from '../../oci/reference.ts';
 import { parsePlatform } from '../../client/platform.ts';
 import { DEFAULT_PULL_CONCURRENCY, pull } from '../../client/pull.ts';
-import { clientFor, openLocalStore, positiveInteger, progressFor, report, withClientFlags, withStoreFlag, type ClientFlags } from '../client-options.ts';
+import { clientCommand, clientFor, openLocalStore, positiveInteger, progressFor, report, withStoreFlag, type ClientFlags } from '../client-options.ts';
 import { formatBytes } from '../format-bytes.ts';
 
 interface PullFlags extends ClientFlags {
@@ -17,7 +17,7 @@ export function registerPull(program: Command): void {
     .argument('<ref>', 'host[:port]/name[:tag|@digest]')
     .option('--platform <os/arch[/variant]|all>', 'which image of a multi-platform index (default: linux and this machine’s architecture)')
     .option('--concurrency <n>', `parallel blob downloads (default ${DEFAULT_PULL_CONCURRENCY})`, positiveInteger);
-  withStoreFlag(withClientFlags(command)).action(async (text: string, flags: PullFlags) => {
+  clientCommand(withStoreFlag(command), async (text: string, flags: PullFlags) => {
     const reference = Reference.parse(text);
     const store = await openLocalStore(flags);
     const result = await pull(clientFor(reference.registry, flags), reference, {

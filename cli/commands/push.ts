@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { Reference } from '../../oci/reference.ts';
 import { push } from '../../client/push.ts';
 import type { PushResult } from '../../client/push.ts';
-import { clientFor, openLocalStore, progressFor, report, withClientFlags, withStoreFlag, type ClientFlags } from '../client-options.ts';
+import { clientCommand, clientFor, openLocalStore, progressFor, report, withStoreFlag, type ClientFlags } from '../client-options.ts';
 import { formatBytes } from '../format-bytes.ts';
 
 interface PushFlags extends ClientFlags {
@@ -24,7 +24,7 @@ export function registerPush(program: Command): void {
     .description('push an image from the local OCI image layout, uploading only what the registry lacks')
     .argument('<ref>', 'host[:port]/name[:tag|@digest]')
     .option('--from <name>', 'the image’s name in the store (its org.opencontainers.image.ref.name), when not REF itself');
-  withStoreFlag(withClientFlags(command)).action(async (text: string, flags: PushFlags) => {
+  clientCommand(withStoreFlag(command), async (text: string, flags: PushFlags) => {
     const reference = Reference.parse(text);
     const result = await push(clientFor(reference.registry, flags), reference, {
       store: await openLocalStore(flags),

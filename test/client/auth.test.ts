@@ -108,7 +108,7 @@ describe('token auth against Distribution 2.8.2 and a test token server', needs(
     try {
       const pulled = await berth(['pull', `${registry.host}/app:v1`, '--store', store.dir, '--json'], env);
       assert.equal(pulled.code, 0, pulled.stderr);
-      const result = JSON.parse(pulled.stdout) as { fetched: { blobs: number }; name: string };
+      const result = JSON.parse(pulled.stdout) as { fetched: { blobs: number }; name: string; digest: string };
       assert.equal(result.fetched.blobs, 3);
       assert.equal(result.name, `${registry.host}/app:v1`);
       const tags = await berth(['tags', `${registry.host}/app`, '--json'], env);
@@ -117,8 +117,13 @@ describe('token auth against Distribution 2.8.2 and a test token server', needs(
       assert.match(inspected.stdout, /layers: +2/);
       const config = await berth(['inspect', `${registry.host}/app:v1`, '--config'], env);
       assert.deepEqual((JSON.parse(config.stdout) as { config: { Cmd: string[] } }).config.Cmd, ['/bin/true']);
-      const deleted = await berth(['delete', `${registry.host}/app:v1`], env);
+      // Distribution deletes no tags by name: the tag goes with its manifest, deleted by digest.
+      const byTag = await berth(['delete', `${registry.host}/app:v1`], env);
+      assert.equal(byTag.code, 1);
+      assert.match(byTag.stderr, new RegExp(`does not delete tags .*; \`berth delete ${registry.host}/app@${result.digest}\` deletes the image with every tag on it`));
+      const deleted = await berth(['delete', `${registry.host}/app@${result.digest}`], env);
       assert.equal(deleted.code, 0, deleted.stderr);
+      assert.equal(deleted.stdout, `deleted ${registry.host}/app@${result.digest} and with it the tags v1\n`);
       const gone = await berth(['inspect', `${registry.host}/app:v1`], env);
       assert.equal(gone.code, 1);
       assert.match(gone.stderr, /MANIFEST_UNKNOWN/);
