@@ -8,11 +8,11 @@ import { readCredentials } from '../../client/credentials.ts';
 import { Htpasswd } from '../../registry/auth/htpasswd.ts';
 import { startAuthBerth, USERS, type AuthBerth } from '../helpers/auth-berth.ts';
 import { runBerth } from '../helpers/berth-cli.ts';
-import { locate } from '../helpers/peers.ts';
+import { needs } from '../helpers/peers.ts';
 import { berthOnTerminal } from '../helpers/terminal.ts';
 
-/** util-linux is essential on Debian, so `script` is there wherever the suite runs; skip plainly if not. */
-const pseudoTerminal = locate('script') ? {} : { skip: 'needs script (apt-get install util-linux)' };
+/** A pseudo-terminal from `script`: essential on Debian, and required like every peer under BERTH_REQUIRE_PEERS. */
+const pseudoTerminal = needs('script');
 
 let scratch: string;
 before(async () => {

@@ -15,6 +15,7 @@ const PACKAGES = {
   chromium: 'chromium',
   'docker-compose': 'docker-compose',
   openssl: 'openssl',
+  script: 'bsdutils',
 } as const;
 
 export type Peer = keyof typeof PACKAGES;
