@@ -73,11 +73,11 @@ export interface Driver {
   /** Human-readable location, e.g. `/srv/registry` or `s3://bucket/prefix`. */
   readonly location: string;
 
-  /** Size and modification time, or undefined when the path holds no object (appended ones aside). */
+  /**
+   * Size and modification time, or undefined when the path holds no object. For an object
+   * `append` wrote, the bytes appended so far and the time of the last append.
+   */
   stat(path: string): Promise<FileInfo | undefined>;
-
-  /** `stat` for an object `append` may have written; object stores look for its appended parts too. */
-  statAppended(path: string): Promise<FileInfo | undefined>;
 
   /** The whole content of a small object (links, manifests). Throws PathNotFoundError. */
   getContent(path: string): Promise<Buffer>;
@@ -95,9 +95,10 @@ export interface Driver {
   write(path: string, source: Readable): Promise<number>;
 
   /**
-   * Appends `source` to an upload object that currently holds exactly `offset` bytes (0 creates
-   * it); throws OffsetMismatchError otherwise. Returns the new size. Appended objects may be
-   * readable only through `statAppended`, `reader`, `move` and `delete`: they are upload scratch.
+   * Appends `source` to an upload's data (`…/_uploads/<id>/data`, see `paths.isUploadData`: an
+   * object store looks for appended parts there only) that currently holds exactly `offset` bytes
+   * (0 creates it); throws OffsetMismatchError otherwise. Returns the new size. Appended objects
+   * may be readable only through `stat`, `reader`, `move` and `delete`: they are upload scratch.
    */
   append(path: string, source: Readable, offset: number): Promise<number>;
 

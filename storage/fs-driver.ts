@@ -163,11 +163,6 @@ export class FsDriver implements Driver {
     }
   }
 
-  /** Appends go straight into the file, so `stat` sees them. */
-  statAppended(path: string): Promise<FileInfo | undefined> {
-    return this.stat(path);
-  }
-
   async getContent(path: string): Promise<Buffer> {
     try {
       return await readFile(this.full(path));

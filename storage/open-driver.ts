@@ -1,6 +1,6 @@
 import type { Driver } from './driver.ts';
 import { FsDriver } from './fs-driver.ts';
-import type { S3Settings } from './s3-driver.ts';
+import type { S3Settings } from './s3-bucket.ts';
 
 export class StorageConfigError extends Error {}
 

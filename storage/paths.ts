@@ -33,6 +33,8 @@ export const paths = {
   uploadsRoot: (name: string) => `${ROOT}/repositories/${name}/_uploads`,
   upload: (name: string, id: string) => `${ROOT}/repositories/${name}/_uploads/${id}`,
   uploadData: (name: string, id: string) => `${ROOT}/repositories/${name}/_uploads/${id}/data`,
+  /** Whether `path` is an upload's data (`…/_uploads/<id>/data`): the one kind of object `Driver.append` writes. */
+  isUploadData: (path: string) => /(?:^|\/)_uploads\/[^/]+\/data$/.test(path),
   uploadStartedAt: (name: string, id: string) => `${ROOT}/repositories/${name}/_uploads/${id}/startedat`,
   /** Berth's own upload state (the digest algorithm); Distribution ignores the extra file. */
   uploadState: (name: string, id: string) => `${ROOT}/repositories/${name}/_uploads/${id}/berth-upload.json`,

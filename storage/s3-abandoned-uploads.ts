@@ -1,10 +1,6 @@
 import { AbortMultipartUploadCommand, ListMultipartUploadsCommand, ListPartsCommand, type MultipartUpload, type Part } from '@aws-sdk/client-s3';
 import type { PurgeOptions, StaleWrites } from './driver.ts';
-import type { S3Driver } from './s3-driver.ts';
-
-function statusOf(error: unknown): number | undefined {
-  return (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-}
+import { statusOf, type S3Bucket } from './s3-bucket.ts';
 
 /** The upload was completed or aborted meanwhile (by the writer, another replica, another gc). */
 function isGone(error: unknown): boolean {
@@ -23,28 +19,29 @@ function isUnsupported(error: unknown): boolean {
  * are stored, and billed, until someone aborts it. An old upload still receiving parts is a large
  * write in progress, and stays.
  */
-export async function abortAbandonedUploads(driver: S3Driver, prefix: string, olderThan: Date, options: PurgeOptions = {}): Promise<StaleWrites> {
+export async function abortAbandonedUploads(bucket: S3Bucket, prefix: string, olderThan: Date, options: PurgeOptions = {}): Promise<StaleWrites> {
   const purged: StaleWrites = { count: 0, bytes: 0 };
-  for await (const upload of multipartUploads(driver, prefix)) {
+  for await (const upload of multipartUploads(bucket, prefix)) {
     if (options.signal?.aborted) break;
     if (!upload.Initiated || upload.Initiated >= olderThan) continue;
-    const parts = await partsOf(driver, upload);
+    const parts = await partsOf(bucket, upload);
     if (!parts || parts.some((part) => part.LastModified && part.LastModified >= olderThan)) continue;
-    if (!options.dryRun && !(await abort(driver, upload))) continue;
+    if (!options.dryRun && !(await abort(bucket, upload))) continue;
     purged.count++;
     purged.bytes += parts.reduce((total, part) => total + (part.Size ?? 0), 0);
   }
   return purged;
 }
 
-async function* multipartUploads(driver: S3Driver, prefix: string): AsyncGenerator<MultipartUpload> {
-  const Bucket = driver.settings.bucket;
+async function* multipartUploads(bucket: S3Bucket, prefix: string): AsyncGenerator<MultipartUpload> {
   let markers: { KeyMarker?: string; UploadIdMarker?: string } = {};
   for (;;) {
-    const page = await driver.call(() => driver.client.send(new ListMultipartUploadsCommand({ Bucket, Prefix: prefix, ...markers }))).catch((error: unknown) => {
-      if (isUnsupported(error)) return undefined;
-      throw error;
-    });
+    const page = await bucket
+      .call(() => bucket.client.send(new ListMultipartUploadsCommand({ Bucket: bucket.settings.bucket, Prefix: prefix, ...markers })))
+      .catch((error: unknown) => {
+        if (isUnsupported(error)) return undefined;
+        throw error;
+      });
     yield* page?.Uploads ?? [];
     if (!page?.IsTruncated) return;
     markers = { KeyMarker: page.NextKeyMarker, UploadIdMarker: page.NextUploadIdMarker };
@@ -52,13 +49,13 @@ async function* multipartUploads(driver: S3Driver, prefix: string): AsyncGenerat
 }
 
 /** Every part uploaded so far, or undefined when the upload is gone. */
-async function partsOf(driver: S3Driver, upload: MultipartUpload): Promise<Part[] | undefined> {
+async function partsOf(bucket: S3Bucket, upload: MultipartUpload): Promise<Part[] | undefined> {
   const parts: Part[] = [];
   let marker: string | undefined;
   try {
     for (;;) {
-      const page = await driver.call(() =>
-        driver.client.send(new ListPartsCommand({ Bucket: driver.settings.bucket, Key: upload.Key, UploadId: upload.UploadId, PartNumberMarker: marker })),
+      const page = await bucket.call(() =>
+        bucket.client.send(new ListPartsCommand({ Bucket: bucket.settings.bucket, Key: upload.Key, UploadId: upload.UploadId, PartNumberMarker: marker })),
       );
       parts.push(...(page.Parts ?? []));
       if (!page.IsTruncated) return parts;
@@ -71,9 +68,9 @@ async function partsOf(driver: S3Driver, upload: MultipartUpload): Promise<Part[
 }
 
 /** False when the upload was already gone. */
-async function abort(driver: S3Driver, upload: MultipartUpload): Promise<boolean> {
+async function abort(bucket: S3Bucket, upload: MultipartUpload): Promise<boolean> {
   try {
-    await driver.call(() => driver.client.send(new AbortMultipartUploadCommand({ Bucket: driver.settings.bucket, Key: upload.Key, UploadId: upload.UploadId })));
+    await bucket.call(() => bucket.client.send(new AbortMultipartUploadCommand({ Bucket: bucket.settings.bucket, Key: upload.Key, UploadId: upload.UploadId })));
     return true;
   } catch (error) {
     if (isGone(error)) return false;

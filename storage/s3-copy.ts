@@ -7,7 +7,7 @@ import {
   type CompletedPart,
 } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
-import type { S3Driver } from './s3-driver.ts';
+import { statusOf, type S3Bucket } from './s3-bucket.ts';
 
 /** S3's limit for CopyObject and for one UploadPartCopy. */
 const MAX_COPY = 5 * 1024 ** 3;
@@ -24,8 +24,8 @@ export interface PartSource {
 }
 
 /** CopySource must be URL-encoded (`encodeURI`), bucket first. */
-function copySource(driver: S3Driver, key: string): string {
-  return encodeURI(`${driver.settings.bucket}/${key}`);
+function copySource(bucket: S3Bucket, key: string): string {
+  return encodeURI(`${bucket.settings.bucket}/${key}`);
 }
 
 /**
@@ -33,7 +33,7 @@ function copySource(driver: S3Driver, key: string): string {
  * layout (400, e.g. R2 wants parts of equal size). Streaming the bytes once still works there.
  */
 function copyRefused(error: unknown): boolean {
-  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  const status = statusOf(error);
   return status === 400 || status === 405 || status === 501 || (error as Error).name === 'NotImplemented';
 }
 
@@ -41,32 +41,30 @@ function copyRefused(error: unknown): boolean {
  * Assembles `to` from server-side part copies. Returns false, leaving nothing behind, when the
  * server refuses them, so the caller can stream the bytes instead.
  */
-export async function copyParts(driver: S3Driver, sources: PartSource[], to: string): Promise<boolean> {
-  const { bucket } = driver.settings;
-  const { UploadId } = await driver.call(() => driver.client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: to })));
+export async function copyParts(bucket: S3Bucket, sources: PartSource[], to: string): Promise<boolean> {
+  const name = bucket.settings.bucket;
+  const { UploadId } = await bucket.call(() => bucket.client.send(new CreateMultipartUploadCommand({ Bucket: name, Key: to })));
   try {
     const parts: CompletedPart[] = [];
     for (const [i, source] of sources.entries()) {
-      const result = await driver.call(() =>
-        driver.client.send(
+      const result = await bucket.call(() =>
+        bucket.client.send(
           new UploadPartCopyCommand({
-            Bucket: bucket,
+            Bucket: name,
             Key: to,
             UploadId,
             PartNumber: i + 1,
-            CopySource: copySource(driver, source.key),
+            CopySource: copySource(bucket, source.key),
             CopySourceRange: `bytes=${source.start}-${source.end - 1}`,
           }),
         ),
       );
       parts.push({ PartNumber: i + 1, ETag: result.CopyPartResult?.ETag });
     }
-    await driver.call(() =>
-      driver.client.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: to, UploadId, MultipartUpload: { Parts: parts } })),
-    );
+    await bucket.call(() => bucket.client.send(new CompleteMultipartUploadCommand({ Bucket: name, Key: to, UploadId, MultipartUpload: { Parts: parts } })));
     return true;
   } catch (error) {
-    await driver.client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: to, UploadId })).catch(() => undefined);
+    await bucket.client.send(new AbortMultipartUploadCommand({ Bucket: name, Key: to, UploadId })).catch(() => undefined);
     if (copyRefused(error)) return false;
     throw error;
   }
@@ -84,24 +82,22 @@ export function rangesOf(key: string, size: number): PartSource[] {
   return ranges;
 }
 
-/** Streams bytes into `to` through the driver: the fallback when server-side copies are out. */
-export async function streamInto(driver: S3Driver, source: () => Promise<Readable>, to: string): Promise<void> {
-  await driver.upload(to, await source());
+/** Streams bytes into `to`: the fallback when server-side copies are out. */
+export async function streamInto(bucket: S3Bucket, source: () => Promise<Readable>, to: string): Promise<void> {
+  await bucket.upload(to, await source());
 }
 
 /** Copies one object server-side: CopyObject up to 5 GiB, part copies above, streaming as a last resort. */
-export async function copyObject(driver: S3Driver, from: string, to: string, size: number): Promise<void> {
+export async function copyObject(bucket: S3Bucket, from: string, to: string, size: number): Promise<void> {
   if (size <= MAX_COPY) {
     try {
-      await driver.call(() =>
-        driver.client.send(new CopyObjectCommand({ Bucket: driver.settings.bucket, Key: to, CopySource: copySource(driver, from) })),
-      );
+      await bucket.call(() => bucket.client.send(new CopyObjectCommand({ Bucket: bucket.settings.bucket, Key: to, CopySource: copySource(bucket, from) })));
       return;
     } catch (error) {
       if (!copyRefused(error)) throw error;
     }
-  } else if (await copyParts(driver, rangesOf(from, size), to)) {
+  } else if (await copyParts(bucket, rangesOf(from, size), to)) {
     return;
   }
-  await streamInto(driver, () => driver.objectReader(from), to);
+  await streamInto(bucket, () => bucket.reader(from), to);
 }

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { ByteRange, FileInfo } from './driver.ts';
+import type { S3Bucket } from './s3-bucket.ts';
 import { copyObject, copyParts, MIN_PART, rangesOf, streamInto } from './s3-copy.ts';
-import type { S3Driver } from './s3-driver.ts';
 
 interface Segment {
   key: string;
@@ -23,15 +23,15 @@ export class SegmentedObject {
   private readonly prefix: string;
 
   constructor(
-    private readonly driver: S3Driver,
+    private readonly bucket: S3Bucket,
     path: string,
   ) {
-    this.prefix = `${driver.key(path)}.segments/`;
+    this.prefix = `${bucket.key(path)}.segments/`;
   }
 
   private async list(): Promise<Segment[]> {
     const segments: Segment[] = [];
-    for await (const page of this.driver.keys(this.prefix)) {
+    for await (const page of this.bucket.keys(this.prefix)) {
       for (const object of page.Contents ?? []) {
         const start = Number(object.Key!.slice(this.prefix.length));
         if (Number.isSafeInteger(start)) segments.push({ key: object.Key!, start, size: object.Size ?? 0, modified: object.LastModified ?? new Date(0) });
@@ -49,8 +49,8 @@ export class SegmentedObject {
 
   async append(source: Readable, offset: number): Promise<number> {
     const key = `${this.prefix}${String(offset).padStart(OFFSET_DIGITS, '0')}`;
-    const bytes = await this.driver.upload(key, source);
-    if (bytes === 0) await this.driver.deleteKeys([key]);
+    const bytes = await this.bucket.upload(key, source);
+    if (bytes === 0) await this.bucket.deleteKeys([key]);
     return offset + bytes;
   }
 
@@ -58,14 +58,14 @@ export class SegmentedObject {
   async reader(range?: ByteRange): Promise<Readable | undefined> {
     const segments = await this.list();
     if (segments.length === 0) return undefined;
-    const driver = this.driver;
+    const bucket = this.bucket;
     const want = range ?? { start: 0, end: Number.MAX_SAFE_INTEGER };
     async function* bytes() {
       for (const segment of segments) {
         const start = Math.max(want.start - segment.start, 0);
         const end = Math.min(want.end - segment.start, segment.size);
         if (end <= start) continue;
-        yield* await driver.objectReader(segment.key, { start, end });
+        yield* await bucket.reader(segment.key, { start, end });
       }
     }
     return Readable.from(bytes());
@@ -73,16 +73,16 @@ export class SegmentedObject {
 
   async concatenateInto(to: string): Promise<void> {
     const segments = (await this.list()).filter((segment) => segment.size > 0);
-    if (segments.length === 0) return this.driver.putObject(to, Buffer.alloc(0));
-    if (segments.length === 1) return copyObject(this.driver, segments[0]!.key, to, segments[0]!.size);
+    if (segments.length === 0) return this.bucket.putObject(to, Buffer.alloc(0));
+    if (segments.length === 1) return copyObject(this.bucket, segments[0]!.key, to, segments[0]!.size);
     const partsValid = segments.slice(0, -1).every((segment) => segment.size >= MIN_PART);
     const sources = segments.flatMap((segment) => rangesOf(segment.key, segment.size));
-    if (partsValid && sources.length <= 10_000 && (await copyParts(this.driver, sources, to))) return;
-    await streamInto(this.driver, async () => (await this.reader())!, to);
+    if (partsValid && sources.length <= 10_000 && (await copyParts(this.bucket, sources, to))) return;
+    await streamInto(this.bucket, async () => (await this.reader())!, to);
   }
 
   async delete(): Promise<void> {
     const keys = (await this.list()).map((segment) => segment.key);
-    for (let i = 0; i < keys.length; i += 1000) await this.driver.deleteKeys(keys.slice(i, i + 1000));
+    for (let i = 0; i < keys.length; i += 1000) await this.bucket.deleteKeys(keys.slice(i, i + 1000));
   }
 }

@@ -72,7 +72,7 @@ export class UploadStore {
   }
 
   private async size(name: string, id: string): Promise<number> {
-    return (await this.driver.statAppended(paths.uploadData(name, id)))?.size ?? 0;
+    return (await this.driver.stat(paths.uploadData(name, id)))?.size ?? 0;
   }
 
   /**

@@ -66,7 +66,7 @@ export async function storedUploads(driver: Driver, repository: string): Promise
   const ids = await driver.list(paths.uploadsRoot(repository));
   return Promise.all(
     ids.map(async (id) => {
-      const [data, started] = await Promise.all([driver.statAppended(paths.uploadData(repository, id)), startedAt(driver, repository, id)]);
+      const [data, started] = await Promise.all([driver.stat(paths.uploadData(repository, id)), startedAt(driver, repository, id)]);
       const times = [data?.modified, started].filter((time) => time !== undefined).map((time) => time.getTime());
       const lastActive = times.length ? new Date(Math.max(...times)) : await lastTouched(driver, repository, id);
       return { repository, id, size: data?.size ?? 0, ...(lastActive ? { lastActive } : {}) };

@@ -6,6 +6,7 @@ import { after, before, it } from 'node:test';
 import { analyze } from '../../storage/analysis.ts';
 import { collectGarbage } from '../../storage/gc.ts';
 import { s3Settings } from '../../storage/open-driver.ts';
+import { S3Bucket } from '../../storage/s3-bucket.ts';
 import { S3Driver } from '../../storage/s3-driver.ts';
 import { Store } from '../../storage/store.ts';
 import { startBerth, type RunningBerth } from '../helpers/berth.ts';
@@ -18,17 +19,19 @@ let s3: S3Server;
 let berth: RunningBerth;
 let fixture: SharedFixture;
 let store: Store;
-let driver: S3Driver;
+/** The bucket behind the registry, for what a killed process leaves there. */
+let bucket: S3Bucket;
 
 before(async () => {
   s3 = await startS3Server();
   const settings = s3Settings(`s3://${s3.bucket}/registry`, {}, s3.env);
   berth = await startBerth({ driver: new S3Driver(settings) });
   fixture = await pushSharedFixture(new RegistryAPI(berth.url));
-  driver = new S3Driver(settings);
-  store = new Store(driver);
+  store = new Store(new S3Driver(settings));
+  bucket = new S3Bucket(settings);
 });
 after(async () => {
+  bucket.close();
   await berth.stop();
   await s3.stop();
 });
@@ -58,11 +61,11 @@ it('aborts the multipart uploads a killed process left, once idle past the grace
   const Bucket = s3.bucket;
   /** A multipart upload with one part of 1,000 bytes, never completed: what a write cut off by SIGKILL leaves. */
   const leave = async (Key: string): Promise<string> => {
-    const { UploadId } = await driver.client.send(new CreateMultipartUploadCommand({ Bucket, Key }));
-    await driver.client.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 1, Body: Buffer.alloc(1000) }));
+    const { UploadId } = await bucket.client.send(new CreateMultipartUploadCommand({ Bucket, Key }));
+    await bucket.client.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 1, Body: Buffer.alloc(1000) }));
     return UploadId!;
   };
-  const uploads = async () => ((await driver.client.send(new ListMultipartUploadsCommand({ Bucket }))).Uploads ?? []).map((upload) => upload.UploadId).sort();
+  const uploads = async () => ((await bucket.client.send(new ListMultipartUploadsCommand({ Bucket }))).Uploads ?? []).map((upload) => upload.UploadId).sort();
   const blobKey = (name: string) => `registry/docker/registry/v2/blobs/sha256/86/${name}/data`;
   const abandoned = await leave(blobKey('abandoned'));
   const elsewhere = await leave('not-the-registry/data');

@@ -2,7 +2,7 @@ import { Transform, type Readable } from 'node:stream';
 import { StorageUnavailableError, type ByteRange, type Driver, type FileInfo } from '../../storage/driver.ts';
 
 /** The driver calls a fault can be injected into. */
-export type Operation = 'stat' | 'statAppended' | 'getContent' | 'putContent' | 'reader' | 'write' | 'append' | 'list' | 'move' | 'delete';
+export type Operation = 'stat' | 'getContent' | 'putContent' | 'reader' | 'write' | 'append' | 'list' | 'move' | 'delete';
 
 /**
  * What goes wrong: a full disk, a failing disk, an S3 answer of 503 SlowDown after the SDK's retries
@@ -91,10 +91,6 @@ export class FaultyDriver implements Driver {
 
   stat(path: string): Promise<FileInfo | undefined> {
     return this.guarded('stat', path, () => this.inner.stat(path));
-  }
-
-  statAppended(path: string): Promise<FileInfo | undefined> {
-    return this.guarded('statAppended', path, () => this.inner.statAppended(path));
   }
 
   getContent(path: string): Promise<Buffer> {

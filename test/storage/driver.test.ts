@@ -126,48 +126,49 @@ for (const fixture of fixtures) {
       await driver.delete('tree');
     });
 
+    // Appends go to an upload's data (`…/_uploads/<id>/data`): only there does `stat` look for appended parts.
     it('appends chunks of every size, refuses a wrong offset, and moves the result into place', async () => {
       const sizes = [10, 1, 6 * 1024 * 1024, 100, 5 * 1024 * 1024 + 3, 7];
       const data = randomBytes(sizes.reduce((a, b) => a + b, 0));
       let offset = 0;
       for (const size of sizes) {
-        const next = await driver.append('uploads/u1/data', Readable.from([data.subarray(offset, offset + size)]), offset);
+        const next = await driver.append('r/_uploads/u1/data', Readable.from([data.subarray(offset, offset + size)]), offset);
         assert.equal(next, offset + size);
         offset = next;
-        assert.equal((await driver.statAppended('uploads/u1/data'))?.size, offset);
+        assert.equal((await driver.stat('r/_uploads/u1/data'))?.size, offset);
       }
-      await assert.rejects(driver.append('uploads/u1/data', Readable.from([Buffer.from('x')]), 5), OffsetMismatchError);
-      await assert.rejects(driver.append('uploads/u2/data', Readable.from([Buffer.from('x')]), 3), OffsetMismatchError);
-      assert.deepEqual(await bytesOf(await driver.reader('uploads/u1/data')), data);
-      await driver.move('uploads/u1/data', 'blobs/appended/data');
+      await assert.rejects(driver.append('r/_uploads/u1/data', Readable.from([Buffer.from('x')]), 5), OffsetMismatchError);
+      await assert.rejects(driver.append('r/_uploads/u2/data', Readable.from([Buffer.from('x')]), 3), OffsetMismatchError);
+      assert.deepEqual(await bytesOf(await driver.reader('r/_uploads/u1/data')), data);
+      await driver.move('r/_uploads/u1/data', 'blobs/appended/data');
       assert.deepEqual(await bytesOf(await driver.reader('blobs/appended/data')), data);
-      assert.equal(await driver.statAppended('uploads/u1/data'), undefined);
+      assert.equal(await driver.stat('r/_uploads/u1/data'), undefined);
     });
 
     it('continues an append on a second driver instance (another replica)', async () => {
       const data = randomBytes(6 * 1024 * 1024 + 11);
       const half = 6 * 1024 * 1024;
-      await driver.append('uploads/u3/data', Readable.from([data.subarray(0, half)]), 0);
+      await driver.append('r/_uploads/u3/data', Readable.from([data.subarray(0, half)]), 0);
       const other = fixture.open();
-      assert.equal((await other.statAppended('uploads/u3/data'))?.size, half);
-      await other.append('uploads/u3/data', Readable.from([data.subarray(half)]), half);
-      await other.move('uploads/u3/data', 'blobs/replica/data');
+      assert.equal((await other.stat('r/_uploads/u3/data'))?.size, half);
+      await other.append('r/_uploads/u3/data', Readable.from([data.subarray(half)]), half);
+      await other.move('r/_uploads/u3/data', 'blobs/replica/data');
       const stored = await bytesOf(await driver.reader('blobs/replica/data'));
       assert.equal(createHash('sha256').update(stored).digest('hex'), createHash('sha256').update(data).digest('hex'));
-      await driver.delete('uploads/u3');
-      assert.equal(await driver.statAppended('uploads/u3/data'), undefined);
+      await driver.delete('r/_uploads/u3');
+      assert.equal(await driver.stat('r/_uploads/u3/data'), undefined);
     });
 
     it('purges only the leftovers of unfinished writes: finished objects, uploads in progress and failed writes leave none', async () => {
       await driver.putContent('purge/link', 'x');
       await driver.write('purge/blob/data', Readable.from([randomBytes(6 * 1024 * 1024)]));
-      await driver.append('purge/upload/data', Readable.from([randomBytes(1000)]), 0);
+      await driver.append('purge/_uploads/u/data', Readable.from([randomBytes(1000)]), 0);
       await assert.rejects(driver.write('purge/failed/data', failingStream()));
       const everything = new Date(Date.now() + 60_000);
       assert.deepEqual(await driver.purgeStale?.('purge', everything), { count: 0, bytes: 0 });
       assert.equal((await driver.getContent('purge/link')).toString(), 'x');
       assert.equal((await driver.stat('purge/blob/data'))?.size, 6 * 1024 * 1024);
-      assert.equal((await driver.statAppended('purge/upload/data'))?.size, 1000);
+      assert.equal((await driver.stat('purge/_uploads/u/data'))?.size, 1000);
     });
   });
 }

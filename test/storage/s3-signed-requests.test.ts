@@ -8,48 +8,48 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import { S3Client } from '@aws-sdk/client-s3';
 import { after, before, describe, it } from 'node:test';
 import { s3Settings } from '../../storage/open-driver.ts';
-import { S3Driver } from '../../storage/s3-driver.ts';
+import { S3Bucket } from '../../storage/s3-bucket.ts';
 import { SignedRequests } from '../../storage/s3-signed-requests.ts';
 import { startS3Server, type S3Server } from '../../peers/s3-server.ts';
 
 describe('small reads against an S3 server that checks signatures', { timeout: 60_000 }, () => {
   let s3: S3Server;
-  let driver: S3Driver;
+  let bucket: S3Bucket;
   let reads: SignedRequests;
 
   before(async () => {
     s3 = await startS3Server('signed', [], { checkSignatures: true });
-    driver = new S3Driver(s3Settings(`s3://${s3.bucket}/registry`, {}, s3.env));
-    reads = new SignedRequests(driver.client, s3.bucket);
+    bucket = new S3Bucket(s3Settings(`s3://${s3.bucket}/registry`, {}, s3.env));
+    reads = new SignedRequests(bucket.client, s3.bucket);
   });
   after(async () => {
     reads.close();
-    await driver.close();
+    bucket.close();
     await s3.stop();
   });
 
   it('find an object, its size and content, under keys with characters that need escaping', async () => {
     for (const path of ['docker/registry/v2/repositories/app/_layers/sha256/ab/link', 'odd keys/a+b=c,d;e@f~g!h(i)*j\'k']) {
       const content = Buffer.from(`content of ${path}`);
-      await driver.putContent(path, content);
-      const head = await reads.head(driver.key(path));
+      await bucket.putObject(bucket.key(path), content);
+      const head = await reads.head(bucket.key(path));
       assert.ok(head !== undefined && head !== 'missing', `HEAD ${path} was answered`);
       assert.equal(head.found.size, content.length);
       assert.ok(Math.abs(head.found.modified.getTime() - Date.now()) < 60_000, 'modified is the upload time');
-      assert.deepEqual(await reads.get(driver.key(path)), { found: content });
+      assert.deepEqual(await reads.get(bucket.key(path)), { found: content });
     }
   });
 
   it('presign URLs that fetch the object with no credentials, until they expire', async () => {
     for (const path of ['docker/registry/v2/blobs/sha256/ab/abcd/data', 'odd keys/a+b=c,d;e@f~g!h(i)*j\'k']) {
-      await driver.putContent(path, `bytes of ${path}`);
-      const url = await reads.presignedGet(driver.key(path), 60);
+      await bucket.putObject(bucket.key(path), `bytes of ${path}`);
+      const url = await reads.presignedGet(bucket.key(path), 60);
       assert.ok(url, 'a URL was signed');
       const response = await fetch(url);
       assert.equal(response.status, 200, await response.clone().text());
       assert.equal(await response.text(), `bytes of ${path}`);
     }
-    const expiring = (await reads.presignedGet(driver.key('docker/registry/v2/blobs/sha256/ab/abcd/data'), 1))!;
+    const expiring = (await reads.presignedGet(bucket.key('docker/registry/v2/blobs/sha256/ab/abcd/data'), 1))!;
     await new Promise((resolve) => setTimeout(resolve, 2100));
     assert.equal((await fetch(expiring)).status, 403, 'an expired URL is refused');
   });
@@ -64,9 +64,9 @@ describe('small reads against an S3 server that checks signatures', { timeout: 6
     });
     const late = new SignedRequests(client, s3.bucket);
     try {
-      await driver.putContent('late', 'here');
-      assert.equal(await late.head(driver.key('late')), undefined, 'unsigned: left to the SDK');
-      const head = await late.head(driver.key('late'));
+      await bucket.putObject(bucket.key('late'), 'here');
+      assert.equal(await late.head(bucket.key('late')), undefined, 'unsigned: left to the SDK');
+      const head = await late.head(bucket.key('late'));
       assert.ok(head !== undefined && head !== 'missing', 'signed on the second try');
       assert.equal(head.found.size, 4);
     } finally {
@@ -76,20 +76,20 @@ describe('small reads against an S3 server that checks signatures', { timeout: 6
   });
 
   it('say missing for a key that is not there', async () => {
-    assert.equal(await reads.head(driver.key('nothing/here')), 'missing');
-    assert.equal(await reads.get(driver.key('nothing/here')), 'missing');
+    assert.equal(await reads.head(bucket.key('nothing/here')), 'missing');
+    assert.equal(await reads.get(bucket.key('nothing/here')), 'missing');
   });
 
   it('leave requests signed with the wrong secret to the SDK (403 is not missing)', async () => {
-    const wrong = new S3Driver(s3Settings(`s3://${s3.bucket}/registry`, {}, { ...s3.env, AWS_SECRET_ACCESS_KEY: 'wrong' }));
+    const wrong = new S3Bucket(s3Settings(`s3://${s3.bucket}/registry`, {}, { ...s3.env, AWS_SECRET_ACCESS_KEY: 'wrong' }));
     const wrongReads = new SignedRequests(wrong.client, s3.bucket);
     try {
-      await driver.putContent('present', 'x');
-      assert.equal(await wrongReads.head(driver.key('present')), undefined);
-      assert.equal(await wrongReads.get(driver.key('present')), undefined);
+      await bucket.putObject(bucket.key('present'), 'x');
+      assert.equal(await wrongReads.head(bucket.key('present')), undefined);
+      assert.equal(await wrongReads.get(bucket.key('present')), undefined);
     } finally {
       wrongReads.close();
-      await wrong.close();
+      wrong.close();
     }
   });
 });
@@ -135,8 +135,8 @@ describe('answers a small read leaves to the SDK', { timeout: 30_000 }, () => {
   const env = () => ({ AWS_ACCESS_KEY_ID: 'k', AWS_SECRET_ACCESS_KEY: 's', AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_S3: endpoint });
 
   it('a server error, a body cut short, a HEAD without a size, and no server at all', async () => {
-    const driver = new S3Driver(s3Settings('s3://bucket', {}, env()));
-    const reads = new SignedRequests(driver.client, 'bucket');
+    const bucket = new S3Bucket(s3Settings('s3://bucket', {}, env()));
+    const reads = new SignedRequests(bucket.client, 'bucket');
     try {
       assert.equal(await reads.head('error'), undefined);
       assert.equal(await reads.get('error'), undefined);
@@ -145,15 +145,15 @@ describe('answers a small read leaves to the SDK', { timeout: 30_000 }, () => {
       assert.equal(await reads.head('elsewhere'), 'missing', 'the fake answers 404 for anything else');
     } finally {
       reads.close();
-      await driver.close();
+      bucket.close();
     }
-    const gone = new S3Driver(s3Settings('s3://bucket', {}, { ...env(), AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9' }));
+    const gone = new S3Bucket(s3Settings('s3://bucket', {}, { ...env(), AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9' }));
     const goneReads = new SignedRequests(gone.client, 'bucket');
     try {
       assert.equal(await goneReads.head('any'), undefined);
     } finally {
       goneReads.close();
-      await gone.close();
+      gone.close();
     }
   });
 });

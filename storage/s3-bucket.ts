@@ -1,0 +1,205 @@
+import {
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+  type ListObjectsV2CommandOutput,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import { StorageUnavailableError, type ByteRange, type FileInfo } from './driver.ts';
+import { DirectObjectReader } from './s3-direct-reader.ts';
+import { SignedRequests } from './s3-signed-requests.ts';
+
+/** Where and how to reach the bucket: the `storage.s3` config section over AWS environment variables. */
+export interface S3Settings {
+  bucket: string;
+  prefix: string;
+  region: string;
+  endpoint?: string;
+  /** Bucket in the path, not the host name: what MinIO, Ceph RGW and Swift expect. */
+  forcePathStyle: boolean;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  /** Answer blob GETs with 307 to a presigned URL, so bytes flow from S3 to the client. */
+  redirect: boolean;
+}
+
+/** Multipart part size for streamed writes: memory per upload is about twice this. */
+const PART_SIZE = 8 * 1024 * 1024;
+const PRESIGN_SECONDS = 20 * 60;
+const REQUEST_TIMEOUT = 60_000;
+
+export function statusOf(error: unknown): number | undefined {
+  return (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+}
+
+export function isNotFound(error: unknown): boolean {
+  return statusOf(error) === 404 || (error as Error).name === 'NoSuchKey' || (error as Error).name === 'NotFound';
+}
+
+/**
+ * The bucket as the S3 driver and its helpers (copies, upload segments, the purge of abandoned
+ * multipart uploads) share it: the SDK client, the settings, and object operations by key. Keys
+ * are paths under the configured prefix (`key`); paths, and what they mean, are the driver's.
+ */
+export class S3Bucket {
+  readonly client: S3Client;
+  private readonly signed: SignedRequests;
+
+  constructor(readonly settings: S3Settings) {
+    this.client = new S3Client({
+      region: settings.region,
+      ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
+      forcePathStyle: settings.forcePathStyle,
+      ...(settings.accessKeyId && settings.secretAccessKey
+        ? { credentials: { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey } }
+        : {}),
+      // aws-chunked bodies with trailing checksums are mangled by several S3-compatible servers.
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      maxAttempts: 3,
+      requestHandler: { connectionTimeout: 5000, requestTimeout: REQUEST_TIMEOUT },
+    });
+    this.signed = new SignedRequests(this.client, settings.bucket);
+  }
+
+  key(path: string): string {
+    return this.settings.prefix ? `${this.settings.prefix}/${path}` : path;
+  }
+
+  /**
+   * Runs an S3 call, turning an unreachable or failing service into StorageUnavailableError.
+   * A 501 passes through as is: the server lacks that operation, and the caller falls back.
+   */
+  async call<T>(action: () => Promise<T>): Promise<T> {
+    try {
+      return await action();
+    } catch (error) {
+      const status = statusOf(error);
+      if (error instanceof S3ServiceException && ((status ?? 500) < 500 || status === 501)) throw error;
+      if (isNotFound(error)) throw error;
+      throw new StorageUnavailableError(`S3 at ${this.settings.endpoint ?? 'AWS'} failed: ${(error as Error).message || (error as Error).name}`);
+    }
+  }
+
+  /** An object's size and time, or undefined when there is none. */
+  async head(key: string): Promise<FileInfo | undefined> {
+    const quick = await this.signed.head(key);
+    if (quick) return quick === 'missing' ? undefined : quick.found;
+    try {
+      const head = await this.call(() => this.client.send(new HeadObjectCommand({ Bucket: this.settings.bucket, Key: key })));
+      return { size: head.ContentLength ?? 0, modified: head.LastModified ?? new Date(0) };
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** A small object's whole content, or undefined when there is none. */
+  async content(key: string): Promise<Buffer | undefined> {
+    const quick = await this.signed.get(key);
+    if (quick) return quick === 'missing' ? undefined : quick.found;
+    try {
+      return await buffer(await this.reader(key));
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** An object's bytes through the SDK; a missing object rejects with S3's not-found error. */
+  async reader(key: string, range?: ByteRange): Promise<Readable> {
+    const response = await this.call(() =>
+      this.client.send(
+        new GetObjectCommand({ Bucket: this.settings.bucket, Key: key, ...(range ? { Range: `bytes=${range.start}-${range.end - 1}` } : {}) }),
+      ),
+    );
+    return response.Body as Readable;
+  }
+
+  /** A presigned GET on a connection of its own; undefined for any answer but the object, which the SDK then asks for again. */
+  async directReader(key: string, range: ByteRange): Promise<Readable | undefined> {
+    return DirectObjectReader.open(new URL(await this.presignedGet(key)), range, REQUEST_TIMEOUT);
+  }
+
+  async presignedGet(key: string): Promise<string> {
+    const quick = await this.signed.presignedGet(key, PRESIGN_SECONDS);
+    return quick ?? getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.settings.bucket, Key: key }), { expiresIn: PRESIGN_SECONDS });
+  }
+
+  async putObject(key: string, content: Buffer | string): Promise<void> {
+    await this.call(() => this.client.send(new PutObjectCommand({ Bucket: this.settings.bucket, Key: key, Body: content })));
+  }
+
+  /** Streams into the object through a multipart upload: visible only once complete. Returns the byte count. */
+  async upload(key: string, source: Readable): Promise<number> {
+    let bytes = 0;
+    source.on('data', (chunk: Buffer) => (bytes += chunk.length));
+    const upload = new Upload({
+      client: this.client,
+      params: { Bucket: this.settings.bucket, Key: key, Body: source },
+      partSize: PART_SIZE,
+      queueSize: 2,
+      leavePartsOnError: false,
+    });
+    await this.call(() => upload.done());
+    return bytes;
+  }
+
+  /** Every key under a prefix, one ListObjectsV2 page at a time. */
+  async *keys(prefix: string, delimiter?: string): AsyncGenerator<ListObjectsV2CommandOutput> {
+    let token: string | undefined;
+    do {
+      const page = await this.call(() =>
+        this.client.send(
+          new ListObjectsV2Command({ Bucket: this.settings.bucket, Prefix: prefix, ContinuationToken: token, ...(delimiter ? { Delimiter: delimiter } : {}) }),
+        ),
+      );
+      yield page;
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  async deleteObject(key: string): Promise<void> {
+    await this.call(() => this.client.send(new DeleteObjectCommand({ Bucket: this.settings.bucket, Key: key })));
+  }
+
+  /** DeleteObjects where the server takes it; one DeleteObject per key where it does not. */
+  async deleteKeys(keys: string[]): Promise<void> {
+    try {
+      await this.call(() =>
+        this.client.send(new DeleteObjectsCommand({ Bucket: this.settings.bucket, Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true } })),
+      );
+    } catch (error) {
+      if (error instanceof StorageUnavailableError) throw error;
+      for (const key of keys) await this.deleteObject(key);
+    }
+  }
+
+  /** Confirms the bucket exists and the credentials reach it; throws a one-line error otherwise. */
+  async check(): Promise<void> {
+    const where = `bucket "${this.settings.bucket}" at ${this.settings.endpoint ?? `AWS ${this.settings.region}`}`;
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.settings.bucket }), { abortSignal: AbortSignal.timeout(15_000) });
+    } catch (error) {
+      const status = statusOf(error);
+      if (status === 404) throw new Error(`${where} does not exist`, { cause: error });
+      if (status === 403 || status === 401) throw new Error(`access to ${where} denied: check the credentials`, { cause: error });
+      const cause = (error as { code?: string }).code ?? (error as Error).name;
+      throw new Error(`cannot reach ${where}: ${cause}${(error as Error).message ? ` (${(error as Error).message})` : ''}`, { cause: error });
+    }
+  }
+
+  close(): void {
+    this.signed.close();
+    this.client.destroy();
+  }
+}
