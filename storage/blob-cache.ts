@@ -8,6 +8,7 @@ import { DIGEST_ALGORITHMS, DigestingStream, type Digest } from '../oci/digest.t
 import type { ByteRange } from './driver.ts';
 import { FsDriver } from './fs-driver.ts';
 import { isTempName } from './fs-temp-files.ts';
+import type { LocalCopies, UploadCopy } from './local-copies.ts';
 
 /** Smaller blobs are not kept: fetching them costs about the round trip the link check makes anyway. */
 const SMALLEST_KEPT = 1 << 20;
@@ -52,8 +53,8 @@ function drained(stream: Writable): Promise<void> {
   });
 }
 
-/** A local copy of an upload in progress: the bytes of its appends so far, in order. */
-interface UploadCopy {
+/** The file of an upload's copy: the bytes of its appends so far, in order. */
+interface UploadFile {
   temp: string;
   /** Bytes passed to the copy until it broke (all of them written once `writing` settles, unless `broken`). */
   size: number;
@@ -72,7 +73,7 @@ interface UploadCopy {
  * whole (temp + rename) or not at all, and the least recently read copies go once the directory
  * holds more than `maxBytes`.
  */
-export class BlobCache {
+export class BlobCache implements LocalCopies {
   private readonly files: FsDriver;
   /** Copies this process is writing, by digest: a second download of one meanwhile just reads storage. */
   private readonly filling = new Map<string, Promise<void>>();
@@ -86,8 +87,8 @@ export class BlobCache {
   private trimQueued = false;
   /** When this process last trimmed: counting reads trims too, at most hourly, so that old marks go even where no copy is made. */
   private trimmedAt = 0;
-  /** Copies of uploads in progress, by upload, oldest first. */
-  private readonly uploads = new Map<string, UploadCopy>();
+  /** Copies of uploads in progress, oldest first. */
+  private readonly uploads = new Set<UploadFile>();
 
   private constructor(
     readonly directory: string,
@@ -223,16 +224,29 @@ export class BlobCache {
   }
 
   /**
-   * `source`, an upload's bytes from `offset` on as they go to storage, as a stream that also
-   * appends them to a local copy of the upload, so that the pull that often follows a push (CI)
-   * reads local disk. Only an upload whose every byte passes through this process in order is
-   * copied; `keepUpload` keeps the copy once the upload is committed under its digest.
+   * A local copy of a new upload, so that the pull that often follows a push (CI) reads local
+   * disk. Only an upload whose every byte passes through this process in order is copied, and
+   * the copy is kept once the upload is committed under its digest.
    */
-  copyUpload(key: string, offset: number, source: Readable): Readable {
-    if (offset === 0) this.dropUpload(key);
-    const copy = offset === 0 ? this.startUploadCopy(key) : this.uploads.get(key);
-    if (!copy || copy.broken || copy.size !== offset || this.fillingBytes > this.fillingLimit) {
-      this.dropUpload(key);
+  startUpload(): UploadCopy {
+    const now = Date.now();
+    for (const old of this.uploads) {
+      if (this.uploads.size < UPLOAD_COPIES && now - old.started < STALE_TEMP_MS) break;
+      void this.dropUpload(old);
+    }
+    const copy: UploadFile = { temp: join(this.directory, UPLOADS, `${randomUUID()}.tmp-upload`), size: 0, writing: Promise.resolve(), broken: false, started: now };
+    this.uploads.add(copy);
+    return {
+      tee: (offset, source) => this.teeUpload(copy, offset, source),
+      keep: (digest, size) => this.keepUpload(copy, digest, size),
+      drop: () => void this.dropUpload(copy),
+    };
+  }
+
+  /** `source`, an upload's bytes from `offset` on as they go to storage, as a stream that also appends them to its copy. */
+  private teeUpload(copy: UploadFile, offset: number, source: Readable): Readable {
+    if (!this.uploads.has(copy) || copy.broken || copy.size !== offset || this.fillingBytes > this.fillingLimit) {
+      void this.dropUpload(copy);
       return source;
     }
     const file = createWriteStream(copy.temp, { flags: 'a', highWaterMark: 1 << 20 });
@@ -270,10 +284,8 @@ export class BlobCache {
   }
 
   /** Keeps the upload's copy as the blob `digest` of `size` bytes, which the caller has verified the copied bytes to be. */
-  async keepUpload(key: string, digest: Digest, size: number): Promise<void> {
-    const copy = this.uploads.get(key);
-    if (!copy) return;
-    this.uploads.delete(key);
+  private async keepUpload(copy: UploadFile, digest: Digest, size: number): Promise<void> {
+    if (!this.uploads.delete(copy)) return;
     await copy.writing;
     this.fillingBytes -= copy.size;
     const written = await stat(copy.temp).catch(() => undefined);
@@ -289,11 +301,9 @@ export class BlobCache {
     await rm(copy.temp, { force: true }).catch(() => undefined);
   }
 
-  /** Forgets the upload's copy, if any: the upload went elsewhere, failed, or ended. */
-  dropUpload(key: string): Promise<void> {
-    const copy = this.uploads.get(key);
-    if (!copy) return Promise.resolve();
-    this.uploads.delete(key);
+  /** Forgets the upload's copy unless it is kept or dropped already: the upload went elsewhere, failed, or ended. */
+  private dropUpload(copy: UploadFile): Promise<void> {
+    if (!this.uploads.delete(copy)) return Promise.resolve();
     copy.broken = true;
     return copy.writing
       .then(async () => {
@@ -303,21 +313,10 @@ export class BlobCache {
       .catch(() => undefined);
   }
 
-  private startUploadCopy(key: string): UploadCopy {
-    const now = Date.now();
-    for (const [oldKey, old] of this.uploads) {
-      if (this.uploads.size < UPLOAD_COPIES && now - old.started < STALE_TEMP_MS) break;
-      void this.dropUpload(oldKey);
-    }
-    const copy: UploadCopy = { temp: join(this.directory, UPLOADS, `${randomUUID()}.tmp-upload`), size: 0, writing: Promise.resolve(), broken: false, started: now };
-    this.uploads.set(key, copy);
-    return copy;
-  }
-
   /** Resolves once the copies being written now are kept or dropped (and trimmed); copies of uploads still in progress are dropped. */
   async settled(): Promise<void> {
     await this.counting;
-    await Promise.all([...this.filling.values(), ...[...this.uploads.keys()].map((key) => this.dropUpload(key))]);
+    await Promise.all([...this.filling.values(), ...[...this.uploads].map((copy) => this.dropUpload(copy))]);
     await this.trimming;
   }
 

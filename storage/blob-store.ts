@@ -1,12 +1,18 @@
 import type { Readable } from 'node:stream';
 import type { Digest } from '../oci/digest.ts';
-import type { BlobCache } from './blob-cache.ts';
-import type { ByteRange, Driver, FileInfo } from './driver.ts';
+import { PathNotFoundError, type ByteRange, type Driver, type FileInfo } from './driver.ts';
+import type { LocalCopies } from './local-copies.ts';
 import { paths } from './paths.ts';
 import { RecentMap } from './recent-map.ts';
 
 /** How many blob sizes a process remembers: some 7.5 MB of heap when full (measured). */
 const REMEMBERED_SIZES = 50_000;
+
+/** A blob opened for a client: its size, and its bytes in the range asked for, if any. */
+export interface OpenedBlob {
+  size: number;
+  body?: Readable;
+}
 
 /** The registry-wide content-addressed blobs: each stored once, whatever links to it. */
 export class BlobStore {
@@ -15,7 +21,7 @@ export class BlobStore {
 
   constructor(
     private readonly driver: Driver,
-    private readonly cache?: BlobCache,
+    private readonly copies: LocalCopies,
   ) {}
 
   stat(digest: Digest): Promise<FileInfo | undefined> {
@@ -47,33 +53,50 @@ export class BlobStore {
   }
 
   /**
+   * Opens the blob for a client once `held` (the check that the client's repository links it, still
+   * under way) comes out true: undefined when it does not, or when storage has no such blob. The
+   * bytes are opened in the range `wanted` picks for the blob's size, none when it picks none. With
+   * the size known from an earlier request, they are asked for while the link is checked: on S3 a
+   * download then waits for one round trip instead of two (link, then bytes).
+   */
+  async open(digest: Digest, held: Promise<boolean>, wanted: (size: number) => ByteRange | undefined = () => undefined): Promise<OpenedBlob | undefined> {
+    const known = this.knownSize(digest);
+    const knownRange = known === undefined ? undefined : wanted(known);
+    let early = known !== undefined && knownRange ? this.download(digest, known, knownRange, held) : undefined;
+    early?.catch(() => undefined);
+    try {
+      const [linked, size] = await Promise.all([held, known ?? this.size(digest)]);
+      if (!linked || size === undefined) return undefined;
+      // With the size known, the range `early` was opened in.
+      const range = wanted(size);
+      if (!range) return { size };
+      const opening = early ?? this.download(digest, size, range, held);
+      early = undefined;
+      // Linked but gone (deleted since its size was read, or by hand): unknown, as any blob storage lacks.
+      const body = await opening.catch((error: unknown) => {
+        if (error instanceof PathNotFoundError) return undefined;
+        throw error;
+      });
+      return body && { size, body };
+    } finally {
+      // Opened early for a blob the repository does not hold (or a failed check): closed unread.
+      if (early) void early.then((reader) => reader.destroy(), () => undefined);
+    }
+  }
+
+  /**
    * A client's download of a blob of `size` bytes: from the local copy when there is one, else from
    * storage, which a whole download may lead to copy locally once it is done. Downloads may be opened
    * before the repository's link is checked: only one that `served` resolves true for counts toward a
    * copy, so requests answered BLOB_UNKNOWN neither make one nor let the next read make one.
    */
-  async download(digest: Digest, size: number, range: ByteRange, served: Promise<boolean>): Promise<Readable> {
-    if (!this.cache) return this.reader(digest, range);
-    const local = await this.cache.reader(digest, size, range);
+  private async download(digest: Digest, size: number, range: ByteRange, served: Promise<boolean>): Promise<Readable> {
+    const local = await this.copies.reader(digest, size, range);
     if (local) return local;
     const stored = await this.reader(digest, range);
     const whole = range.start === 0 && range.end === size;
-    if (whole && (await served.catch(() => false))) this.cache.keepAfter(digest, size, stored, () => this.reader(digest));
+    if (whole && (await served.catch(() => false))) this.copies.keepAfter(digest, size, stored, () => this.reader(digest));
     return stored;
-  }
-
-  /** An upload's bytes from `offset` on as they go to storage, also copied locally where there is a cache (BlobCache.copyUpload). */
-  copyUpload(key: string, offset: number, source: Readable): Readable {
-    return this.cache ? this.cache.copyUpload(key, offset, source) : source;
-  }
-
-  /** Keeps the local copy of an upload committed as `digest`, whose bytes the caller verified as they were copied. */
-  async keepUpload(key: string, digest: Digest, size: number): Promise<void> {
-    await this.cache?.keepUpload(key, digest, size);
-  }
-
-  dropUpload(key: string): void {
-    void this.cache?.dropUpload(key);
   }
 
   getContent(digest: Digest): Promise<Buffer> {

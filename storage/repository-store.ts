@@ -1,8 +1,8 @@
 import { Digest, isDigestAlgorithm } from '../oci/digest.ts';
 import type { Manifest } from '../oci/manifest.ts';
 import { isRepositoryName } from '../oci/reference.ts';
-import type { BlobStore } from './blob-store.ts';
-import { PathNotFoundError, type Driver, type FileInfo } from './driver.ts';
+import type { BlobStore, OpenedBlob } from './blob-store.ts';
+import { PathNotFoundError, type ByteRange, type Driver, type FileInfo } from './driver.ts';
 import { paths } from './paths.ts';
 
 /**
@@ -49,6 +49,14 @@ export class RepositoryStore {
     // Both round trips at once: on S3 each costs a request, and a download waits for both.
     const [linked, info] = await Promise.all([this.holdsBlob(name, digest), this.blobs.stat(digest)]);
     return linked ? info : undefined;
+  }
+
+  /**
+   * Opens a blob the repository holds for a client, with its bytes in the range `wanted` picks for
+   * its size (BlobStore.open): undefined when the repository does not hold it or storage lacks it.
+   */
+  openBlob(name: string, digest: Digest, wanted?: (size: number) => ByteRange | undefined): Promise<OpenedBlob | undefined> {
+    return this.blobs.open(digest, this.holdsBlob(name, digest), wanted);
   }
 
   /** Whether the repository links the blob, as a layer or as a manifest. */

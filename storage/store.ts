@@ -1,6 +1,6 @@
-import type { BlobCache } from './blob-cache.ts';
 import { BlobStore } from './blob-store.ts';
 import type { Driver } from './driver.ts';
+import { noLocalCopies, type LocalCopies } from './local-copies.ts';
 import { RepositoryStore } from './repository-store.ts';
 import { UploadStore } from './upload-store.ts';
 
@@ -10,13 +10,13 @@ export class Store {
   readonly repositories: RepositoryStore;
   readonly uploads: UploadStore;
 
-  /** `cache` keeps local copies of downloaded blobs, for storage slower than the local disk (S3). */
+  /** `copies` keeps local copies of blobs, for storage slower than the local disk (S3). */
   constructor(
     readonly driver: Driver,
-    cache?: BlobCache,
+    copies: LocalCopies = noLocalCopies,
   ) {
-    this.blobs = new BlobStore(driver, cache);
+    this.blobs = new BlobStore(driver, copies);
     this.repositories = new RepositoryStore(driver, this.blobs);
-    this.uploads = new UploadStore(driver, this.blobs, this.repositories);
+    this.uploads = new UploadStore(driver, this.blobs, this.repositories, copies);
   }
 }

@@ -4,6 +4,7 @@ import { Digest, DigestingStream, type DigestAlgorithm } from '../oci/digest.ts'
 import type { BlobStore } from './blob-store.ts';
 import { PathNotFoundError, type Driver, type FileInfo } from './driver.ts';
 import { DigestMismatchError, UploadUnknownError } from './errors.ts';
+import type { LocalCopies, UploadCopy } from './local-copies.ts';
 import { paths } from './paths.ts';
 import { RecentMap } from './recent-map.ts';
 import type { RepositoryStore } from './repository-store.ts';
@@ -18,11 +19,12 @@ interface UploadState {
   algorithm: DigestAlgorithm;
 }
 
-/** A running hash of an upload's first `offset` bytes, kept between requests. */
+/** A running hash of an upload's first `offset` bytes, kept between requests, and the local copy of the bytes it hashed. */
 interface CachedHash {
   algorithm: DigestAlgorithm;
   offset: number;
   hash: Hash;
+  copy: UploadCopy;
 }
 
 /** Enough for every upload a busy server has in flight; older ones just re-hash on commit. */
@@ -42,6 +44,7 @@ export class UploadStore {
     private readonly driver: Driver,
     private readonly blobs: BlobStore,
     private readonly repositories: RepositoryStore,
+    private readonly copies: LocalCopies,
   ) {}
 
   async start(name: string, algorithm: DigestAlgorithm = 'sha256'): Promise<UploadStatus> {
@@ -85,20 +88,20 @@ export class UploadStore {
     const key = `${name}/${id}`;
     const cached = this.hashes.get(key);
     this.hashes.delete(key);
-    const hash =
-      cached?.offset === offset && cached.algorithm === algorithm ? cached.hash : offset === 0 ? createHash(algorithm) : undefined;
+    const continued = cached?.offset === offset && cached.algorithm === algorithm ? cached : undefined;
     // Without a hash of the earlier bytes there is nothing to continue: the commit re-hashes, and
     // no local copy is made, since it could not be checked.
-    if (!hash) this.blobs.dropUpload(key);
-    const body = hash ? this.blobs.copyUpload(key, offset, shielded(source, new DigestingStream(algorithm, hash))) : shielded(source, new PassThrough());
+    if (!continued) cached?.copy.drop();
+    const hashed = continued ?? (offset === 0 ? { hash: createHash(algorithm), copy: this.copies.startUpload() } : undefined);
+    const body = hashed ? hashed.copy.tee(offset, shielded(source, new DigestingStream(algorithm, hashed.hash))) : shielded(source, new PassThrough());
     let size: number;
     try {
       size = await this.driver.append(paths.uploadData(name, id), body, offset);
     } catch (error) {
-      this.blobs.dropUpload(key);
+      hashed?.copy.drop();
       throw error;
     }
-    if (hash) this.hashes.set(key, { algorithm, offset: size, hash });
+    if (hashed) this.hashes.set(key, { algorithm, offset: size, hash: hashed.hash, copy: hashed.copy });
     return { id, offset: size };
   }
 
@@ -113,31 +116,28 @@ export class UploadStore {
     const cached = this.hashes.get(key);
     this.hashes.delete(key);
     const hashedHere = cached !== undefined && cached.offset === size && cached.algorithm === digest.algorithm;
-    const actual = hashedHere ? Digest.fromHash(digest.algorithm, cached.hash) : await this.rehash(name, id, digest.algorithm, size);
-    // A local copy is checked by the hash its bytes went through: only one made here can be kept.
-    const copyChecked = hashedHere && actual.equals(digest);
-    if (!copyChecked) this.blobs.dropUpload(key);
-    if (!actual.equals(digest)) throw new DigestMismatchError(digest, actual);
-    let existing: FileInfo | undefined;
     try {
+      const actual = hashedHere ? Digest.fromHash(digest.algorithm, cached.hash) : await this.rehash(name, id, digest.algorithm, size);
+      if (!actual.equals(digest)) throw new DigestMismatchError(digest, actual);
       // Link first, then look: a concurrent gc either sees the link and keeps the blob, or has
       // already taken it, and then this upload's own bytes take its place (storage/gc.ts).
       await this.repositories.linkBlob(name, digest);
-      existing = await this.blobs.stat(digest);
+      const existing = await this.blobs.stat(digest);
       if (!existing) {
         if (size === 0) await this.driver.putContent(paths.uploadData(name, id), Buffer.alloc(0));
         await this.driver.move(paths.uploadData(name, id), paths.blobData(digest));
       }
       await this.driver.delete(paths.upload(name, id));
-    } catch (error) {
-      this.blobs.dropUpload(key);
-      throw error;
+      // A push is often pulled right after (CI): its first download then opens the bytes at once,
+      // from the local copy where this process copied every byte it hashed. A copy is checked by
+      // the hash its bytes went through: only one made here can be kept.
+      this.blobs.remember(digest, size);
+      if (hashedHere) await cached.copy.keep(digest, size);
+      return existing ?? { size, modified: new Date() };
+    } finally {
+      // Kept, or else of an upload that failed or was hashed elsewhere.
+      cached?.copy.drop();
     }
-    // A push is often pulled right after (CI): its first download then opens the bytes at once,
-    // from the local copy where this process copied every byte it hashed.
-    this.blobs.remember(digest, size);
-    if (copyChecked) await this.blobs.keepUpload(key, digest, size);
-    return existing ?? { size, modified: new Date() };
   }
 
   /** Streams a whole blob in one request (single POST or PUT with body) and commits it. */
@@ -154,8 +154,8 @@ export class UploadStore {
 
   async cancel(name: string, id: string): Promise<void> {
     await this.state(name, id);
+    this.hashes.get(`${name}/${id}`)?.copy.drop();
     this.hashes.delete(`${name}/${id}`);
-    this.blobs.dropUpload(`${name}/${id}`);
     await this.driver.delete(paths.upload(name, id));
   }
 

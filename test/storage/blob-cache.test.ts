@@ -15,6 +15,7 @@ import { Digest } from '../../oci/digest.ts';
 import { BlobCache, defaultCacheDirectory } from '../../storage/blob-cache.ts';
 import { BlobStore } from '../../storage/blob-store.ts';
 import { FsDriver } from '../../storage/fs-driver.ts';
+import type { UploadCopy } from '../../storage/local-copies.ts';
 import { paths } from '../../storage/paths.ts';
 import { Store } from '../../storage/store.ts';
 
@@ -193,9 +194,13 @@ describe('BlobCache', () => {
     const blobs = new BlobStore(new FsDriver(join(scratch, 'storage')), cache);
     const { bytes, digest } = blob(2 * MiB);
     await new FsDriver(join(scratch, 'storage')).putContent(paths.blobData(digest), bytes);
-    const whole = { start: 0, end: bytes.length };
+    // With its size known, a blob is opened while the link is checked: unserved downloads are opened too.
+    blobs.remember(digest, bytes.length);
+    const whole = () => ({ start: 0, end: bytes.length });
     const read = async (served: boolean) => {
-      assert.deepEqual(await buffer(await blobs.download(digest, bytes.length, whole, Promise.resolve(served))), bytes);
+      const opened = await blobs.open(digest, Promise.resolve(served), whole);
+      if (served) assert.deepEqual(await buffer(opened!.body!), bytes);
+      else assert.equal(opened, undefined);
       await cache.settled();
     };
     await read(false);
@@ -285,13 +290,13 @@ describe('BlobCache', () => {
 });
 
 describe('BlobCache copies of uploads', () => {
-  /** Feeds `bytes` to the upload `key` in appends of `sizes`, as its PATCH requests would, and returns what passed through. */
-  async function upload(cache: BlobCache, key: string, bytes: Buffer, sizes: number[]): Promise<Buffer> {
+  /** Feeds `bytes` to `copy` in appends of `sizes`, as an upload's PATCH requests would, and returns what passed through. */
+  async function upload(copy: UploadCopy, bytes: Buffer, sizes: number[]): Promise<Buffer> {
     const passed: Buffer[] = [];
     let offset = 0;
     for (const size of sizes) {
       const part = bytes.subarray(offset, offset + size);
-      passed.push(await buffer(cache.copyUpload(key, offset, storageStream(part))));
+      passed.push(await buffer(copy.tee(offset, storageStream(part))));
       offset += part.length;
     }
     return Buffer.concat(passed);
@@ -300,8 +305,9 @@ describe('BlobCache copies of uploads', () => {
   it('keeps the copy of an upload fed in order once it is committed, and passes the bytes on unchanged', async () => {
     const cache = await openCache('uploads-kept');
     const { bytes, digest } = blob(3 * MiB + 5);
-    assert.deepEqual(await upload(cache, 'repo/u1', bytes, [MiB, 2 * MiB, 5]), bytes);
-    await cache.keepUpload('repo/u1', digest, bytes.length);
+    const copy = cache.startUpload();
+    assert.deepEqual(await upload(copy, bytes, [MiB, 2 * MiB, 5]), bytes);
+    await copy.keep(digest, bytes.length);
     assert.deepEqual(await whole(cache, digest, bytes.length), bytes);
     assert.deepEqual(await readdir(join(cache.directory, 'uploads')), []);
   });
@@ -309,19 +315,23 @@ describe('BlobCache copies of uploads', () => {
   it('keeps nothing of an upload with a gap, one of the wrong size, a small one, or one larger than a quarter of the cache', async () => {
     const cache = await openCache('uploads-dropped', 16 * MiB);
     const gap = blob(2 * MiB);
-    await buffer(cache.copyUpload('repo/gap', 0, storageStream(gap.bytes.subarray(0, MiB))));
+    const gapCopy = cache.startUpload();
+    await buffer(gapCopy.tee(0, storageStream(gap.bytes.subarray(0, MiB))));
     // The next append arrived at another process: this one sees the one after.
-    await buffer(cache.copyUpload('repo/gap', 1.5 * MiB, storageStream(gap.bytes.subarray(1.5 * MiB))));
-    await cache.keepUpload('repo/gap', gap.digest, gap.bytes.length);
+    await buffer(gapCopy.tee(1.5 * MiB, storageStream(gap.bytes.subarray(1.5 * MiB))));
+    await gapCopy.keep(gap.digest, gap.bytes.length);
     const sized = blob(2 * MiB);
-    await upload(cache, 'repo/sized', sized.bytes, [2 * MiB]);
-    await cache.keepUpload('repo/sized', sized.digest, sized.bytes.length + 1);
+    const sizedCopy = cache.startUpload();
+    await upload(sizedCopy, sized.bytes, [2 * MiB]);
+    await sizedCopy.keep(sized.digest, sized.bytes.length + 1);
     const small = blob(MiB - 1);
-    await upload(cache, 'repo/small', small.bytes, [MiB]);
-    await cache.keepUpload('repo/small', small.digest, small.bytes.length);
+    const smallCopy = cache.startUpload();
+    await upload(smallCopy, small.bytes, [MiB]);
+    await smallCopy.keep(small.digest, small.bytes.length);
     const large = blob(4 * MiB + 1);
-    assert.deepEqual(await upload(cache, 'repo/large', large.bytes, [4 * MiB + 1]), large.bytes, 'the client\'s bytes still pass');
-    await cache.keepUpload('repo/large', large.digest, large.bytes.length);
+    const largeCopy = cache.startUpload();
+    assert.deepEqual(await upload(largeCopy, large.bytes, [4 * MiB + 1]), large.bytes, 'the client\'s bytes still pass');
+    await largeCopy.keep(large.digest, large.bytes.length);
     for (const { digest, bytes } of [gap, sized, small, large]) assert.equal(await whole(cache, digest, bytes.length), undefined, `no copy of ${digest}`);
     assert.deepEqual(await entries(cache), []);
     assert.deepEqual(await readdir(join(cache.directory, 'uploads')), []);
@@ -348,7 +358,7 @@ describe('BlobCache copies of uploads', () => {
   it('drops the copies of uploads still in progress when the process settles', async () => {
     const cache = await openCache('uploads-settled');
     const { bytes } = blob(2 * MiB);
-    await upload(cache, 'repo/open', bytes, [MiB]);
+    await upload(cache.startUpload(), bytes, [MiB]);
     assert.equal((await readdir(join(cache.directory, 'uploads'))).length, 1, 'the copy waits for the upload to end');
     await cache.settled();
     assert.deepEqual(await readdir(join(cache.directory, 'uploads')), []);
