@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
-import type { Digest } from '../oci/digest.ts';
+import { DigestMismatchError, type Digest } from '../oci/digest.ts';
 import type { Descriptor } from '../oci/descriptor.ts';
-import { DigestMismatchError, RegistryResponseError } from './errors.ts';
+import { RegistryResponseError } from './errors.ts';
 import type { BlobOutcome, TransferProgress } from './progress.ts';
 import type { RegistryClient } from './registry-client.ts';
 

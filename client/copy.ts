@@ -1,9 +1,9 @@
 import { Transform, type Readable } from 'node:stream';
-import { DigestingStream } from '../oci/digest.ts';
+import { DigestingStream, DigestMismatchError } from '../oci/digest.ts';
 import type { Descriptor } from '../oci/descriptor.ts';
 import type { Reference } from '../oci/reference.ts';
 import { uploadBlob, type BlobSource } from './blob-upload.ts';
-import { DigestMismatchError, RegistryResponseError } from './errors.ts';
+import { RegistryResponseError } from './errors.ts';
 import { resolveGraph } from './image-graph.ts';
 import { mapLimit } from './parallel.ts';
 import { checkImagePlatform, type PlatformChoice } from './platform.ts';

@@ -1,5 +1,4 @@
 import { STATUS_CODES } from 'node:http';
-import type { Digest } from '../oci/digest.ts';
 
 /** One entry of a registry's error body (distribution-spec "Error Codes"). */
 export interface RegistryErrorEntry {
@@ -87,17 +86,6 @@ export class RegistryConnectionError extends Error {
     readonly kind: 'unreachable' | 'untrusted',
   ) {
     super(message);
-  }
-}
-
-/** Content hashed to something other than the digest that named it. */
-export class DigestMismatchError extends Error {
-  constructor(
-    readonly expected: Digest,
-    readonly actual: Digest,
-    readonly source: string,
-  ) {
-    super(`digest mismatch for ${source}: expected ${expected}, got ${actual}`);
   }
 }
 

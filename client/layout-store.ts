@@ -3,10 +3,9 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { Digest } from '../oci/digest.ts';
+import { Digest, DigestMismatchError } from '../oci/digest.ts';
 import { descriptorJSON, parseDescriptor, type Descriptor } from '../oci/descriptor.ts';
 import { MediaType } from '../oci/media-types.ts';
-import { DigestMismatchError } from './errors.ts';
 import { idleFor, tryLock } from './file-lock.ts';
 
 /** image-spec annotations.md: the name an index.json entry is known by (`oci:DIR:NAME`). */

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Got, OptionsOfBufferResponseBody, Response } from 'got';
-import { Digest } from '../oci/digest.ts';
+import { Digest, DigestMismatchError } from '../oci/digest.ts';
 import type { Descriptor } from '../oci/descriptor.ts';
 import { parseManifest, type Manifest } from '../oci/manifest.ts';
 import { bareMediaType, MANIFEST_ACCEPT, MediaType } from '../oci/media-types.ts';
@@ -9,7 +9,7 @@ import { DEFAULT_REGISTRY } from '../oci/reference.ts';
 import { Authenticator } from './auth.ts';
 import { connectionError } from './connection-errors.ts';
 import type { Credentials } from './credentials.ts';
-import { DigestMismatchError, RegistryResponseError, retryAfterSeconds } from './errors.ts';
+import { RegistryResponseError, retryAfterSeconds } from './errors.ts';
 import { chooseOrigin } from './origin.ts';
 
 export interface RegistryClientOptions {

@@ -9,6 +9,17 @@ const GRAMMAR = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
 
 export class DigestParseError extends Error {}
 
+/** Content hashed to something other than the digest that named it; `source` says what the content was. */
+export class DigestMismatchError extends Error {
+  constructor(
+    readonly expected: Digest,
+    readonly actual: Digest,
+    readonly source: string,
+  ) {
+    super(`digest mismatch for ${source}: expected ${expected}, got ${actual}`);
+  }
+}
+
 /** A content digest such as `sha256:9f86…`, validated against image-spec descriptor.md#digests. */
 export class Digest {
   private constructor(

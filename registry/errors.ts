@@ -1,9 +1,9 @@
 import type { Response } from 'express';
-import { DigestParseError } from '../oci/digest.ts';
+import { DigestMismatchError, DigestParseError } from '../oci/digest.ts';
 import { ManifestParseError } from '../oci/manifest.ts';
 import { ReferenceParseError } from '../oci/reference.ts';
 import { OffsetMismatchError, StorageUnavailableError } from '../storage/driver.ts';
-import { DigestMismatchError, UploadUnknownError } from '../storage/errors.ts';
+import { UploadUnknownError } from '../storage/errors.ts';
 
 /** distribution-spec "Error Codes" (code-1 … code-14), with the status each is answered with. */
 export const ERROR_CODES = {

@@ -1,9 +1,9 @@
 import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { finished, PassThrough, type Readable, type Transform } from 'node:stream';
-import { Digest, DigestingStream, type DigestAlgorithm } from '../oci/digest.ts';
+import { Digest, DigestingStream, DigestMismatchError, type DigestAlgorithm } from '../oci/digest.ts';
 import type { BlobStore } from './blob-store.ts';
 import { PathNotFoundError, type Driver, type FileInfo } from './driver.ts';
-import { DigestMismatchError, UploadUnknownError } from './errors.ts';
+import { UploadUnknownError } from './errors.ts';
 import type { LocalCopies, UploadCopy } from './local-copies.ts';
 import { paths } from './paths.ts';
 import { RecentMap } from './recent-map.ts';
@@ -118,7 +118,7 @@ export class UploadStore {
     const hashedHere = cached !== undefined && cached.offset === size && cached.algorithm === digest.algorithm;
     try {
       const actual = hashedHere ? Digest.fromHash(digest.algorithm, cached.hash) : await this.rehash(name, id, digest.algorithm, size);
-      if (!actual.equals(digest)) throw new DigestMismatchError(digest, actual);
+      if (!actual.equals(digest)) throw new DigestMismatchError(digest, actual, `upload ${id}`);
       // Link first, then look: a concurrent gc either sees the link and keeps the blob, or has
       // already taken it, and then this upload's own bytes take its place (storage/gc.ts).
       await this.repositories.linkBlob(name, digest);

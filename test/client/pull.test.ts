@@ -5,12 +5,11 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { DigestMismatchError } from '../../client/errors.ts';
 import { LayoutStore } from '../../client/layout-store.ts';
 import { parsePlatform } from '../../client/platform.ts';
 import { pull } from '../../client/pull.ts';
 import { push } from '../../client/push.ts';
-import { Digest } from '../../oci/digest.ts';
+import { Digest, DigestMismatchError } from '../../oci/digest.ts';
 import { MediaType } from '../../oci/media-types.ts';
 import { Reference } from '../../oci/reference.ts';
 import { clientFor, REGISTRIES, tempStore } from '../helpers/client-fixtures.ts';
