@@ -13,7 +13,8 @@ const TIMEOUT_MS = 30_000;
 
 type SourceData = string | ArrayBuffer | ArrayBufferView;
 
-function bytesOf(data: SourceData): string | Uint8Array {
+/** The SDK's data as node:crypto takes it: a string, or the bytes viewed without a copy. */
+function hashInput(data: SourceData): string | Uint8Array {
   if (typeof data === 'string') return data;
   return ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
 }
@@ -23,11 +24,11 @@ class NodeSha256 {
   private readonly hash: Hash | Hmac;
 
   constructor(secret?: SourceData) {
-    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytesOf(secret));
+    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', hashInput(secret));
   }
 
   update(data: SourceData): void {
-    this.hash.update(bytesOf(data));
+    this.hash.update(hashInput(data));
   }
 
   digest(): Promise<Uint8Array> {

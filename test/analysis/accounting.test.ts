@@ -7,7 +7,7 @@ import { Store } from '../../storage/store.ts';
 import { startBerth, type RunningBerth } from '../helpers/berth.ts';
 import { run } from '../../peers/oci-image.ts';
 import { RegistryAPI } from '../helpers/registry-api.ts';
-import { byDigest, bytesOf, expectedFigures, pushSharedFixture, type SharedFixture } from '../helpers/shared-fixture.ts';
+import { byDigest, totalSize, expectedFigures, pushSharedFixture, type SharedFixture } from '../helpers/shared-fixture.ts';
 
 describe('storage accounting on a registry of images sharing layers', () => {
   let berth: RunningBerth;
@@ -48,7 +48,7 @@ describe('storage accounting on a registry of images sharing layers', () => {
   it('counts an index as itself and everything its children reach, each blob once', () => {
     const multi = fixture.images.find((image) => image.repository === 'multi')!;
     const image = report.images.find((candidate) => candidate.digest === multi.manifest.digest.toString());
-    assert.equal(image?.bytes, bytesOf(multi.reaches));
+    assert.equal(image?.bytes, totalSize(multi.reaches));
     assert.deepEqual(image?.tags, ['1.0']);
   });
 
@@ -68,7 +68,7 @@ describe('storage accounting on a registry of images sharing layers', () => {
     for (const repository of report.repositories) assert.equal(repository.uniqueBytes + repository.sharedBytes, repository.storedBytes);
     const referenced = byDigest(fixture.images.flatMap((image) => image.reaches));
     const untaggedOnly = fixture.untagged.reaches.filter((blob) => !referenced.has(blob.digest.toString()));
-    assert.equal(report.referencedBytes + bytesOf(untaggedOnly) + report.unreferencedBytes, report.physicalBytes);
+    assert.equal(report.referencedBytes + totalSize(untaggedOnly) + report.unreferencedBytes, report.physicalBytes);
   });
 
   it('gives the same figures from `berth analyze --json` and GET /api/v1/analysis', async () => {

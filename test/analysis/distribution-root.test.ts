@@ -8,7 +8,7 @@ import { needs } from '../helpers/peers.ts';
 import { pullCompletely } from '../helpers/pull-check.ts';
 import { startReferenceRegistry, type ReferenceRegistry } from '../../peers/reference-registry.ts';
 import { RegistryAPI } from '../helpers/registry-api.ts';
-import { bytesOf, expectedFigures, pushSharedFixture, type SharedFixture } from '../helpers/shared-fixture.ts';
+import { totalSize, expectedFigures, pushSharedFixture, type SharedFixture } from '../helpers/shared-fixture.ts';
 
 describe('analyze and gc on a root Distribution 2.8.2 (registry:2) writes and serves', needs('docker-registry'), () => {
   let registry: ReferenceRegistry;
@@ -36,7 +36,7 @@ describe('analyze and gc on a root Distribution 2.8.2 (registry:2) writes and se
 
   it('collects its garbage, and Distribution still serves every tag', async () => {
     const report = await collectGarbage(store, { gracePeriodMs: 0, settleMs: 0 });
-    assert.equal(report.blobBytes, bytesOf(fixture.garbage));
+    assert.equal(report.blobBytes, totalSize(fixture.garbage));
     for (const image of fixture.images) await pullCompletely(registry.url, image.repository, image.tags[0]!);
   });
 });

@@ -13,7 +13,7 @@ import { blobOf, imageManifest, randomBlob, type TestBlob } from '../helpers/con
 import { run } from '../../peers/oci-image.ts';
 import { pullCompletely } from '../helpers/pull-check.ts';
 import { RegistryAPI } from '../helpers/registry-api.ts';
-import { bytesOf, pushSharedFixture, type SharedFixture } from '../helpers/shared-fixture.ts';
+import { totalSize, pushSharedFixture, type SharedFixture } from '../helpers/shared-fixture.ts';
 
 const NOW = { gracePeriodMs: 0, settleMs: 0 };
 const HOUR = 60 * 60_000;
@@ -49,7 +49,7 @@ describe('gc on a registry of images sharing layers', () => {
     const report = await collectGarbage(store, { dryRun: true, gracePeriodMs: 60_000 });
     assert.equal(report.blobs.length, 0);
     assert.equal(report.youngBlobs.length, fixture.garbage.length);
-    assert.equal(report.youngBlobBytes, bytesOf(fixture.garbage));
+    assert.equal(report.youngBlobBytes, totalSize(fixture.garbage));
     const untagged = await collectGarbage(store, { dryRun: true, gracePeriodMs: 60_000, deleteUntagged: true });
     assert.deepEqual(untagged.revisions, [], 'an index push writes its children untagged first');
     assert.equal(untagged.blobs.length, 0);
@@ -58,7 +58,7 @@ describe('gc on a registry of images sharing layers', () => {
   it('reclaims exactly the unreferenced bytes, and every tag still pulls', async () => {
     const before = await analyze(store);
     const report = await collectGarbage(store, NOW);
-    assert.equal(report.blobBytes, bytesOf(fixture.garbage));
+    assert.equal(report.blobBytes, totalSize(fixture.garbage));
     assert.equal(report.blobBytes, before.unreferencedBytes);
     const afterwards = await analyze(store);
     assert.equal(afterwards.physicalBytes, before.physicalBytes - report.blobBytes);
@@ -146,7 +146,7 @@ describe('gc on a registry of images sharing layers', () => {
 
     const report = await collectGarbage(store, { ...NOW, deleteUntagged: true });
     assert.deepEqual(report.blobs.map((blob) => blob.digest).sort(), doomed.map((blob) => `${blob.digest}`).sort());
-    assert.equal(report.blobBytes, bytesOf(doomed));
+    assert.equal(report.blobBytes, totalSize(doomed));
     assert.equal((await api.request('GET', `/v2/${repository}/manifests/${untagged.digest}`)).status, 404);
     await pullCompletely(berth.url, repository, `${keptReferrer!.digest}`);
     const listed = (await (await api.request('GET', `/v2/${repository}/referrers/${v1.digest}`)).json()) as { manifests: unknown[] };

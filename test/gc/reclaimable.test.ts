@@ -8,7 +8,7 @@ import { runBerth } from '../helpers/berth-cli.ts';
 import { startBerth, type RunningBerth } from '../helpers/berth.ts';
 import { blobOf, imageManifest, randomBlob, type TestBlob } from '../helpers/content.ts';
 import { RegistryAPI } from '../helpers/registry-api.ts';
-import { bytesOf } from '../helpers/shared-fixture.ts';
+import { totalSize } from '../helpers/shared-fixture.ts';
 
 /** `berth ARGS --storage ROOT`, which must succeed. */
 async function berth(root: string, ...args: string[]): Promise<string> {
@@ -73,7 +73,7 @@ describe('analyze and gc --dry-run state the same reclaimable figure after a del
 
     const analysis = JSON.parse(await berth(root, 'analyze', '--json')) as AnalysisReport;
     const gc = JSON.parse(await berth(root, 'gc', '--dry-run', '--json')) as GcReport;
-    const young = bytesOf(deleted.gone) + orphan.bytes.length;
+    const young = totalSize(deleted.gone) + orphan.bytes.length;
     assert.equal(gc.blobBytes + gc.uploadBytes, 0);
     assert.equal(analysis.gc.now.bytes, 0, 'analyze no longer counts young blobs as freed now');
     assert.equal(gc.youngBlobBytes, young);
@@ -83,7 +83,7 @@ describe('analyze and gc --dry-run state the same reclaimable figure after a del
   });
 
   it('past the grace period (flag or config file): both free the same bytes now, and gc names the deleted image of each blob', async () => {
-    const freed = bytesOf(deleted.gone) + orphan.bytes.length;
+    const freed = totalSize(deleted.gone) + orphan.bytes.length;
     const config = join(root, 'gc.yml');
     await writeFile(config, 'gc:\n  gracePeriod: 0s\n');
     for (const settings of [['--grace-period', '0'], ['--config', config]]) {

@@ -13,7 +13,7 @@ import { startBerth, type RunningBerth } from '../helpers/berth.ts';
 import { pullCompletely } from '../helpers/pull-check.ts';
 import { RegistryAPI } from '../helpers/registry-api.ts';
 import { startS3Server, type S3Server } from '../../peers/s3-server.ts';
-import { bytesOf, expectedFigures, pushSharedFixture, type SharedFixture } from '../helpers/shared-fixture.ts';
+import { totalSize, expectedFigures, pushSharedFixture, type SharedFixture } from '../helpers/shared-fixture.ts';
 
 let s3: S3Server;
 let berth: RunningBerth;
@@ -50,10 +50,10 @@ it('reports the accounting figures the fixture implies, on S3', async () => {
 
 it('reclaims exactly the unreferenced bytes on S3, and every tag still pulls', async () => {
   const report = await collectGarbage(store, { gracePeriodMs: 0, settleMs: 0 });
-  assert.equal(report.blobBytes, bytesOf(fixture.garbage));
+  assert.equal(report.blobBytes, totalSize(fixture.garbage));
   const afterwards = await analyze(store);
   assert.equal(afterwards.unreferencedBytes, 0);
-  assert.equal(afterwards.physicalBytes, bytesOf(fixture.stored) - bytesOf(fixture.garbage));
+  assert.equal(afterwards.physicalBytes, totalSize(fixture.stored) - totalSize(fixture.garbage));
   for (const image of fixture.images) for (const tag of image.tags) await pullCompletely(berth.url, image.repository, tag);
 });
 

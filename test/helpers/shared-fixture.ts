@@ -2,7 +2,8 @@ import { blobOf, imageIndex, imageManifest, randomBlob, type TestBlob } from './
 import { MediaType } from '../../oci/media-types.ts';
 import type { RegistryAPI } from './registry-api.ts';
 
-export const bytesOf = (blobs: Iterable<TestBlob>): number => [...blobs].reduce((total, blob) => total + blob.bytes.length, 0);
+/** The bytes of `blobs` together. */
+export const totalSize = (blobs: Iterable<TestBlob>): number => [...blobs].reduce((total, blob) => total + blob.bytes.length, 0);
 export const byDigest = (blobs: TestBlob[]): Map<string, TestBlob> => new Map(blobs.map((blob) => [blob.digest.toString(), blob]));
 
 /** One tagged image as the fixture knows it: every blob it reaches, each once. */
@@ -106,13 +107,13 @@ export function expectedFigures(fixture: SharedFixture) {
     return {
       name,
       images: images.length,
-      logicalBytes: images.reduce((total, image) => total + bytesOf(image.reaches), 0),
-      uniqueBytes: bytesOf(unique),
-      sharedBytes: bytesOf(own.values()) - bytesOf(unique),
+      logicalBytes: images.reduce((total, image) => total + totalSize(image.reaches), 0),
+      uniqueBytes: totalSize(unique),
+      sharedBytes: totalSize(own.values()) - totalSize(unique),
     };
   });
-  const physicalBytes = bytesOf(fixture.stored);
+  const physicalBytes = totalSize(fixture.stored);
   const logicalBytes = perRepository.reduce((total, repository) => total + repository.logicalBytes, 0);
-  return { physicalBytes, logicalBytes, dedupRatio: logicalBytes / physicalBytes, unreferencedBytes: bytesOf(fixture.garbage), repositories: perRepository };
+  return { physicalBytes, logicalBytes, dedupRatio: logicalBytes / physicalBytes, unreferencedBytes: totalSize(fixture.garbage), repositories: perRepository };
 }
 

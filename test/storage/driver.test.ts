@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { after, before, describe, it } from 'node:test';
 import { OffsetMismatchError, PathNotFoundError, type Driver } from '../../storage/driver.ts';
 import { FsDriver } from '../../storage/fs-driver.ts';
@@ -15,12 +16,6 @@ import { S3Driver } from '../../storage/s3-driver.ts';
 import { startS3Server, type S3Server } from '../../peers/s3-server.ts';
 
 const run = promisify(execFile);
-
-async function bytesOf(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
 
 /** A stream that fails after sending some bytes, as a client cut off mid-upload does. */
 function failingStream(): Readable {
@@ -92,9 +87,9 @@ for (const fixture of fixtures) {
     it('writes a stream atomically and reads byte ranges back', async () => {
       const data = randomBytes(3 * 1024 * 1024 + 17);
       assert.equal(await driver.write('blobs/one/data', Readable.from([data.subarray(0, 1000), data.subarray(1000)])), data.length);
-      assert.deepEqual(await bytesOf(await driver.reader('blobs/one/data')), data);
-      assert.deepEqual(await bytesOf(await driver.reader('blobs/one/data', { start: 10, end: 20 })), data.subarray(10, 20));
-      assert.deepEqual(await bytesOf(await driver.reader('blobs/one/data', { start: 5, end: 5 })), Buffer.alloc(0));
+      assert.deepEqual(await buffer(await driver.reader('blobs/one/data')), data);
+      assert.deepEqual(await buffer(await driver.reader('blobs/one/data', { start: 10, end: 20 })), data.subarray(10, 20));
+      assert.deepEqual(await buffer(await driver.reader('blobs/one/data', { start: 5, end: 5 })), Buffer.alloc(0));
     });
 
     it('leaves nothing at the path when the source stream fails', async () => {
@@ -139,9 +134,9 @@ for (const fixture of fixtures) {
       }
       await assert.rejects(driver.append('r/_uploads/u1/data', Readable.from([Buffer.from('x')]), 5), OffsetMismatchError);
       await assert.rejects(driver.append('r/_uploads/u2/data', Readable.from([Buffer.from('x')]), 3), OffsetMismatchError);
-      assert.deepEqual(await bytesOf(await driver.reader('r/_uploads/u1/data')), data);
+      assert.deepEqual(await buffer(await driver.reader('r/_uploads/u1/data')), data);
       await driver.move('r/_uploads/u1/data', 'blobs/appended/data');
-      assert.deepEqual(await bytesOf(await driver.reader('blobs/appended/data')), data);
+      assert.deepEqual(await buffer(await driver.reader('blobs/appended/data')), data);
       assert.equal(await driver.stat('r/_uploads/u1/data'), undefined);
     });
 
@@ -153,7 +148,7 @@ for (const fixture of fixtures) {
       assert.equal((await other.stat('r/_uploads/u3/data'))?.size, half);
       await other.append('r/_uploads/u3/data', Readable.from([data.subarray(half)]), half);
       await other.move('r/_uploads/u3/data', 'blobs/replica/data');
-      const stored = await bytesOf(await driver.reader('blobs/replica/data'));
+      const stored = await buffer(await driver.reader('blobs/replica/data'));
       assert.equal(createHash('sha256').update(stored).digest('hex'), createHash('sha256').update(data).digest('hex'));
       await driver.delete('r/_uploads/u3');
       assert.equal(await driver.stat('r/_uploads/u3/data'), undefined);
