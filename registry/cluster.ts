@@ -61,16 +61,25 @@ export async function serve(config: ServeConfig, announce: (url: string) => void
   void purgeStaleWritesAtStartup(() => driverFor(config), (line) => console.error(`berth serve: ${line}`));
 }
 
+/**
+ * Sends the primary a message, then runs `then`. A primary that is gone fails the send with EPIPE,
+ * which unhandled printed a stack trace; the worker exits on the channel's disconnect anyway.
+ */
+function tellPrimary(message: WorkerMessage, then: () => void = () => undefined): void {
+  if (!process.connected) return then();
+  process.send?.(message, undefined, {}, () => then());
+}
+
 async function runWorker(config: ServeConfig): Promise<void> {
   let running: RunningServer | undefined;
   onShutdownSignal(() => void (running?.close() ?? Promise.resolve()).then(() => process.exit(0)));
   process.on('disconnect', () => void (running?.close() ?? Promise.resolve()).then(() => process.exit(0)));
   try {
     running = await startServerFor(config);
-    process.send?.({ type: 'listening', url: running.url } satisfies WorkerMessage);
+    tellPrimary({ type: 'listening', url: running.url });
   } catch (error) {
-    process.send?.({ type: 'failed', error: (error as Error).message } satisfies WorkerMessage);
-    process.exit(1);
+    // Exits once the message is out: an exit straight away could drop it and leave the primary waiting.
+    tellPrimary({ type: 'failed', error: (error as Error).message }, () => process.exit(1));
   }
 }
 

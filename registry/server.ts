@@ -30,9 +30,10 @@ export interface StartOptions {
 
 /** Starts the registry on one process; the caller has already checked the driver. */
 export async function startServer(options: StartOptions): Promise<RunningServer> {
-  const auth = options.auth ? await loadAuth(options.auth) : undefined;
+  const log = options.log ?? ((message: string) => console.error(message));
+  const auth = options.auth ? await loadAuth(options.auth, log) : undefined;
   const cache = options.localCache && (await BlobCache.openOrSkip(options.localCache)).cache;
-  const app = createApp({ store: new Store(options.driver, cache), log: options.log, auth });
+  const app = createApp({ store: new Store(options.driver, cache), log, auth });
   // Blob uploads of many GiB may take long; idle and header timeouts still end stuck clients.
   const timeouts = { requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 65_000 };
   const tls = options.tls && { cert: await readFile(options.tls.cert), key: await readFile(options.tls.key) };

@@ -1,6 +1,34 @@
 import type { Command } from 'commander';
-import { ConfigError, DEFAULT_LISTEN, DEFAULT_STORAGE, loadServeConfig, type ServeFlags } from '../../registry/config.ts';
 import { serve } from '../../registry/cluster.ts';
+import { DEFAULT_LISTEN, DEFAULT_STORAGE } from '../../registry/config-defaults.ts';
+import { ConfigError, loadServeConfig, type ServeConfig, type ServeFlags } from '../../registry/config.ts';
+import { makeDirectory } from '../../storage/make-directory.ts';
+
+/** The line users and scripts wait for: the address first, then what is being served and how. */
+function startupLine(url: string, config: ServeConfig): string {
+  const processes = config.workers > 1 ? `${config.workers} workers` : '1 process';
+  return `listening on ${url} (storage ${config.storage}, auth ${config.auth.mode}, ${processes})`;
+}
+
+/**
+ * Log lines whose reader is gone (the terminal closed, `npm start` killed, a pipe to a pager
+ * quit) are dropped: the registry keeps serving, and no stack trace is printed for it.
+ */
+function dropWritesToBrokenPipes(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+    });
+  }
+}
+
+/** The storage directory, made here: FsDriver's check would spin on one that cannot exist (see makeDirectory). */
+async function prepareStorage(storage: string): Promise<void> {
+  if (storage.startsWith('s3://')) return;
+  await makeDirectory(storage).catch((error: Error) => {
+    throw new ConfigError(`cannot create storage directory ${storage}: ${error.message}`);
+  });
+}
 
 export function registerServe(program: Command): void {
   program
@@ -13,9 +41,11 @@ export function registerServe(program: Command): void {
     .option('--tls-cert <file>', 'PEM certificate (chain) to serve HTTPS (env BERTH_TLS_CERT)')
     .option('--tls-key <file>', 'PEM private key for --tls-cert (env BERTH_TLS_KEY)')
     .action(async (flags: ServeFlags) => {
+      dropWritesToBrokenPipes();
       try {
         const config = await loadServeConfig(flags);
-        await serve(config, (url) => console.log(`listening on ${url}`));
+        await prepareStorage(config.storage);
+        await serve(config, (url) => console.log(startupLine(url, config)));
       } catch (error) {
         const message = error instanceof ConfigError ? error.message : `cannot start: ${(error as Error).message}`;
         console.error(`berth serve: ${message}`);

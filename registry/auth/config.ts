@@ -1,4 +1,9 @@
-import { ConfigError } from '../config.ts';
+import { z } from 'zod';
+import { DEFAULT_STORAGE } from '../config-defaults.ts';
+import { ConfigError } from '../config-error.ts';
+import { describeIssues } from '../config-issue.ts';
+import { names, oneOf, optionalSection, positiveInteger, positiveNumber, section, text } from '../config-values.ts';
+import { defaultTokenKey } from './token-key-location.ts';
 
 export type AuthMode = 'none' | 'htpasswd' | 'token';
 export type RuleAction = 'pull' | 'push' | 'delete';
@@ -38,89 +43,70 @@ export interface AuthConfig {
   rateLimit: { attempts: number; windowSeconds: number };
 }
 
-export const DEFAULT_TOKEN_KEY = './berth-token-key.pem';
-const ACTIONS: readonly string[] = ['pull', 'push', 'delete'];
+const accessRule = section({
+  repository: text,
+  users: names.default([]),
+  groups: names.default([]),
+  actions: z.array(oneOf(['pull', 'push', 'delete']), { error: 'must be a list of actions' }).default([]),
+});
 
-type Section = Record<string, unknown>;
+/** The `auth` section of the config file; absent means mode `none`. */
+export const authSection = optionalSection({
+  mode: oneOf(['none', 'htpasswd', 'token']).default('none'),
+  htpasswd: text.optional(),
+  realm: text.default('Berth Registry'),
+  groups: z.record(z.string(), names, { error: 'must be a mapping of group names to lists of users' }).default({}),
+  access: z.array(accessRule, { error: 'must be a list of rules' }).default([]),
+  token: optionalSection({
+    realm: text.optional(),
+    service: text.default('berth'),
+    issuer: text.default('berth'),
+    key: text.optional(),
+    expiresIn: positiveInteger.default(300),
+    jwks: text.optional(),
+    publicKey: text.optional(),
+  }),
+  rateLimit: optionalSection({
+    attempts: positiveInteger.default(5),
+    windowSeconds: positiveNumber.default(60),
+  }),
+}).superRefine((auth, context) => {
+  const external = Boolean(auth.token.jwks || auth.token.publicKey);
+  if (auth.mode === 'htpasswd' && !auth.htpasswd) context.addIssue({ code: 'custom', path: ['htpasswd'], message: 'is required in htpasswd mode' });
+  if (auth.mode === 'token' && !external && !auth.htpasswd) {
+    context.addIssue({ code: 'custom', path: ['htpasswd'], message: 'is required in token mode with the built-in token endpoint' });
+  }
+  if (external && !auth.token.realm) context.addIssue({ code: 'custom', path: ['token', 'realm'], message: 'is required with an external issuer (jwks or publicKey)' });
+});
 
-function mapping(value: unknown, where: string): Section {
-  if (value === undefined || value === null) return {};
-  if (typeof value !== 'object' || Array.isArray(value)) throw new ConfigError(`${where} must be a mapping`);
-  return value as Section;
-}
+export type AuthSection = z.output<typeof authSection>;
 
-function optionalString(section: Section, key: string, where: string): string | undefined {
-  const value = section[key];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string' || value === '') throw new ConfigError(`${where}.${key} must be a non-empty string`);
-  return value;
-}
-
-function stringList(value: unknown, where: string): string[] {
-  if (value === undefined) return [];
-  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) throw new ConfigError(`${where} must be a list of strings`);
-  return value as string[];
-}
-
-function positiveNumber(section: Section, key: string, where: string, fallback: number): number {
-  const value = section[key] ?? fallback;
-  if (typeof value !== 'number' || !(value > 0)) throw new ConfigError(`${where}.${key} must be a positive number`);
-  return value;
-}
-
-function parseRule(value: unknown, index: number): AccessRule {
-  const where = `auth.access[${index}]`;
-  const rule = mapping(value, where);
-  const repository = optionalString(rule, 'repository', where);
-  if (!repository) throw new ConfigError(`${where} needs a repository glob`);
-  const actions = stringList(rule.actions, `${where}.actions`);
-  const unknown = actions.find((action) => !ACTIONS.includes(action));
-  if (unknown !== undefined) throw new ConfigError(`${where}.actions: unknown action "${unknown}" (want pull, push, delete)`);
-  return { repository, users: stringList(rule.users, `${where}.users`), groups: stringList(rule.groups, `${where}.groups`), actions: actions as RuleAction[] };
-}
-
-function parseGroups(value: unknown): Record<string, string[]> {
-  const groups = mapping(value, 'auth.groups');
-  return Object.fromEntries(Object.entries(groups).map(([name, members]) => [name, stringList(members, `auth.groups.${name}`)]));
-}
-
-function parseToken(value: unknown): TokenConfig {
-  const token = mapping(value, 'auth.token');
-  const where = 'auth.token';
-  const config: TokenConfig = {
-    realm: optionalString(token, 'realm', where),
-    service: optionalString(token, 'service', where) ?? 'berth',
-    issuer: optionalString(token, 'issuer', where) ?? 'berth',
-    key: optionalString(token, 'key', where) ?? DEFAULT_TOKEN_KEY,
-    expiresInSeconds: positiveNumber(token, 'expiresIn', where, 300),
-    jwks: optionalString(token, 'jwks', where),
-    publicKey: optionalString(token, 'publicKey', where),
-  };
-  if ((config.jwks || config.publicKey) && !config.realm) throw new ConfigError('auth.token.realm is required with an external issuer (jwks or publicKey)');
-  return config;
-}
-
-/** Reads the `auth` section of the config file; absent means mode `none`. */
-export function parseAuthConfig(value: unknown): AuthConfig {
-  const auth = mapping(value, 'auth');
-  const mode = auth.mode ?? 'none';
-  if (mode !== 'none' && mode !== 'htpasswd' && mode !== 'token') throw new ConfigError(`auth.mode must be none, htpasswd or token, not "${String(mode)}"`);
-  const htpasswd = optionalString(auth, 'htpasswd', 'auth');
-  const token = parseToken(auth.token);
-  const external = Boolean(token.jwks || token.publicKey);
-  if (mode === 'htpasswd' && !htpasswd) throw new ConfigError('auth.htpasswd is required in htpasswd mode');
-  if (mode === 'token' && !external && !htpasswd) throw new ConfigError('auth.htpasswd is required in token mode with the built-in token endpoint');
-  const rateLimit = mapping(auth.rateLimit, 'auth.rateLimit');
+/** The checked section with its defaults; `defaultKey` is where the signing key goes unless `auth.token.key` says. */
+export function toAuthConfig(auth: AuthSection, defaultKey: string): AuthConfig {
+  const { token } = auth;
   return {
-    mode,
-    htpasswd,
-    realm: optionalString(auth, 'realm', 'auth') ?? 'Berth Registry',
-    groups: parseGroups(auth.groups),
-    access: (Array.isArray(auth.access) ? auth.access : stringList(auth.access, 'auth.access')).map(parseRule),
-    token,
-    rateLimit: {
-      attempts: positiveNumber(rateLimit, 'attempts', 'auth.rateLimit', 5),
-      windowSeconds: positiveNumber(rateLimit, 'windowSeconds', 'auth.rateLimit', 60),
+    mode: auth.mode,
+    htpasswd: auth.htpasswd,
+    realm: auth.realm,
+    groups: auth.groups,
+    access: auth.access,
+    token: {
+      realm: token.realm,
+      service: token.service,
+      issuer: token.issuer,
+      key: token.key ?? defaultKey,
+      expiresInSeconds: token.expiresIn,
+      jwks: token.jwks,
+      publicKey: token.publicKey,
     },
+    rateLimit: auth.rateLimit,
   };
+}
+
+/** An `auth` section on its own (tests, tools); `berth serve` checks it with the whole file. */
+export function parseAuthConfig(value: unknown, defaultKey = defaultTokenKey(DEFAULT_STORAGE)): AuthConfig {
+  // Parsed under its key, so that messages name it in full ("auth.mode …").
+  const parsed = section({ auth: authSection }).safeParse({ auth: value }, { reportInput: true });
+  if (!parsed.success) throw new ConfigError(describeIssues(parsed.error.issues));
+  return toAuthConfig(parsed.data.auth, defaultKey);
 }

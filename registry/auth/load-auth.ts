@@ -18,8 +18,11 @@ export interface AuthServices {
   verifier?: TokenVerifier;
 }
 
-/** Reads the htpasswd file and the token keys the mode needs; undefined when auth is off. */
-export async function loadAuth(config: AuthConfig): Promise<AuthServices | undefined> {
+/**
+ * Reads the htpasswd file and the token keys the mode needs; undefined when auth is off.
+ * `log` gets a line per failed login.
+ */
+export async function loadAuth(config: AuthConfig, log: (line: string) => void = (line) => console.error(line)): Promise<AuthServices | undefined> {
   if (config.mode === 'none') return undefined;
   const services: AuthServices = { config, rules: new AccessRules(config.access, config.groups) };
   if (config.htpasswd) {
@@ -27,7 +30,7 @@ export async function loadAuth(config: AuthConfig): Promise<AuthServices | undef
     await users.load().catch((error: Error) => {
       throw new Error(`cannot read htpasswd file ${config.htpasswd}: ${error.message}`);
     });
-    services.logins = new Logins(users, new LoginRateLimit(config.rateLimit));
+    services.logins = new Logins(users, new LoginRateLimit(config.rateLimit), log);
   }
   if (config.mode === 'token') {
     if (config.token.jwks || config.token.publicKey) {

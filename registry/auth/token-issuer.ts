@@ -1,6 +1,8 @@
 import { createPrivateKey, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import { link, readFile, unlink, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { SignJWT } from 'jose';
+import { makeDirectory } from '../../storage/make-directory.ts';
 import type { TokenConfig } from './config.ts';
 import type { Scope } from './scope.ts';
 
@@ -22,6 +24,8 @@ export async function loadOrCreateSigningKey(path: string): Promise<KeyObject> {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`cannot read token key ${path}: ${(error as Error).message}`, { cause: error });
   }
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  // Only its owner may list where a private key lives (the default for S3 is a new state directory).
+  await makeDirectory(dirname(path), 0o700);
   const temporary = `${path}.${process.pid}.tmp`;
   await writeFile(temporary, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
   try {

@@ -1,6 +1,7 @@
 /** `berth serve` as users run it: config file, workers, HTTPS, and users managed with `berth user`. */
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -94,19 +95,78 @@ describe('berth serve with token auth over HTTPS, two workers', needs('openssl',
 });
 
 describe('berth serve configuration errors', () => {
-  test('a bad auth section or half a TLS pair is a one-line error and exit 1', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'berth-serve-bad-'));
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'berth-serve-bad-'));
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  /**
+   * `berth serve` with `config`: a server that starts anyway would never return, so it is stopped
+   * after a while and reported with what it printed.
+   */
+  async function serveWith(config: Record<string, unknown>): Promise<{ path: string; code: number | null; stdout: string; stderr: string }> {
+    const path = join(dir, 'config.yml');
+    await writeFile(path, stringify(config));
+    const args = ['--import', 'tsx', BERTH_CLI, 'serve', '--listen', '127.0.0.1:0', '--storage', join(dir, 'data'), '--workers', '1', '--config', path];
+    return new Promise((resolve) => {
+      execFile(process.execPath, args, { timeout: 30_000 }, (error, stdout, stderr) => resolve({ path, code: error ? (error.code as number | null) : 0, stdout, stderr }));
+    });
+  }
+
+  test('a misspelt auth: stops the server instead of serving everyone anonymously', async () => {
+    const result = await serveWith({ auht: { mode: 'htpasswd', htpasswd: join(dir, 'users.htpasswd') } });
+    assert.doesNotMatch(result.stdout, /listening on/);
+    assert.equal(result.code, 1, result.stderr);
+    assert.equal(result.stderr, `berth serve: config file ${result.path}: unknown key "auht" (did you mean "auth"?)\n`);
+  });
+
+  test('an unknown section, a wrong type or a bad value is one line naming the file and the key, and exit 1', async () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [{ logging: { level: 'debug' } }, 'unknown key "logging"'],
+      [{ workers: 'many' }, 'workers must be a number of processes or "auto", not "many"'],
+      [{ auth: { mode: 'kerberos' } }, 'auth.mode must be none, htpasswd or token, not "kerberos"'],
+    ];
+    for (const [config, message] of cases) {
+      const result = await serveWith(config);
+      assert.equal(result.code, 1, result.stdout + result.stderr);
+      assert.equal(result.stderr, `berth serve: config file ${result.path}: ${message}\n`);
+    }
+  });
+
+  test('half a TLS pair is a one-line error and exit 1', async () => {
+    const half = await runBerth(['serve', '--listen', '127.0.0.1:0', '--storage', dir, '--tls-cert', join(dir, 'cert.pem')]);
+    assert.equal(half.code, 1);
+    assert.equal(half.stderr, 'berth serve: TLS needs both a certificate and a key (--tls-cert and --tls-key)\n');
+  });
+});
+
+describe('the token signing key of berth serve', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'berth-serve-key-'));
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  test('is made beside the data, owner-only, and not in the directory the server started in', async () => {
+    const htpasswd = join(dir, 'users.htpasswd');
+    assert.equal((await runBerth(['user', 'add', 'alice', '--htpasswd', htpasswd], 'wonderland\n')).code, 0);
+    const config = join(dir, 'config.yml');
+    await writeFile(config, stringify({ auth: { mode: 'token', htpasswd, access: ACCESS } }));
+    const started = join(dir, 'started-here');
+    await mkdir(started);
+    const data = join(dir, 'data');
+    // By URL: `--import tsx` would be looked for in the working directory.
+    const tsx = import.meta.resolve('tsx');
+    const server = await startProcess(process.execPath, ['--import', tsx, BERTH_CLI, 'serve', '--listen', '127.0.0.1:0', '--storage', data, '--config', config, '--workers', '1'], /listening on/, {
+      cwd: started,
+    });
     try {
-      const config = join(dir, 'config.yml');
-      await writeFile(config, stringify({ auth: { mode: 'kerberos' } }));
-      const bad = await runBerth(['serve', '--listen', '127.0.0.1:0', '--storage', dir, '--config', config]);
-      assert.equal(bad.code, 1);
-      assert.equal(bad.stderr, 'berth serve: auth.mode must be none, htpasswd or token, not "kerberos"\n');
-      const half = await runBerth(['serve', '--listen', '127.0.0.1:0', '--storage', dir, '--tls-cert', config]);
-      assert.equal(half.code, 1);
-      assert.match(half.stderr, /TLS needs both a certificate and a key/);
+      assert.match(server.output(), /listening on http:\/\/127\.0\.0\.1:\d+ \(storage \S+, auth token, 1 process\)/);
+      assert.equal((await stat(join(data, 'berth-token-key.pem'))).mode & 0o777, 0o600);
+      assert.deepEqual(await readdir(started), []);
     } finally {
-      await rm(dir, { recursive: true, force: true });
+      await server.stop();
     }
   });
 });

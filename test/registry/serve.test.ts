@@ -29,9 +29,10 @@ before(async () => {
 after(() => rm(root, { recursive: true, force: true }));
 
 describe('berth serve', () => {
-  it('announces the address, serves, and exits 0 on SIGTERM', async () => {
+  it('announces the address with the storage, auth mode and processes, serves, and exits 0 on SIGTERM', async () => {
     const server = await startBerthProcess(['--storage', root, '--workers', '1']);
-    assert.match(server.process.output(), new RegExp(`listening on ${server.url}`));
+    const line = `listening on ${server.url} (storage ${root}, auth none, 1 process)`;
+    assert.ok(server.process.output().split('\n').includes(line), `${line} in:\n${server.process.output()}`);
     assert.equal((await fetch(`${server.url}/v2/`)).status, 200);
     assert.equal(await server.process.stop('SIGTERM'), 0);
   });
@@ -39,6 +40,7 @@ describe('berth serve', () => {
   it('runs several workers on one port, each with V8\'s first old-generation limit raised', async () => {
     const server = await startBerthProcess(['--storage', root, '--workers', '2']);
     try {
+      assert.match(server.process.output(), /^listening on \S+ \(storage \S+, auth none, 2 workers\)$/m);
       const workers = await childPids(server.process.child.pid!);
       assert.equal(workers.length, 2);
       for (const worker of workers) assert.ok((await workerFlags(worker)).includes('--initial-old-space-size=64'), `worker ${worker}`);
@@ -181,7 +183,7 @@ describe('storage.localCache in the config file', () => {
     for (const size of ['lots', '2GB', '-1', '[1]']) {
       await assert.rejects(configWith('s3://bucket', `  localCache:\n    size: ${size}\n`), (error: Error) => {
         assert.ok(error instanceof ConfigError, `${size}: ${error.message}`);
-        assert.match(error.message, /invalid storage\.localCache\.size/);
+        assert.match(error.message, /storage\.localCache\.size must be bytes/);
         return true;
       });
     }

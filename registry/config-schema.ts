@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import { authSection } from './auth/config.ts';
+import { byteSize, duration, flag, listenAddress, optionalSection, section, text, workerCount } from './config-values.ts';
+
+const url = text.refine((value) => URL.canParse(value), { error: 'must be a URL' });
+
+/** `storage:` is a directory or `s3://` URL, or a mapping with one of them as `path` or `url`. */
+const storageSection = z.preprocess(
+  (value) => (typeof value === 'string' ? { path: value } : (value ?? {})),
+  section(
+    {
+      path: text.optional(),
+      url: text.optional(),
+      directWrites: flag.default(true),
+      s3: optionalSection({
+        endpoint: url.optional(),
+        region: text.optional(),
+        forcePathStyle: flag.optional(),
+        accessKeyId: text.optional(),
+        secretAccessKey: text.optional(),
+        redirect: flag.optional(),
+      }),
+      localCache: optionalSection({ path: text.optional(), size: byteSize.optional() }),
+    },
+    'must be a directory, s3://BUCKET[/PREFIX] or a mapping',
+  ).superRefine((storage, context) => {
+    if (storage.path && storage.url) context.addIssue({ code: 'custom', path: ['url'], message: 'and storage.path cannot both be given' });
+  }),
+);
+
+/**
+ * Every key the config file may hold (README, "Running the registry" and the sections it links):
+ * what is not here is refused, so no misspelling is silently ignored.
+ */
+export const configFileSchema = optionalSection(
+  {
+    listen: listenAddress.optional(),
+    storage: storageSection,
+    workers: workerCount.optional(),
+    tls: optionalSection({ cert: text.optional(), key: text.optional() }),
+    auth: authSection,
+    /** Read by `berth gc`. */
+    gc: optionalSection({ deleteUntagged: flag.optional(), gracePeriod: duration.optional(), uploadMaxAge: duration.optional(), settle: duration.optional() }),
+  },
+  'must be a YAML mapping',
+);
+
+export type ConfigFile = z.output<typeof configFileSchema>;
+export type StorageSection = ConfigFile['storage'];
