@@ -1,4 +1,4 @@
-import type { AnalysisReport } from '../storage/analysis.ts';
+import type { AnalysisReport } from '../analysis/analysis.ts';
 import { skippedLayersSummary } from './analysis-skipped.ts';
 import { formatBytes } from './format-bytes.ts';
 import { gracePeriodNote } from './gc-settings.ts';

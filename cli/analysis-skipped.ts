@@ -1,4 +1,4 @@
-import type { DeepReport, SkipKind } from '../storage/deep-analysis.ts';
+import type { DeepReport, SkipKind } from '../analysis/deep-analysis.ts';
 
 function layers(count: number): string {
   return `${count} layer${count === 1 ? '' : 's'}`;

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { ServeConfig } from '../registry/config.ts';
-import { GC_DEFAULTS, type GcTiming } from '../storage/gc-plan.ts';
+import { GC_DEFAULTS, type GcTiming } from '../storage/gc/gc-plan.ts';
 import { formatDuration, parseDuration } from './duration.ts';
 
 /**

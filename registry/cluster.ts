@@ -1,8 +1,8 @@
 import cluster from 'node:cluster';
 import type { ServeConfig } from './config.ts';
-import { BlobCache } from '../storage/blob-cache.ts';
+import { BlobCache } from '../storage/local-copies/blob-cache.ts';
 import { openDriver } from '../storage/open-driver.ts';
-import { purgeStaleWritesAtStartup } from '../storage/startup-purge.ts';
+import { purgeStaleWritesAtStartup } from '../storage/gc/startup-purge.ts';
 import type { RunningServer } from './server.ts';
 import { loadAuth } from './auth/load-auth.ts';
 

@@ -1,4 +1,4 @@
-import type { BlobCacheSettings } from '../storage/blob-cache.ts';
+import type { BlobCacheSettings } from '../storage/local-copies/blob-cache.ts';
 import { toAuthConfig, type AuthConfig } from './auth/config.ts';
 import { defaultTokenKey } from './auth/token-key-location.ts';
 import { DEFAULT_LISTEN, DEFAULT_STORAGE } from './config-defaults.ts';

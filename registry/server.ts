@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { BlobCache, type BlobCacheSettings } from '../storage/blob-cache.ts';
+import { BlobCache, type BlobCacheSettings } from '../storage/local-copies/blob-cache.ts';
 import type { Driver } from '../storage/driver.ts';
 import { Store } from '../storage/store.ts';
 import { createApp } from './app.ts';

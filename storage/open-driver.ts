@@ -1,6 +1,6 @@
 import type { Driver } from './driver.ts';
-import { FsDriver } from './fs-driver.ts';
-import type { S3Settings } from './s3-bucket.ts';
+import { FsDriver } from './drivers/fs/fs-driver.ts';
+import type { S3Settings } from './drivers/s3/s3-bucket.ts';
 
 export class StorageConfigError extends Error {}
 
@@ -35,6 +35,6 @@ export function s3Settings(url: string, section: Record<string, unknown> = {}, e
 export async function openDriver(storage: string, s3Section?: Record<string, unknown>, options: { directWrites?: boolean } = {}): Promise<Driver> {
   if (!storage.startsWith('s3://')) return new FsDriver(storage, options);
   const settings = s3Settings(storage, s3Section);
-  const { S3Driver } = await import('./s3-driver.ts');
+  const { S3Driver } = await import('./drivers/s3/s3-driver.ts');
   return new S3Driver(settings);
 }

@@ -120,7 +120,7 @@ export class UploadStore {
       const actual = hashedHere ? Digest.fromHash(digest.algorithm, cached.hash) : await this.rehash(name, id, digest.algorithm, size);
       if (!actual.equals(digest)) throw new DigestMismatchError(digest, actual, `upload ${id}`);
       // Link first, then look: a concurrent gc either sees the link and keeps the blob, or has
-      // already taken it, and then this upload's own bytes take its place (storage/gc.ts).
+      // already taken it, and then this upload's own bytes take its place (storage/gc/gc.ts).
       await this.repositories.linkBlob(name, digest);
       const existing = await this.blobs.stat(digest);
       if (!existing) {

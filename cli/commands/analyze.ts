@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { InvalidArgumentError, type Command } from 'commander';
-import { analyze } from '../../storage/analysis.ts';
+import { analyze } from '../../analysis/analysis.ts';
 import { renderHtmlReport } from '../analysis-html.ts';
 import { renderTextReport } from '../analysis-text.ts';
 import { gcPlanOptions, gcSettings, type GcFlags } from '../gc-settings.ts';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { collectGarbage, GC_DEFAULTS, type GarbageBlob, type GcReport } from '../../storage/gc.ts';
+import { collectGarbage, GC_DEFAULTS, type GarbageBlob, type GcReport } from '../../storage/gc/gc.ts';
 import { formatBytes } from '../format-bytes.ts';
 import { formatDuration } from '../duration.ts';
 import { gcPlanOptions, gcSettings, gracePeriodNote, type GcFlags } from '../gc-settings.ts';

@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import { analyze } from '../../storage/analysis.ts';
+import { analyze } from '../../analysis/analysis.ts';
 import type { Store } from '../../storage/store.ts';
 import { sendJSON } from '../responses.ts';
 

@@ -111,7 +111,7 @@ async function referenceError(context: RouteContext, manifest: Manifest, descrip
 
 /**
  * A garbage collection running concurrently may have taken a blob since validation. Its last mark
- * sees every revision written before it; one written later is checked here (storage/gc.ts).
+ * sees every revision written before it; one written later is checked here (storage/gc/gc.ts).
  */
 async function ensureStillStored(context: RouteContext, digest: Digest, manifest: Manifest, existed: boolean): Promise<void> {
   const descriptors = storedReferences(manifest);

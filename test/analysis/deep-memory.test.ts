@@ -45,8 +45,8 @@ it('streams layers: --deep over 512 MiB of files stays within bounded memory', a
 
   // A child process, so that its peak RSS is the analysis alone.
   const script = `
-    import { analyze } from './storage/analysis.ts';
-    import { FsDriver } from './storage/fs-driver.ts';
+    import { analyze } from './analysis/analysis.ts';
+    import { FsDriver } from './storage/drivers/fs/fs-driver.ts';
     import { Store } from './storage/store.ts';
     const report = await analyze(new Store(new FsDriver(${JSON.stringify(berth.root)})), { deep: true });
     console.log(JSON.stringify({ deep: report.deep, maxRSS: process.resourceUsage().maxRSS * 1024 }));`;

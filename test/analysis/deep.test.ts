@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { analyze, type AnalysisReport } from '../../storage/analysis.ts';
-import { wastedSpace } from '../../storage/deep-analysis.ts';
-import { FsDriver } from '../../storage/fs-driver.ts';
+import { analyze, type AnalysisReport } from '../../analysis/analysis.ts';
+import { wastedSpace } from '../../analysis/deep-analysis.ts';
+import { FsDriver } from '../../storage/drivers/fs/fs-driver.ts';
 import { Store } from '../../storage/store.ts';
 import { runBerth } from '../helpers/berth-cli.ts';
 import { startBerth, type RunningBerth } from '../helpers/berth.ts';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { analyze } from '../../storage/analysis.ts';
-import { FsDriver } from '../../storage/fs-driver.ts';
-import { collectGarbage } from '../../storage/gc.ts';
+import { analyze } from '../../analysis/analysis.ts';
+import { FsDriver } from '../../storage/drivers/fs/fs-driver.ts';
+import { collectGarbage } from '../../storage/gc/gc.ts';
 import { Store } from '../../storage/store.ts';
 import { needs } from '../helpers/peers.ts';
 import { pullCompletely } from '../helpers/pull-check.ts';

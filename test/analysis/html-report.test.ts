@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { formatBytes } from '../../cli/format-bytes.ts';
-import type { AnalysisReport } from '../../storage/analysis.ts';
+import type { AnalysisReport } from '../../analysis/analysis.ts';
 import { startBerth, type RunningBerth } from '../helpers/berth.ts';
 import { pushLayerFixture } from '../helpers/layer-fixture.ts';
 import { locate, needs } from '../helpers/peers.ts';

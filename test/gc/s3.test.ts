@@ -3,11 +3,11 @@ import { CreateMultipartUploadCommand, ListMultipartUploadsCommand, UploadPartCo
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, it } from 'node:test';
-import { analyze } from '../../storage/analysis.ts';
-import { collectGarbage } from '../../storage/gc.ts';
+import { analyze } from '../../analysis/analysis.ts';
+import { collectGarbage } from '../../storage/gc/gc.ts';
 import { s3Settings } from '../../storage/open-driver.ts';
-import { S3Bucket } from '../../storage/s3-bucket.ts';
-import { S3Driver } from '../../storage/s3-driver.ts';
+import { S3Bucket } from '../../storage/drivers/s3/s3-bucket.ts';
+import { S3Driver } from '../../storage/drivers/s3/s3-driver.ts';
 import { Store } from '../../storage/store.ts';
 import { startBerth, type RunningBerth } from '../helpers/berth.ts';
 import { pullCompletely } from '../helpers/pull-check.ts';

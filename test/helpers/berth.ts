@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Driver } from '../../storage/driver.ts';
-import { FsDriver } from '../../storage/fs-driver.ts';
+import { FsDriver } from '../../storage/drivers/fs/fs-driver.ts';
 import { startServer, type StartOptions } from '../../registry/server.ts';
 import { freePort, startProcess, type RunningProcess } from '../../peers/processes.ts';
 

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
-import { SocketTarget, zeroCopyAvailable } from '../../storage/socket-target.ts';
+import { SocketTarget, zeroCopyAvailable } from '../../storage/drivers/socket-target.ts';
 import { startBerth, type RunningBerth } from '../helpers/berth.ts';
 import { randomBlob, type TestBlob } from '../helpers/content.ts';
 import { body, downloadChecks, get, sha256 } from '../helpers/download-checks.ts';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
-import { FsDriver } from '../../storage/fs-driver.ts';
+import { FsDriver } from '../../storage/drivers/fs/fs-driver.ts';
 import { paths } from '../../storage/paths.ts';
 import { Store } from '../../storage/store.ts';
 import { startBerth, type RunningBerth } from '../helpers/berth.ts';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Digest } from '../../oci/digest.ts';
 import { MediaType } from '../../oci/media-types.ts';
-import { FsDriver } from '../../storage/fs-driver.ts';
+import { FsDriver } from '../../storage/drivers/fs/fs-driver.ts';
 import { startBerth, type RunningBerth } from '../helpers/berth.ts';
 import { imageManifest, randomBlob } from '../helpers/content.ts';
 import { FAULTS, FaultyDriver, type Fault, type Operation } from '../helpers/faulty-driver.ts';

@@ -13,7 +13,7 @@ import type { Digest } from '../../oci/digest.ts';
 import { runConformance } from '../../conformance/runner.ts';
 import { s3Settings } from '../../storage/open-driver.ts';
 import { paths } from '../../storage/paths.ts';
-import { S3Driver } from '../../storage/s3-driver.ts';
+import { S3Driver } from '../../storage/drivers/s3/s3-driver.ts';
 import { startBerthProcess, type BerthProcess } from '../helpers/berth.ts';
 import { randomBlob } from '../helpers/content.ts';
 import { buildImage, run, skopeoCopy } from '../../peers/oci-image.ts';

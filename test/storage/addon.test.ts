@@ -12,8 +12,8 @@ import { promisify } from 'node:util';
 it('BERTH_NO_ADDONS=1 leaves every addon unloaded, so that downloads and uploads take their fallbacks', async () => {
   // A fresh process: each module loads its addon once, when first imported.
   const script = `
-    const { zeroCopyAvailable, relayAvailable } = await import(${JSON.stringify(join(import.meta.dirname, '../../storage/socket-target.ts'))});
-    const { directWritesAvailable } = await import(${JSON.stringify(join(import.meta.dirname, '../../storage/direct-sink.ts'))});
+    const { zeroCopyAvailable, relayAvailable } = await import(${JSON.stringify(join(import.meta.dirname, '../../storage/drivers/socket-target.ts'))});
+    const { directWritesAvailable } = await import(${JSON.stringify(join(import.meta.dirname, '../../storage/drivers/fs/direct-sink.ts'))});
     console.log(JSON.stringify({ zeroCopyAvailable, relayAvailable, directWritesAvailable }));`;
   const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
     env: { ...process.env, BERTH_NO_ADDONS: '1' },

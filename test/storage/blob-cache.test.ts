@@ -1,5 +1,5 @@
 /**
- * The local blob cache (storage/blob-cache.ts): copies are kept only whole and verified against
+ * The local blob cache (storage/local-copies/blob-cache.ts): copies are kept only whole and verified against
  * their digest, a failed or abandoned download keeps nothing, and the least recently read copies
  * are evicted first.
  */
@@ -12,9 +12,9 @@ import { PassThrough, Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { after, before, describe, it } from 'node:test';
 import { Digest } from '../../oci/digest.ts';
-import { BlobCache, defaultCacheDirectory } from '../../storage/blob-cache.ts';
+import { BlobCache, defaultCacheDirectory } from '../../storage/local-copies/blob-cache.ts';
 import { BlobStore } from '../../storage/blob-store.ts';
-import { FsDriver } from '../../storage/fs-driver.ts';
+import { FsDriver } from '../../storage/drivers/fs/fs-driver.ts';
 import type { UploadCopy } from '../../storage/local-copies.ts';
 import { paths } from '../../storage/paths.ts';
 import { Store } from '../../storage/store.ts';

@@ -1,4 +1,4 @@
-/** Uploads to local disk write their block-aligned middle with O_DIRECT (storage/direct-sink.ts). */
+/** Uploads to local disk write their block-aligned middle with O_DIRECT (storage/drivers/fs/direct-sink.ts). */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { openSync, constants } from 'node:fs';
@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { after, before, describe, it } from 'node:test';
-import { DirectSink, IN_USE_LIMIT, directWritesAvailable } from '../../storage/direct-sink.ts';
-import { FsDriver } from '../../storage/fs-driver.ts';
+import { DirectSink, IN_USE_LIMIT, directWritesAvailable } from '../../storage/drivers/fs/direct-sink.ts';
+import { FsDriver } from '../../storage/drivers/fs/fs-driver.ts';
 import { needsAddon } from '../helpers/peers.ts';
 
 const MiB = 1 << 20;

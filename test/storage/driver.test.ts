@@ -10,9 +10,9 @@ import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { after, before, describe, it } from 'node:test';
 import { OffsetMismatchError, PathNotFoundError, type Driver } from '../../storage/driver.ts';
-import { FsDriver } from '../../storage/fs-driver.ts';
+import { FsDriver } from '../../storage/drivers/fs/fs-driver.ts';
 import { s3Settings } from '../../storage/open-driver.ts';
-import { S3Driver } from '../../storage/s3-driver.ts';
+import { S3Driver } from '../../storage/drivers/s3/s3-driver.ts';
 import { startS3Server, type S3Server } from '../../peers/s3-server.ts';
 
 const run = promisify(execFile);

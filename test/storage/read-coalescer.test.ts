@@ -1,11 +1,11 @@
 /**
- * Shared reads (storage/read-coalescer.ts): concurrent reads of one key cost one request per round
+ * Shared reads (storage/drivers/s3/read-coalescer.ts): concurrent reads of one key cost one request per round
  * trip, and no caller is ever answered by a request that started before it arrived, so a change
  * made before a read is always seen by it.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ReadCoalescer } from '../../storage/read-coalescer.ts';
+import { ReadCoalescer } from '../../storage/drivers/s3/read-coalescer.ts';
 
 /** A storage whose reads wait until the test lets them answer. */
 class SlowStore {

@@ -1,5 +1,5 @@
 /**
- * Small reads on S3 signed by Berth (storage/s3-signed-requests.ts): their SigV4 signatures pass a
+ * Small reads on S3 signed by Berth (storage/drivers/s3/s3-signed-requests.ts): their SigV4 signatures pass a
  * server that checks them, they find what the SDK finds, and any answer they cannot read for
  * certain (errors, a cut body, a server that is gone) is left to the SDK rather than guessed.
  */
@@ -8,8 +8,8 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import { S3Client } from '@aws-sdk/client-s3';
 import { after, before, describe, it } from 'node:test';
 import { s3Settings } from '../../storage/open-driver.ts';
-import { S3Bucket } from '../../storage/s3-bucket.ts';
-import { SignedRequests } from '../../storage/s3-signed-requests.ts';
+import { S3Bucket } from '../../storage/drivers/s3/s3-bucket.ts';
+import { SignedRequests } from '../../storage/drivers/s3/s3-signed-requests.ts';
 import { startS3Server, type S3Server } from '../../peers/s3-server.ts';
 
 describe('small reads against an S3 server that checks signatures', { timeout: 60_000 }, () => {

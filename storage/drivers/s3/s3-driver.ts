@@ -7,14 +7,14 @@ import {
   type FileInfo,
   type PurgeOptions,
   type StaleWrites,
-} from './driver.ts';
-import { paths } from './paths.ts';
+} from '../../driver.ts';
+import { paths } from '../../paths.ts';
 import { ReadCoalescer } from './read-coalescer.ts';
 import { abortAbandonedUploads } from './s3-abandoned-uploads.ts';
 import { isNotFound, S3Bucket, type S3Settings } from './s3-bucket.ts';
 import { copyObject } from './s3-copy.ts';
 import { SegmentedObject } from './s3-segments.ts';
-import { relayAvailable } from './socket-target.ts';
+import { relayAvailable } from '../socket-target.ts';
 
 /** Ranges from this size on are fetched to be spliced; below it a connection of their own costs more than it saves. */
 const DIRECT_MIN = 1 << 20;

@@ -1,10 +1,10 @@
 import { posix } from 'node:path';
 import { Digest } from '../oci/digest.ts';
-import { PathNotFoundError } from './driver.ts';
+import { PathNotFoundError } from '../storage/driver.ts';
 import { scanLayer, type LayerChanges } from './layer-scan.ts';
-import type { ManifestGraph, Reference } from './manifest-graph.ts';
-import type { Store } from './store.ts';
-import { sum } from './sum.ts';
+import type { ManifestGraph, Reference } from '../storage/manifest-graph.ts';
+import type { Store } from '../storage/store.ts';
+import { sum } from '../storage/sum.ts';
 
 export interface DuplicateFile {
   /** Where it was first seen. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { lstat, readdir, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { PurgeOptions, StaleWrites } from './driver.ts';
+import type { PurgeOptions, StaleWrites } from '../../driver.ts';
 
 const TEMP_MARK = '.tmp-';
 

@@ -5,7 +5,7 @@ import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { buffer } from 'node:stream/consumers';
-import type { FileInfo } from './driver.ts';
+import type { FileInfo } from '../../driver.ts';
 
 /** SHA-256 of an empty body, which GET and HEAD requests sign. */
 const EMPTY_BODY_SHA256 = createHash('sha256').digest('hex');

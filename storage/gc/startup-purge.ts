@@ -1,11 +1,11 @@
-import type { Driver } from './driver.ts';
+import type { Driver } from '../driver.ts';
 import { GC_DEFAULTS, purgeStaleWrites } from './gc.ts';
 
 /** The most time a start-up spends on it: the rest waits for the next start or `berth gc`, which go everywhere. */
 const BUDGET_MS = 60_000;
 
 /**
- * At start-up, removes what writes cut off by the last crash left behind (storage/gc.ts
+ * At start-up, removes what writes cut off by the last crash left behind (storage/gc/gc.ts
  * `purgeStaleWrites`), with gc's default grace period. It runs in the background on a driver of
  * its own, one directory or listing page at a time and within a time budget, so serving never
  * waits for it. Never rejects: a failure costs one line of `log`, and the next gc tries again.

@@ -1,13 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Digest } from '../oci/digest.ts';
-import { PathNotFoundError, type Driver, type PurgeOptions, type StaleWrites } from './driver.ts';
+import type { Digest } from '../../oci/digest.ts';
+import { PathNotFoundError, type Driver, type PurgeOptions, type StaleWrites } from '../driver.ts';
 import { imagesOfGarbage } from './garbage-images.ts';
 import { GC_DEFAULTS, graceStart, markOptions, planGarbage, reclaimable, type GarbagePlan, type GcTiming, type PlanOptions } from './gc-plan.ts';
-import { ManifestGraph } from './manifest-graph.ts';
+import { ManifestGraph } from '../manifest-graph.ts';
 import { mark } from './mark.ts';
-import { paths } from './paths.ts';
-import type { Store } from './store.ts';
-import { sum } from './sum.ts';
+import { paths } from '../paths.ts';
+import type { Store } from '../store.ts';
+import { sum } from '../sum.ts';
 import { digestsUnder, repositoryDirectories, repositoryLinks, type StoredBlob } from './walk.ts';
 
 // The defaults are gc's as much as the plan's: callers that only run gc take them from here.

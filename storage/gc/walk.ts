@@ -1,6 +1,6 @@
-import { Digest, isDigestAlgorithm } from '../oci/digest.ts';
-import { PathNotFoundError, type Driver } from './driver.ts';
-import { paths } from './paths.ts';
+import { Digest, isDigestAlgorithm } from '../../oci/digest.ts';
+import { PathNotFoundError, type Driver } from '../driver.ts';
+import { paths } from '../paths.ts';
 
 /** A blob as the store holds it. */
 export interface StoredBlob {

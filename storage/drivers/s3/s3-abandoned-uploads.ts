@@ -1,5 +1,5 @@
 import { AbortMultipartUploadCommand, ListMultipartUploadsCommand, ListPartsCommand, type MultipartUpload, type Part } from '@aws-sdk/client-s3';
-import type { PurgeOptions, StaleWrites } from './driver.ts';
+import type { PurgeOptions, StaleWrites } from '../../driver.ts';
 import { statusOf, type S3Bucket } from './s3-bucket.ts';
 
 /** The upload was completed or aborted meanwhile (by the writer, another replica, another gc). */

@@ -1,8 +1,8 @@
 import { connect, type Socket } from 'node:net';
 import { Readable, type Writable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
-import { StorageUnavailableError, type ByteRange, type SendingReader } from './driver.ts';
-import { SocketTarget } from './socket-target.ts';
+import { StorageUnavailableError, type ByteRange, type SendingReader } from '../../driver.ts';
+import { SocketTarget } from '../socket-target.ts';
 
 /** Receive slices while Node reads the body itself (the reader is piped rather than sent). */
 const RECEIVE_BUFFER = 256 << 10;

@@ -1,7 +1,7 @@
-import type { Digest } from '../oci/digest.ts';
-import type { ManifestGraph } from './manifest-graph.ts';
-import { paths } from './paths.ts';
-import type { Store } from './store.ts';
+import type { Digest } from '../../oci/digest.ts';
+import type { ManifestGraph } from '../manifest-graph.ts';
+import { paths } from '../paths.ts';
+import type { Store } from '../store.ts';
 import { digestsUnder } from './walk.ts';
 
 export interface MarkOptions {

@@ -1,8 +1,8 @@
-import type { Digest } from '../oci/digest.ts';
-import type { ManifestGraph } from './manifest-graph.ts';
+import type { Digest } from '../../oci/digest.ts';
+import type { ManifestGraph } from '../manifest-graph.ts';
 import { mark, type MarkOptions, type Marks } from './mark.ts';
-import type { Store } from './store.ts';
-import { sum } from './sum.ts';
+import type { Store } from '../store.ts';
+import { sum } from '../sum.ts';
 import { repositoryDirectories, storedBlobs, storedUploads, type StoredBlob, type StoredUpload } from './walk.ts';
 
 export interface GcTiming {

@@ -1,10 +1,10 @@
 import { Digest } from '../oci/digest.ts';
 import { MANIFEST_TYPES } from '../oci/media-types.ts';
 import { deepAnalysis, type DeepReport } from './deep-analysis.ts';
-import { planGarbage, reclaimable, type PlanOptions, type Reclaimable } from './gc-plan.ts';
-import { ManifestGraph } from './manifest-graph.ts';
-import type { Store } from './store.ts';
-import { sum } from './sum.ts';
+import { planGarbage, reclaimable, type PlanOptions, type Reclaimable } from '../storage/gc/gc-plan.ts';
+import { ManifestGraph } from '../storage/manifest-graph.ts';
+import type { Store } from '../storage/store.ts';
+import { sum } from '../storage/sum.ts';
 
 /** An image: a distinct manifest tags point to in one repository. */
 export interface ImageFigures {

@@ -14,7 +14,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-import { StorageUnavailableError, type ByteRange, type FileInfo } from './driver.ts';
+import { StorageUnavailableError, type ByteRange, type FileInfo } from '../../driver.ts';
 import { DirectObjectReader } from './s3-direct-reader.ts';
 import { SignedRequests } from './s3-signed-requests.ts';
 

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import type { ByteRange, FileInfo } from './driver.ts';
+import type { ByteRange, FileInfo } from '../../driver.ts';
 import type { S3Bucket } from './s3-bucket.ts';
 import { copyObject, copyParts, MIN_PART, rangesOf, streamInto } from './s3-copy.ts';
 

@@ -1,7 +1,7 @@
 import { close, constants, open, write } from 'node:fs';
 import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
-import { loadAddon } from './addon.ts';
+import { loadAddon } from '../addon.ts';
 
 /** native/aligned-memory.c: memory at an address that is a multiple of `alignment`, as O_DIRECT asks. */
 interface AlignedMemoryAddon {

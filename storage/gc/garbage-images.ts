@@ -1,8 +1,8 @@
-import { Digest } from '../oci/digest.ts';
+import { Digest } from '../../oci/digest.ts';
 import type { GarbagePlan } from './gc-plan.ts';
-import type { ManifestGraph, Reference } from './manifest-graph.ts';
-import { paths } from './paths.ts';
-import type { Store } from './store.ts';
+import type { ManifestGraph, Reference } from '../manifest-graph.ts';
+import { paths } from '../paths.ts';
+import type { Store } from '../store.ts';
 import { repositoryDirectories, repositoryLinks, type StoredBlob } from './walk.ts';
 
 /**

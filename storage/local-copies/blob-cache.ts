@@ -4,11 +4,11 @@ import { lstat, mkdir, readdir, rm, stat, statfs, utimes, writeFile } from 'node
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { pipeline, Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
-import { DIGEST_ALGORITHMS, DigestingStream, type Digest } from '../oci/digest.ts';
-import type { ByteRange } from './driver.ts';
-import { FsDriver } from './fs-driver.ts';
-import { isTempName } from './fs-temp-files.ts';
-import type { LocalCopies, UploadCopy } from './local-copies.ts';
+import { DIGEST_ALGORITHMS, DigestingStream, type Digest } from '../../oci/digest.ts';
+import type { ByteRange } from '../driver.ts';
+import { FsDriver } from '../drivers/fs/fs-driver.ts';
+import { isTempName } from '../drivers/fs/fs-temp-files.ts';
+import type { LocalCopies, UploadCopy } from '../local-copies.ts';
 
 /** Smaller blobs are not kept: fetching them costs about the round trip the link check makes anyway. */
 const SMALLEST_KEPT = 1 << 20;

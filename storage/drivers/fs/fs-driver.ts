@@ -13,10 +13,10 @@ import {
   type PurgeOptions,
   type SendingReader,
   type StaleWrites,
-} from './driver.ts';
+} from '../../driver.ts';
 import { DirectSink } from './direct-sink.ts';
 import { isTempName, purgeStaleTemps, tempPathFor } from './fs-temp-files.ts';
-import { SocketTarget } from './socket-target.ts';
+import { SocketTarget } from '../socket-target.ts';
 
 /** Large writes go to disk in big slices: fewer syscalls on multi-GiB blobs. */
 const WRITE_BUFFER = 1 << 20;

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 export function loadAddon<T>(name: string): T | undefined {
   if (process.env.BERTH_NO_ADDONS === '1') return undefined;
   const require = createRequire(import.meta.url);
-  for (const up of ['..', '../..']) {
+  // From storage/drivers/ in the sources, or dist/storage/drivers/ once built: build/ is at the package root.
+  for (const up of ['../..', '../../..']) {
     const file = join(import.meta.dirname, up, `build/Release/${name}.node`);
     if (existsSync(file)) return require(file) as T;
   }
