@@ -127,8 +127,8 @@ export async function collectGarbage(store: Store, options: GcOptions = {}): Pro
  * passes the start of its grace period: a temp file or a part is a blob-to-be, and a write in
  * progress keeps touching it.
  */
-export async function purgeStaleWrites(driver: Driver, olderThan: Date, options: PurgeOptions = {}): Promise<StaleWrites> {
-  return (await driver.purgeStale?.(paths.root, olderThan, options)) ?? { count: 0, bytes: 0 };
+export async function purgeStaleWrites(driver: Driver, olderThan: Date, options: PurgeOptions = {}, under = paths.root): Promise<StaleWrites> {
+  return (await driver.purgeStale?.(under, olderThan, options)) ?? { count: 0, bytes: 0 };
 }
 
 /** A run that stopped midway may have left blobs in quarantine: back they go, for this run's mark to judge. */
