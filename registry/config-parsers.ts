@@ -24,7 +24,7 @@ export function parseByteSize(value: unknown): number | undefined {
   return match ? Math.floor(Number(match[1]) * SIZE_UNITS[match[2] ?? '']!) : undefined;
 }
 
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+export const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** `90s`, `15m`, `1h`, `7d` or plain milliseconds: the grammar of `berth gc`'s duration flags. */
 export function parseDurationMs(value: unknown): number | undefined {
