@@ -82,6 +82,18 @@ describe('berth serve ends with what started it', { skip: linux !== true && linu
     assert.match(result.stderr, /^berth serve: cannot create storage directory \/proc\/nope: ENOENT[^\n]*\n$/);
   });
 
+  it('gc and analyze also refuse such a directory at once (FsDriver.check)', async () => {
+    for (const command of [['gc', '--dry-run'], ['analyze']]) {
+      const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        execFile(process.execPath, ['--import', 'tsx', BERTH_CLI, ...command, '--storage', '/proc/nope'], { timeout: 30_000 }, (error, _stdout, stderr) =>
+          resolve({ code: error ? (error.code as number | null) : 0, stderr }),
+        );
+      });
+      assert.equal(result.code, 1, `${command[0]}: ${result.stderr}`);
+      assert.match(result.stderr, /ENOENT/, command[0]);
+    }
+  });
+
   it('keeps every process serving when the reader of its log goes away', async () => {
     const htpasswd = join(root, 'users.htpasswd');
     assert.equal((await runBerth(['user', 'add', 'alice', '--htpasswd', htpasswd], 'wonderland\n')).code, 0);

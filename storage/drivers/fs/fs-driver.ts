@@ -17,6 +17,7 @@ import {
 import { DirectSink } from './direct-sink.ts';
 import { isTempName, purgeStaleTemps, tempPathFor } from './fs-temp-files.ts';
 import { SocketTarget } from '../socket-target.ts';
+import { makeDirectory } from '../../make-directory.ts';
 
 /** Large writes go to disk in big slices: fewer syscalls on multi-GiB blobs. */
 const WRITE_BUFFER = 1 << 20;
@@ -295,7 +296,7 @@ export class FsDriver implements Driver {
   }
 
   async check(): Promise<void> {
-    await mkdir(this.root, { recursive: true });
+    await makeDirectory(this.root);
     try {
       await access(this.root, constants.R_OK | constants.W_OK);
     } catch {
