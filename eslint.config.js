@@ -8,19 +8,38 @@ import tseslint from 'typescript-eslint';
  */
 const LIBRARIES = ['./oci', './storage', './analysis', './registry', './client', './conformance'];
 const BOUNDARIES = [
-  { target: './oci', from: ['./storage', './analysis', './registry', './client', './conformance', './cli'], message: 'oci/ is the domain: it imports none of the other rooms.' },
+  {
+    target: './oci',
+    from: ['./storage', './analysis', './registry', './client', './conformance', './cli'],
+    message: 'oci/ is the domain: it imports none of the other rooms.',
+  },
   { target: './storage', from: ['./analysis', './registry', './client', './conformance', './cli'], message: 'storage/ sits below everything but oci/.' },
   {
     target: './storage/drivers',
-    from: ['./storage/gc', './storage/local-copies', './storage/store.ts', './storage/blob-store.ts', './storage/repository-store.ts', './storage/upload-store.ts'],
+    from: [
+      './storage/gc',
+      './storage/local-copies',
+      './storage/store.ts',
+      './storage/blob-store.ts',
+      './storage/repository-store.ts',
+      './storage/upload-store.ts',
+    ],
     message: 'a driver stores objects: it knows nothing of the stores, local copies or gc above it.',
   },
   { target: './analysis', from: ['./registry', './client', './conformance', './cli'], message: 'analysis/ reads storage/, and nothing above it.' },
-  { target: './client', from: ['./registry', './storage', './analysis', './conformance', './cli'], message: 'client/ speaks HTTP only: no registry/, storage/ or the conformance tool.' },
+  {
+    target: './client',
+    from: ['./registry', './storage', './analysis', './conformance', './cli'],
+    message: 'client/ speaks HTTP only: no registry/, storage/ or the conformance tool.',
+  },
   { target: './conformance', from: ['./registry', './storage', './analysis', './cli'], message: 'conformance/ speaks HTTP only: no registry/ or storage/.' },
   { target: './registry', from: ['./cli', './conformance'], message: 'registry/ is a library: cli/ is above it.' },
   { target: LIBRARIES, from: ['./cli'], message: 'libraries never import the command line.' },
-  { target: ['./oci', './storage', './analysis', './registry', './client', './conformance', './cli', './bench', './peers'], from: ['./test'], message: 'nothing outside test/ imports test/.' },
+  {
+    target: ['./oci', './storage', './analysis', './registry', './client', './conformance', './cli', './bench', './peers'],
+    from: ['./test'],
+    message: 'nothing outside test/ imports test/.',
+  },
   { target: [...LIBRARIES, './cli'], from: ['./peers', './bench'], message: 'the peers that tests and benchmarks start are not part of Berth.' },
   { target: './peers', from: [...LIBRARIES, './cli', './bench'], message: 'peers/ starts other programs and knows nothing of Berth.' },
 ];

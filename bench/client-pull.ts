@@ -83,7 +83,10 @@ try {
   // Parallel downloads pay off with latency: sweep on loopback and behind a proxy adding 50 ms per request.
   const distant = await startCountingProxy(registry.url, { delayMs: 50 });
   try {
-    for (const [label, host] of [['loopback', registry.host], ['+50 ms per request', distant.host]] as const) {
+    for (const [label, host] of [
+      ['loopback', registry.host],
+      ['+50 ms per request', distant.host],
+    ] as const) {
       const client = new RegistryClient(host, { http: createHttp(), credentials: async () => undefined });
       for (const concurrency of [1, 2, 4, 8]) {
         const times: number[] = [];

@@ -85,7 +85,9 @@ async function measure(workload: Workload, servers: [BenchServer, BenchServer], 
     ratio: failed.size ? Number.NaN : medianRatio(figures.berth!, figures.distribution!),
     ...(floor !== undefined ? { floor } : {}),
   };
-  console.error(`  ${workload.name} (${storage}): Berth ${result.berthMedian.toFixed(1)} vs Distribution ${result.distributionMedian.toFixed(1)} ${workload.unit}`);
+  console.error(
+    `  ${workload.name} (${storage}): Berth ${result.berthMedian.toFixed(1)} vs Distribution ${result.distributionMedian.toFixed(1)} ${workload.unit}`,
+  );
   return [result];
 }
 
@@ -93,7 +95,10 @@ function selected(workload: Workload): boolean {
   return !flags.only || workload.name.toLowerCase().includes(flags.only.toLowerCase());
 }
 
-async function withServers<T>(storages: Record<'berth' | 'distribution', BenchStorage>, action: (servers: [BenchServer, BenchServer]) => Promise<T>): Promise<T> {
+async function withServers<T>(
+  storages: Record<'berth' | 'distribution', BenchStorage>,
+  action: (servers: [BenchServer, BenchServer]) => Promise<T>,
+): Promise<T> {
   const berth = await startBerth(storages.berth);
   const distribution = await startDistribution(storages.distribution).catch(async (error: unknown) => {
     await berth.stop();

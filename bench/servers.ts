@@ -57,7 +57,9 @@ function blobDiscarder(storage: BenchStorage, prefix: string): (digest: string) 
   const blobPath = (digest: string) => paths.blobData(Digest.parse(digest));
   if (storage.kind === 'fs') return (digest) => rm(join(storage.root, blobPath(digest)), { force: true });
   return (digest) =>
-    withBenchS3Client(storage, (client) => client.send(new DeleteObjectCommand({ Bucket: storage.bucket, Key: `${prefix}/${blobPath(digest)}` }))).then(() => undefined);
+    withBenchS3Client(storage, (client) => client.send(new DeleteObjectCommand({ Bucket: storage.bucket, Key: `${prefix}/${blobPath(digest)}` }))).then(
+      () => undefined,
+    );
 }
 
 /** Files written this many at a time: on S3, s3rver takes them one request each. */
@@ -201,7 +203,13 @@ export async function startDistribution(storage: BenchStorage): Promise<BenchSer
 async function waitForHTTP(url: string, gone: () => boolean): Promise<void> {
   for (let i = 0; i < 100; i++) {
     if (gone()) throw new Error(`the server for ${url} exited before it answered`);
-    if (await fetch(url).then((r) => r.status < 500, () => false)) return;
+    if (
+      await fetch(url).then(
+        (r) => r.status < 500,
+        () => false,
+      )
+    )
+      return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`${url} did not answer within 10 s`);

@@ -139,7 +139,15 @@ export function renderHtmlReport(report: AnalysisReport): string {
     barChart('repository-chart', repositoryBars),
     htmlTable(
       ['Repository', 'Tags', 'Images', 'Manifests', 'Logical', 'Unique', 'Shared'],
-      repositories.map((r) => [r.name, `${r.tags}`, `${r.images}`, `${r.manifests}`, formatBytes(r.logicalBytes), formatBytes(r.uniqueBytes), formatBytes(r.sharedBytes)]),
+      repositories.map((r) => [
+        r.name,
+        `${r.tags}`,
+        `${r.images}`,
+        `${r.manifests}`,
+        formatBytes(r.logicalBytes),
+        formatBytes(r.uniqueBytes),
+        formatBytes(r.sharedBytes),
+      ]),
       [1, 2, 3, 4, 5, 6],
     ),
     `</section>`,

@@ -22,8 +22,6 @@ export function skippedLayersSummary(deep: DeepReport, details: string): string 
     .map((kind) => [kind, skipped.filter((layer) => layer.kind === kind).length] as const)
     .filter(([, count]) => count > 0);
   const missed = skipped.some((layer) => layer.kind !== 'artifact');
-  const effect = missed
-    ? 'their files are not counted, so the file, duplicate and wasted figures are lower bounds'
-    : 'the figures miss no image files';
+  const effect = missed ? 'their files are not counted, so the file, duplicate and wasted figures are lower bounds' : 'the figures miss no image files';
   return `${layers(skipped.length)} not scanned: ${kinds.map(([kind, count]) => KINDS[kind](count)).join('; ')}; ${effect} (${details})`;
 }

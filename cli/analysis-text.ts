@@ -7,7 +7,10 @@ import { gracePeriodNote } from './gc-settings.ts';
 function table(header: string[], rows: string[][], rightAligned: number[]): string {
   const widths = header.map((cell, i) => Math.max(cell.length, ...rows.map((row) => (row[i] ?? '').length)));
   const line = (row: string[]) =>
-    row.map((cell, i) => (rightAligned.includes(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd();
+    row
+      .map((cell, i) => (rightAligned.includes(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
 }
 
@@ -48,7 +51,15 @@ export function renderTextReport(report: AnalysisReport, { verbose = false } = {
   sections.push(
     table(
       ['REPOSITORY', 'TAGS', 'IMAGES', 'MANIFESTS', 'LOGICAL', 'UNIQUE', 'SHARED'],
-      report.repositories.map((r) => [r.name, `${r.tags}`, `${r.images}`, `${r.manifests}`, formatBytes(r.logicalBytes), formatBytes(r.uniqueBytes), formatBytes(r.sharedBytes)]),
+      report.repositories.map((r) => [
+        r.name,
+        `${r.tags}`,
+        `${r.images}`,
+        `${r.manifests}`,
+        formatBytes(r.logicalBytes),
+        formatBytes(r.uniqueBytes),
+        formatBytes(r.sharedBytes),
+      ]),
       [1, 2, 3, 4, 5, 6],
     ),
   );
@@ -57,7 +68,14 @@ export function renderTextReport(report: AnalysisReport, { verbose = false } = {
       'Most shared blobs\n' +
         table(
           ['DIGEST', 'SIZE', 'IMAGES', 'REPOS', 'SAVED', 'MEDIA TYPE'],
-          report.topSharedBlobs.map((b) => [shortDigest(b.digest), formatBytes(b.size), `${b.images}`, `${b.repositories}`, formatBytes(b.bytesSaved), b.mediaType]),
+          report.topSharedBlobs.map((b) => [
+            shortDigest(b.digest),
+            formatBytes(b.size),
+            `${b.images}`,
+            `${b.repositories}`,
+            formatBytes(b.bytesSaved),
+            b.mediaType,
+          ]),
           [1, 2, 3, 4],
         ),
     );

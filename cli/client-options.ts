@@ -19,7 +19,10 @@ export interface ClientFlags {
 function withClientFlags(command: Command): Command {
   return command
     .option('--json', 'print the result as JSON (for pipelines), and a failure as {"error", "hint"} on stdout')
-    .option('--insecure', 'skip TLS certificate checks, and use plain HTTP where no HTTPS is spoken (as on loopback; also env BERTH_INSECURE_REGISTRIES=host:port,…)')
+    .option(
+      '--insecure',
+      'skip TLS certificate checks, and use plain HTTP where no HTTPS is spoken (as on loopback; also env BERTH_INSECURE_REGISTRIES=host:port,…)',
+    )
     .option('-v, --verbose', 'say how each registry is reached (HTTPS or plain HTTP, and why)');
 }
 
@@ -44,7 +47,10 @@ export function withStoreFlag(command: Command): Command {
 }
 
 function insecureRegistries(): string[] {
-  return (process.env.BERTH_INSECURE_REGISTRIES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return (process.env.BERTH_INSECURE_REGISTRIES ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /** A retry is said when it is decided, so the wait before it is never silent. */

@@ -26,7 +26,10 @@ export function gcPlanOptions(command: Command): Command {
       '--grace-period <duration>',
       `keep unreferenced blobs younger than this, and leftovers of writes idle for less (config gc.gracePeriod, default ${formatDuration(GC_DEFAULTS.gracePeriodMs)})`,
     )
-    .option('--upload-max-age <duration>', `delete uploads idle longer than this (config gc.uploadMaxAge, default ${formatDuration(GC_DEFAULTS.uploadMaxAgeMs)})`);
+    .option(
+      '--upload-max-age <duration>',
+      `delete uploads idle longer than this (config gc.uploadMaxAge, default ${formatDuration(GC_DEFAULTS.uploadMaxAgeMs)})`,
+    );
 }
 
 /** Each setting from its flag, else the config file's `gc:` section, else gc's default. */

@@ -56,7 +56,13 @@ function retryable(error: unknown): boolean {
  * if the server answers 200 instead of 206); the blob lands under its digest only once verified.
  * Returns the bytes that crossed the wire.
  */
-export async function downloadBlob(client: RegistryClient, repository: string, descriptor: Descriptor, store: LayoutStore, options: DownloadOptions): Promise<number> {
+export async function downloadBlob(
+  client: RegistryClient,
+  repository: string,
+  descriptor: Descriptor,
+  store: LayoutStore,
+  options: DownloadOptions,
+): Promise<number> {
   const { digest } = descriptor;
   const partial = store.partialPath(digest);
   const attempts = options.attempts ?? 5;

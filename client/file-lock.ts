@@ -29,5 +29,8 @@ export async function tryLock(path: string, isStale: () => Promise<boolean>): Pr
 
 /** Milliseconds since `path` last changed, or Infinity if it does not exist. */
 export async function idleFor(path: string): Promise<number> {
-  return stat(path).then((info) => Date.now() - info.mtimeMs, () => Number.POSITIVE_INFINITY);
+  return stat(path).then(
+    (info) => Date.now() - info.mtimeMs,
+    () => Number.POSITIVE_INFINITY,
+  );
 }

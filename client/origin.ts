@@ -41,7 +41,10 @@ export async function chooseOrigin(http: Got, registry: string, host: string, op
   try {
     await answers(http, plain);
   } catch (error) {
-    throw connectionError(error, registry, plain) ?? new Error(`${registry}: neither HTTPS (${reason(tlsFailure)}) nor plain HTTP (${reason(error)}) answers at ${host}`);
+    throw (
+      connectionError(error, registry, plain) ??
+      new Error(`${registry}: neither HTTPS (${reason(tlsFailure)}) nor plain HTTP (${reason(error)}) answers at ${host}`)
+    );
   }
   log(`${registry}: using plain HTTP (${plain}): HTTPS is not spoken there (${reason(tlsFailure)}); allowed for loopback addresses and insecure registries`);
   return plain;

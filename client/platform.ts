@@ -54,7 +54,12 @@ export function selectPlatform(manifests: Descriptor[], wanted: Platform): Descr
  * ("does not match the specified platform"); the image's platform is in its config. An artifact,
  * whose config is no image config, has no platform to check.
  */
-export async function checkImagePlatform(name: string, manifest: Manifest, choice: PlatformChoice, readConfig: (digest: Digest) => Promise<Buffer>): Promise<void> {
+export async function checkImagePlatform(
+  name: string,
+  manifest: Manifest,
+  choice: PlatformChoice,
+  readConfig: (digest: Digest) => Promise<Buffer>,
+): Promise<void> {
   if (choice.all || !choice.asked || manifest.kind !== 'image') return;
   if (manifest.config.mediaType !== MediaType.ociConfig && manifest.config.mediaType !== MediaType.dockerConfig) return;
   const config = JSON.parse((await readConfig(manifest.config.digest)).toString('utf8')) as Partial<Platform>;

@@ -93,9 +93,11 @@ export class RegistryClient {
   async request(method: string, repository: string, target: string | URL, init: RequestInit = {}): Promise<Response<Buffer>> {
     const url = typeof target === 'string' ? await this.url(target) : target;
     const send = (authorization: string | undefined) =>
-      this.http(url, { ...init, method: method as 'GET', headers: withAuthorization(init.headers, authorization), responseType: 'buffer' }).catch((error: unknown) => {
-        throw this.unreached(error, url);
-      });
+      this.http(url, { ...init, method: method as 'GET', headers: withAuthorization(init.headers, authorization), responseType: 'buffer' }).catch(
+        (error: unknown) => {
+          throw this.unreached(error, url);
+        },
+      );
     const sent = this.auth.current(repository);
     const response = await send(sent);
     const challenge = response.headers['www-authenticate'];
@@ -138,7 +140,11 @@ export class RegistryClient {
     if (response.statusCode !== 200) this.fail('HEAD', repository, response);
     const digest = Digest.tryParse(String(response.headers['docker-content-digest'] ?? '')) ?? Digest.tryParse(reference);
     if (!digest) return this.describe(await this.getManifest(repository, reference));
-    return { mediaType: bareMediaType(response.headers['content-type']) ?? MediaType.ociManifest, digest, size: Number(response.headers['content-length'] ?? 0) };
+    return {
+      mediaType: bareMediaType(response.headers['content-type']) ?? MediaType.ociManifest,
+      digest,
+      size: Number(response.headers['content-length'] ?? 0),
+    };
   }
 
   private describe(fetched: FetchedManifest): Descriptor {
@@ -196,7 +202,9 @@ export class RegistryClient {
       });
       const challenge = response.headers['www-authenticate'];
       const answered =
-        response.statusCode === 401 && attempt === 0 && typeof challenge === 'string' ? await this.auth.answer(challenge, repository, authorization) : undefined;
+        response.statusCode === 401 && attempt === 0 && typeof challenge === 'string'
+          ? await this.auth.answer(challenge, repository, authorization)
+          : undefined;
       if (answered) {
         stream.destroy();
         authorization = answered;

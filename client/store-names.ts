@@ -32,7 +32,8 @@ export async function findStoredImage(store: LayoutStore, exact: string[], short
   }
   const matches = short === undefined ? [] : named.filter((entry) => shortFor(entry.name, short));
   if (matches.length === 1) return matches[0]!;
-  if (matches.length > 1) throw new NotInStoreError(`"${short}" could be any of ${matches.length} images in ${store.dir}: ${listed(matches.map((m) => m.name))}; give the full name`);
+  if (matches.length > 1)
+    throw new NotInStoreError(`"${short}" could be any of ${matches.length} images in ${store.dir}: ${listed(matches.map((m) => m.name))}; give the full name`);
   const has = named.length ? `it has ${listed(named.map((entry) => entry.name))}` : 'it holds no named image';
   throw new NotInStoreError(`${store.dir} has no image named ${exact.map((name) => `"${name}"`).join(' or ')}; ${has}`);
 }

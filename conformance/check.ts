@@ -53,9 +53,7 @@ function shortPath(path: string): string {
 
 /** What came back, in a form a failure message can carry. */
 export function describe(exchange: Exchange, headers: string[] = []): string {
-  const shown = headers
-    .map((name) => `${name}: ${exchange.headers.get(name) ?? '(absent)'}`)
-    .join(', ');
+  const shown = headers.map((name) => `${name}: ${exchange.headers.get(name) ?? '(absent)'}`).join(', ');
   const text = exchange.body.toString('utf8').replace(/\s+/g, ' ').trim();
   const excerpt = text.length > BODY_EXCERPT ? `${text.slice(0, BODY_EXCERPT)}…` : text;
   return `${exchange.method} ${shortPath(exchange.path)} → ${exchange.status}${shown ? ` (${shown})` : ''}${excerpt ? ` body: ${excerpt}` : ''}`;

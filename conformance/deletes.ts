@@ -37,7 +37,10 @@ export function cleanupCheck(workflow: string, targets: (context: CheckContext) 
     async run(context) {
       const answers: Exchange[] = [];
       for (const { name, manifests, blobs } of targets(context)) {
-        const kinds = [['manifests', manifests], ['blobs', blobs]] as const;
+        const kinds = [
+          ['manifests', manifests],
+          ['blobs', blobs],
+        ] as const;
         for (const [kind, references] of context.options.deleteManifestBeforeBlobs ? kinds : [...kinds].reverse()) {
           for (const reference of references) answers.push(await context.client.request('DELETE', `/v2/${name}/${kind}/${reference}`));
         }

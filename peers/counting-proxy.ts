@@ -53,7 +53,12 @@ export async function startCountingProxy(target: string, options: { delayMs?: nu
     const isBlobGet = incoming.method === 'GET' && BLOB_PATH.test(path.split('?')[0]!);
     const headers = { ...incoming.headers, host: upstream.host };
     if (state.ignoreRange) delete headers.range;
-    const record: ProxiedRequest = { method: incoming.method ?? 'GET', path, status: 0, bytes: 0, ...(incoming.headers.range ? { range: incoming.headers.range } : {}),
+    const record: ProxiedRequest = {
+      method: incoming.method ?? 'GET',
+      path,
+      status: 0,
+      bytes: 0,
+      ...(incoming.headers.range ? { range: incoming.headers.range } : {}),
       ...(incoming.headers['content-range'] ? { contentRange: incoming.headers['content-range'] } : {}),
     };
     requests.push(record);
@@ -111,10 +116,12 @@ export async function startCountingProxy(target: string, options: { delayMs?: nu
         forward.write(chunk);
         return;
       }
-      forward.write(chunk.subarray(0, cutUpload - sent), () => setTimeout(() => {
-        forward.destroy();
-        outgoing.destroy();
-      }, 100));
+      forward.write(chunk.subarray(0, cutUpload - sent), () =>
+        setTimeout(() => {
+          forward.destroy();
+          outgoing.destroy();
+        }, 100),
+      );
       sent = cutUpload;
       incoming.pause();
     });

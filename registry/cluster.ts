@@ -58,7 +58,10 @@ export async function serve(config: ServeConfig, announce: (url: string) => void
     await runPrimary(config, announce);
   }
   // Once serving, in this one process (the primary where there are workers): a crash's leftovers.
-  void purgeStaleWritesAtStartup(() => driverFor(config), (line) => console.error(`berth serve: ${line}`));
+  void purgeStaleWritesAtStartup(
+    () => driverFor(config),
+    (line) => console.error(`berth serve: ${line}`),
+  );
 }
 
 /**

@@ -53,4 +53,6 @@ export const listenAddress = accepted<string>(parseListen, 'must be HOST:PORT');
 export const workerCount = accepted<number | string>(parseWorkers, 'must be a number of processes or "auto"');
 /** Read by `berth gc`, with the parser of its duration flags. */
 export const duration = accepted<number | string>(parseDurationMs, 'must be a duration such as 30s, 15m, 1h or 7d');
-export const byteSize = accepted<number | string>(parseByteSize, 'must be bytes, or a number with KiB, MiB, GiB or TiB').transform((value) => parseByteSize(value)!);
+export const byteSize = accepted<number | string>(parseByteSize, 'must be bytes, or a number with KiB, MiB, GiB or TiB').transform((value) =>
+  parseByteSize(value)!,
+);

@@ -40,16 +40,9 @@ export class RegistryError extends Error {
   readonly status: number;
   readonly headers: Record<string, string>;
 
-  constructor(
-    code: ErrorCode,
-    message?: string,
-    options: { detail?: unknown; status?: number; headers?: Record<string, string>; more?: ErrorEntry[] } = {},
-  ) {
+  constructor(code: ErrorCode, message?: string, options: { detail?: unknown; status?: number; headers?: Record<string, string>; more?: ErrorEntry[] } = {}) {
     super(message ?? ERROR_CODES[code].message);
-    this.entries = [
-      { code, message: this.message, ...(options.detail !== undefined ? { detail: options.detail } : {}) },
-      ...(options.more ?? []),
-    ];
+    this.entries = [{ code, message: this.message, ...(options.detail !== undefined ? { detail: options.detail } : {}) }, ...(options.more ?? [])];
     this.status = options.status ?? ERROR_CODES[code].status;
     this.headers = options.headers ?? {};
   }

@@ -80,7 +80,11 @@ export class BlobStore {
       return body && { size, body };
     } finally {
       // Opened early for a blob the repository does not hold (or a failed check): closed unread.
-      if (early) void early.then((reader) => reader.destroy(), () => undefined);
+      if (early)
+        void early.then(
+          (reader) => reader.destroy(),
+          () => undefined,
+        );
     }
   }
 

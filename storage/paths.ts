@@ -22,8 +22,7 @@ export const paths = {
 
   manifestsRoot: (name: string) => `${ROOT}/repositories/${name}/_manifests`,
   revisionsRoot: (name: string) => `${ROOT}/repositories/${name}/_manifests/revisions`,
-  revisionLink: (name: string, digest: Digest) =>
-    `${ROOT}/repositories/${name}/_manifests/revisions/${digest.algorithm}/${digest.hex}/link`,
+  revisionLink: (name: string, digest: Digest) => `${ROOT}/repositories/${name}/_manifests/revisions/${digest.algorithm}/${digest.hex}/link`,
   tagsRoot: (name: string) => `${ROOT}/repositories/${name}/_manifests/tags`,
   tag: (name: string, tag: string) => `${ROOT}/repositories/${name}/_manifests/tags/${tag}`,
   tagCurrentLink: (name: string, tag: string) => `${ROOT}/repositories/${name}/_manifests/tags/${tag}/current/link`,
@@ -40,8 +39,7 @@ export const paths = {
   uploadState: (name: string, id: string) => `${ROOT}/repositories/${name}/_uploads/${id}/berth-upload.json`,
 
   /** Berth's referrers index: one link per manifest whose `subject` is the given digest. */
-  referrersRoot: (name: string, subject: Digest) =>
-    `${ROOT}/repositories/${name}/_berth/referrers/${subject.algorithm}/${subject.hex}`,
+  referrersRoot: (name: string, subject: Digest) => `${ROOT}/repositories/${name}/_berth/referrers/${subject.algorithm}/${subject.hex}`,
   referrerLink: (name: string, subject: Digest, referrer: Digest) =>
     `${ROOT}/repositories/${name}/_berth/referrers/${subject.algorithm}/${subject.hex}/${referrer.algorithm}/${referrer.hex}/link`,
 

@@ -187,11 +187,7 @@ export class RepositoryStore {
     const walk = async (prefix: string, dir: string): Promise<void> => {
       const children = await this.driver.list(dir);
       if (prefix && (children.includes('_manifests') || children.includes('_layers'))) names.push(prefix);
-      await Promise.all(
-        children
-          .filter((child) => !child.startsWith('_'))
-          .map((child) => walk(prefix ? `${prefix}/${child}` : child, `${dir}/${child}`)),
-      );
+      await Promise.all(children.filter((child) => !child.startsWith('_')).map((child) => walk(prefix ? `${prefix}/${child}` : child, `${dir}/${child}`)));
     };
     await walk('', paths.repositoriesRoot);
     return names.sort(asciiOrder);

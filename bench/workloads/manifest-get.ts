@@ -11,7 +11,6 @@ export function manifestGetRate(seconds: number, connections: number, runs: numb
     higherIsBetter: true,
     runs,
     setup: async (server) => void (await pushSmallImage(server)),
-    measure: (server) =>
-      wrkGet(`${server.url}/v2/${SMALL_IMAGE.repository}/manifests/${SMALL_IMAGE.tag}`, { Accept: MANIFEST_ACCEPT }, seconds, connections),
+    measure: (server) => wrkGet(`${server.url}/v2/${SMALL_IMAGE.repository}/manifests/${SMALL_IMAGE.tag}`, { Accept: MANIFEST_ACCEPT }, seconds, connections),
   };
 }

@@ -36,7 +36,11 @@ async function deleteTag(client: RegistryClient, reference: Reference, tag: stri
     }
     throw error;
   });
-  report(flags, { deleted: name, digest: descriptor.digest.toString() }, () => `deleted the tag ${name}; the image ${descriptor.digest} stays, with any other tags`);
+  report(
+    flags,
+    { deleted: name, digest: descriptor.digest.toString() },
+    () => `deleted the tag ${name}; the image ${descriptor.digest} stays, with any other tags`,
+  );
 }
 
 export function registerDelete(program: Command): void {

@@ -34,7 +34,9 @@ function summary(report: GcReport): string {
   if (report.restored.length) lines.push(`kept ${report.restored.length} blobs a concurrent push linked again`);
   const { staleWrites } = report;
   if (staleWrites.count) {
-    lines.push(`${verb} ${staleWrites.count} leftovers of interrupted writes (temp files, multipart uploads): ${formatBytes(staleWrites.bytes)} (${staleWrites.bytes} bytes)`);
+    lines.push(
+      `${verb} ${staleWrites.count} leftovers of interrupted writes (temp files, multipart uploads): ${formatBytes(staleWrites.bytes)} (${staleWrites.bytes} bytes)`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }

@@ -18,10 +18,14 @@ function describe(reference: Reference, fetched: FetchedManifest): string {
   const { manifest } = fetched;
   if (manifest.kind === 'index') {
     lines.push('manifests:');
-    for (const child of manifest.manifests) lines.push(`  ${child.platform ? platformString(child.platform) : '(no platform)'}  ${child.digest}  ${child.mediaType}`);
+    for (const child of manifest.manifests)
+      lines.push(`  ${child.platform ? platformString(child.platform) : '(no platform)'}  ${child.digest}  ${child.mediaType}`);
   } else {
     const total = manifest.layers.reduce((sum, layer) => sum + layer.size, 0);
-    lines.push(`config:     ${manifest.config.digest} (${manifest.config.mediaType})`, `layers:     ${manifest.layers.length}, ${formatBytes(total)} (${total} bytes)`);
+    lines.push(
+      `config:     ${manifest.config.digest} (${manifest.config.mediaType})`,
+      `layers:     ${manifest.layers.length}, ${formatBytes(total)} (${total} bytes)`,
+    );
     for (const layer of manifest.layers) lines.push(`  ${layer.digest}  ${formatBytes(layer.size)}  ${layer.mediaType}`);
   }
   return lines.join('\n');
@@ -70,7 +74,14 @@ export function registerInspect(program: Command): void {
     const referrers = flags.referrers ? await client.referrers(reference.repository, fetched.digest) : undefined;
     report(
       flags,
-      { reference: reference.toString(), digest: fetched.digest, mediaType: fetched.mediaType, size: fetched.bytes.length, manifest: JSON.parse(fetched.bytes.toString('utf8')) as unknown, ...(referrers ? { referrers } : {}) },
+      {
+        reference: reference.toString(),
+        digest: fetched.digest,
+        mediaType: fetched.mediaType,
+        size: fetched.bytes.length,
+        manifest: JSON.parse(fetched.bytes.toString('utf8')) as unknown,
+        ...(referrers ? { referrers } : {}),
+      },
       () => [describe(reference, fetched), ...(referrers ? referrerLines(referrers) : [])].join('\n'),
     );
   });

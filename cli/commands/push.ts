@@ -11,7 +11,8 @@ interface PushFlags extends ClientFlags {
 
 /** The human summary of a push or copy. */
 export function transferSummary(verb: string, result: PushResult): string {
-  const line = (label: string, counts: { blobs: number; bytes: number }) => `${label} ${counts.blobs} blobs, ${formatBytes(counts.bytes)} (${counts.bytes} bytes)`;
+  const line = (label: string, counts: { blobs: number; bytes: number }) =>
+    `${label} ${counts.blobs} blobs, ${formatBytes(counts.bytes)} (${counts.bytes} bytes)`;
   return [
     `${verb} ${result.reference} (${result.digest})`,
     [line('uploaded', result.uploaded), line('mounted', result.mounted), line('already there', result.existing)].join('; '),

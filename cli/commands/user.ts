@@ -8,7 +8,9 @@ export function registerUser(program: Command): void {
   const user = program.command('user').description('manage the users of an htpasswd file (bcrypt)');
   user
     .command('add')
-    .description('add a user or change their password (at most 72 bytes: bcrypt ignores the rest): asked twice without echo on a terminal, else the first line of standard input')
+    .description(
+      'add a user or change their password (at most 72 bytes: bcrypt ignores the rest): asked twice without echo on a terminal, else the first line of standard input',
+    )
     .argument('<name>')
     .requiredOption('--htpasswd <file>', 'the htpasswd file (created if missing)')
     .action(async (name: string, options: { htpasswd: string }) => {

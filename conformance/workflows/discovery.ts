@@ -15,7 +15,10 @@ export const discoveryWorkflow: WorkflowDefinition = {
   teardown: cleanupCheck('discovery', (context) => {
     const { referrers, orphan, subject, config } = state(context);
     // Referrers first: the index among them names two others, and all of them name the subject.
-    const manifests = [...referrers].reverse().concat(orphan).map((referrer) => `${referrer.content.digest}`);
+    const manifests = [...referrers]
+      .reverse()
+      .concat(orphan)
+      .map((referrer) => `${referrer.content.digest}`);
     return [{ name: repo(context), manifests: [...manifests, `${subject.digest}`], blobs: [`${config.digest}`] }];
   }),
 };

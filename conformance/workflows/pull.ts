@@ -1,6 +1,15 @@
 import { Digest } from '../../oci/digest.ts';
 import { MediaType } from '../../oci/media-types.ts';
-import { CheckSkipped, expectErrorBody, expectHeader, expectStatus, expectThat, SPEC_ERROR_CODES, type CheckContext, type WorkflowDefinition } from '../check.ts';
+import {
+  CheckSkipped,
+  expectErrorBody,
+  expectHeader,
+  expectStatus,
+  expectThat,
+  SPEC_ERROR_CODES,
+  type CheckContext,
+  type WorkflowDefinition,
+} from '../check.ts';
 import { randomContent, type Content } from '../content.ts';
 import { cleanupCheck } from '../deletes.ts';
 import { fetchManifest, imagesTarget, namespace as repo, pushTestImage, type TestImage } from '../operations.ts';
@@ -105,7 +114,8 @@ export const pullWorkflow: WorkflowDefinition = {
       async run(context) {
         const { layer } = state(context).tagged;
         const get = await context.client.request('GET', `/v2/${repo(context)}/blobs/${layer.digest}`, { headers: { Range: 'bytes=10-19' } });
-        if (get.status === 200 && get.body.equals(layer.bytes)) throw new CheckSkipped('the registry ignores Range (whole blob, 200; Range support is a SHOULD)');
+        if (get.status === 200 && get.body.equals(layer.bytes))
+          throw new CheckSkipped('the registry ignores Range (whole blob, 200; Range support is a SHOULD)');
         expectStatus(get, 206, 'GET blob with Range: bytes=10-19', ['content-range']);
         expectThat(get.body.equals(layer.bytes.subarray(10, 20)), `GET with Range returned ${get.body.length} bytes that are not bytes 10-19`);
       },

@@ -76,7 +76,8 @@ export const authSection = optionalSection({
   if (auth.mode === 'token' && !external && !auth.htpasswd) {
     context.addIssue({ code: 'custom', path: ['htpasswd'], message: 'is required in token mode with the built-in token endpoint' });
   }
-  if (external && !auth.token.realm) context.addIssue({ code: 'custom', path: ['token', 'realm'], message: 'is required with an external issuer (jwks or publicKey)' });
+  if (external && !auth.token.realm)
+    context.addIssue({ code: 'custom', path: ['token', 'realm'], message: 'is required with an external issuer (jwks or publicKey)' });
 });
 
 export type AuthSection = z.output<typeof authSection>;

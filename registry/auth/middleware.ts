@@ -18,7 +18,8 @@ function requirement(match: RouteMatch, req: Request): { need?: [string, string,
   // Clients push after checking what exists, so a push token carries pull as well.
   const scopes: Scope[] = [{ type: 'repository', name, actions: action === 'push' ? ['pull', 'push'] : [action] }];
   const from = req.query.from;
-  if (action === 'push' && typeof from === 'string' && from !== name && isRepositoryName(from)) scopes.push({ type: 'repository', name: from, actions: ['pull'] });
+  if (action === 'push' && typeof from === 'string' && from !== name && isRepositoryName(from))
+    scopes.push({ type: 'repository', name: from, actions: ['pull'] });
   return { need: ['repository', name, action], scopes };
 }
 

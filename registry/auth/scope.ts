@@ -12,7 +12,10 @@ export function parseScope(text: string): Scope | undefined {
   const first = text.indexOf(':');
   const last = text.lastIndexOf(':');
   if (first <= 0 || last === first) return undefined;
-  const actions = text.slice(last + 1).split(',').filter(Boolean);
+  const actions = text
+    .slice(last + 1)
+    .split(',')
+    .filter(Boolean);
   return { type: text.slice(0, first), name: text.slice(first + 1, last), actions };
 }
 

@@ -29,7 +29,12 @@ export async function imagesOfGarbage(store: Store, graph: ManifestGraph, plan: 
   for (const { repository, digest } of plan.revisions) addTo(dropped, digest.toString(), repository);
   const placed = await placeManifests(store, manifests, stored, dropped);
 
-  const children = new Set([...manifests.values()].flat().filter((ref) => ref.role === 'manifest').map((ref) => ref.digest.toString()));
+  const children = new Set(
+    [...manifests.values()]
+      .flat()
+      .filter((ref) => ref.role === 'manifest')
+      .map((ref) => ref.digest.toString()),
+  );
   const garbage = new Set(plan.unreferenced.map((blob) => blob.digest.toString()));
   const images = new Map<string, Set<string>>();
   for (const [key, repositories] of placed) {

@@ -55,10 +55,7 @@ export async function digestsUnder(driver: Driver, root: string): Promise<Digest
 
 /** Every blob and manifest a repository links, as digest strings. */
 export async function repositoryLinks(driver: Driver, name: string): Promise<Set<string>> {
-  const [layers, revisions] = await Promise.all([
-    digestsUnder(driver, paths.layersRoot(name)),
-    digestsUnder(driver, paths.revisionsRoot(name)),
-  ]);
+  const [layers, revisions] = await Promise.all([digestsUnder(driver, paths.layersRoot(name)), digestsUnder(driver, paths.revisionsRoot(name))]);
   return new Set([...layers, ...revisions].map(String));
 }
 
@@ -106,9 +103,7 @@ export async function repositoryDirectories(driver: Driver): Promise<string[]> {
   const walk = async (prefix: string, dir: string): Promise<void> => {
     const children = await driver.list(dir);
     if (prefix && children.some((child) => REPOSITORY_PARTS.includes(child))) names.push(prefix);
-    await Promise.all(
-      children.filter((child) => !child.startsWith('_')).map((child) => walk(prefix ? `${prefix}/${child}` : child, `${dir}/${child}`)),
-    );
+    await Promise.all(children.filter((child) => !child.startsWith('_')).map((child) => walk(prefix ? `${prefix}/${child}` : child, `${dir}/${child}`)));
   };
   await walk('', paths.repositoriesRoot);
   return names.sort();

@@ -176,7 +176,11 @@ export class BlobCache implements LocalCopies {
     this.counting = this.counting.then(async () => {
       const second = await this.countRead(digest);
       if (!second || this.filling.has(key) || this.fillingBytes + size > this.fillingLimit) return;
-      this.track(digest, size, done.then(open).then((source) => this.copy(digest, size, source)));
+      this.track(
+        digest,
+        size,
+        done.then(open).then((source) => this.copy(digest, size, source)),
+      );
     });
   }
 
@@ -220,7 +224,10 @@ export class BlobCache implements LocalCopies {
       flush: (callback: TransformCallback) =>
         callback(digesting.bytes === size && digesting.digest().equals(digest) ? null : new Error(`${digest} from storage does not match its digest`)),
     });
-    await this.files.write(this.path(digest), pipeline(source, digesting, checked, () => undefined));
+    await this.files.write(
+      this.path(digest),
+      pipeline(source, digesting, checked, () => undefined),
+    );
   }
 
   /**
@@ -234,7 +241,13 @@ export class BlobCache implements LocalCopies {
       if (this.uploads.size < UPLOAD_COPIES && now - old.started < STALE_TEMP_MS) break;
       void this.dropUpload(old);
     }
-    const copy: UploadFile = { temp: join(this.directory, UPLOADS, `${randomUUID()}.tmp-upload`), size: 0, writing: Promise.resolve(), broken: false, started: now };
+    const copy: UploadFile = {
+      temp: join(this.directory, UPLOADS, `${randomUUID()}.tmp-upload`),
+      size: 0,
+      writing: Promise.resolve(),
+      broken: false,
+      started: now,
+    };
     this.uploads.add(copy);
     return {
       tee: (offset, source) => this.teeUpload(copy, offset, source),

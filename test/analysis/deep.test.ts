@@ -67,7 +67,10 @@ describe('analyze --deep on layers with planted duplicates and overwrites', () =
     assert.doesNotMatch(text.stdout, /not scanned sha256:/, 'no line per layer without --verbose');
 
     const verbose = await runBerth(['analyze', '--deep', '--verbose', '--storage', berth.root]);
-    assert.match(verbose.stdout, new RegExp(`not scanned ${damaged.digest} \\(application/vnd\\.oci\\.image\\.layer\\.v1\\.tar\\+gzip\\): not a plain tar archive`));
+    assert.match(
+      verbose.stdout,
+      new RegExp(`not scanned ${damaged.digest} \\(application/vnd\\.oci\\.image\\.layer\\.v1\\.tar\\+gzip\\): not a plain tar archive`),
+    );
     const json = JSON.parse((await runBerth(['analyze', '--deep', '--json', '--storage', berth.root])).stdout) as AnalysisReport;
     assert.deepEqual(json.deep?.layersSkipped.map((layer) => [layer.kind, layer.mediaType]).sort(), [
       ['artifact', 'application/vnd.example.data'],

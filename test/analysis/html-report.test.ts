@@ -20,7 +20,16 @@ const CLI = join(import.meta.dirname, '../../cli/main.ts');
 async function launchChromium(profile: string): Promise<BrowserContext> {
   return chromium.launchPersistentContext(profile, {
     executablePath: locate('chromium'),
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
     viewport: { width: 1280, height: 900 },
   });
 }
@@ -38,7 +47,18 @@ describe('berth analyze --html in a real browser', needs('chromium'), () => {
     await pushSharedFixture(api);
     await pushLayerFixture(api);
     scratch = await mkdtemp(join(tmpdir(), 'berth-html-'));
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', CLI, 'analyze', '--storage', berth.root, '--deep', '--json', '--html', page()]);
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      '--import',
+      'tsx',
+      CLI,
+      'analyze',
+      '--storage',
+      berth.root,
+      '--deep',
+      '--json',
+      '--html',
+      page(),
+    ]);
     report = JSON.parse(stdout) as AnalysisReport;
     browser = await launchChromium(join(scratch, 'profile'));
   });
@@ -69,9 +89,18 @@ describe('berth analyze --html in a real browser', needs('chromium'), () => {
     assert.ok((await tab.locator('#waste-chart rect').count()) >= 1, 'the waste chart draws at least one bar');
 
     const cards = await tab.locator('.card').allInnerTexts();
-    assert.ok(cards.some((text) => text.includes(formatBytes(report.logicalBytes))), 'logical size shown');
-    assert.ok(cards.some((text) => text.includes(formatBytes(report.physicalBytes))), 'physical size shown');
-    assert.ok(cards.some((text) => text.includes(`${report.dedupRatio.toFixed(2)}×`)), 'dedup ratio shown');
+    assert.ok(
+      cards.some((text) => text.includes(formatBytes(report.logicalBytes))),
+      'logical size shown',
+    );
+    assert.ok(
+      cards.some((text) => text.includes(formatBytes(report.physicalBytes))),
+      'physical size shown',
+    );
+    assert.ok(
+      cards.some((text) => text.includes(`${report.dedupRatio.toFixed(2)}×`)),
+      'dedup ratio shown',
+    );
     const rows = await tab.locator('#repositories tbody tr').allInnerTexts();
     assert.equal(rows.length, report.repositories.length);
     assert.match(await tab.locator('#files').innerText(), new RegExp(formatBytes(report.deep!.duplicateFileBytes).replace('.', '\\.')));

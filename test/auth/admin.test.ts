@@ -43,7 +43,10 @@ describe('token mode: admin report, automatic mount, signing key', () => {
   test('a mount without `from` happens only from a repository the caller may pull', async () => {
     const blob = randomBlob();
     const bob = await fetchToken(berth.url, ['repository:bob/src:pull,push', 'repository:team/x:pull,push'], 'bob');
-    assert.equal(await statusOf(await api.request('POST', `/v2/bob/src/blobs/uploads/?digest=${blob.digest}`, { body: blob.bytes, headers: bearer(bob) })), 201);
+    assert.equal(
+      await statusOf(await api.request('POST', `/v2/bob/src/blobs/uploads/?digest=${blob.digest}`, { body: blob.bytes, headers: bearer(bob) })),
+      201,
+    );
     const alice = await fetchToken(berth.url, ['repository:team/x:pull,push', 'repository:team/y:pull,push'], 'alice');
     assert.equal(await statusOf(await api.request('POST', `/v2/team/x/blobs/uploads/?mount=${blob.digest}`, { headers: bearer(alice) })), 202);
     assert.equal(await statusOf(await api.request('HEAD', `/v2/team/x/blobs/${blob.digest}`, { headers: bearer(alice) })), 404);

@@ -64,15 +64,27 @@ for (const mode of ['token', 'htpasswd'] as const) {
       assert.equal((await skopeoLogin(berth.host, authfile, 'alice', USERS.alice)).code, 0);
       await skopeoCopy(`oci:${layout}:v1`, `docker://${berth.host}/team/skopeo:v1`, ['--authfile', authfile]);
       await skopeoCopy(`docker://${berth.host}/team/skopeo:v1`, `oci:${join(scratch, 'pulled')}:v1`, ['--authfile', authfile]);
-      assert.equal(await skopeoDigest(`docker://${berth.host}/team/skopeo:v1`, ['--creds', `alice:${USERS.alice}`]), await skopeoDigest(`oci:${join(scratch, 'pulled')}:v1`, []));
-      await assert.rejects(skopeoCopy(`oci:${layout}:v1`, `docker://${berth.host}/team/skopeo:v2`, ['--dest-creds', `bob:${USERS.bob}`]), /denied|unauthorized|403|401/i);
+      assert.equal(
+        await skopeoDigest(`docker://${berth.host}/team/skopeo:v1`, ['--creds', `alice:${USERS.alice}`]),
+        await skopeoDigest(`oci:${join(scratch, 'pulled')}:v1`, []),
+      );
+      await assert.rejects(
+        skopeoCopy(`oci:${layout}:v1`, `docker://${berth.host}/team/skopeo:v2`, ['--dest-creds', `bob:${USERS.bob}`]),
+        /denied|unauthorized|403|401/i,
+      );
       await assert.rejects(skopeoCopy(`oci:${layout}:v1`, `docker://${berth.host}/team/skopeo:v2`, ['--dest-no-creds']), /denied|unauthorized|403|401/i);
-      await assert.rejects(skopeoCopy(`docker://${berth.host}/team/skopeo:v1`, `oci:${join(scratch, 'denied')}:v1`, ['--src-no-creds']), /denied|unauthorized|403|401/i);
+      await assert.rejects(
+        skopeoCopy(`docker://${berth.host}/team/skopeo:v1`, `oci:${join(scratch, 'denied')}:v1`, ['--src-no-creds']),
+        /denied|unauthorized|403|401/i,
+      );
     });
 
     test('podman logs in (a wrong password is refused), pulls and pushes', needs('podman'), async () => {
       await skopeoCopy(`oci:${layout}:v1`, `docker://${berth.host}/team/podman:v1`, ['--dest-creds', `alice:${USERS.alice}`]);
-      await assert.rejects(podman(scratch, ['login', '--tls-verify=false', '-u', 'bob', '--password-stdin', berth.host], 'wrong\n'), /401|unauthorized|invalid username/i);
+      await assert.rejects(
+        podman(scratch, ['login', '--tls-verify=false', '-u', 'bob', '--password-stdin', berth.host], 'wrong\n'),
+        /401|unauthorized|invalid username/i,
+      );
       await podman(scratch, ['login', '--tls-verify=false', '-u', 'alice', '--password-stdin', berth.host], `${USERS.alice}\n`);
       await podman(scratch, ['pull', '--tls-verify=false', `${berth.host}/team/podman:v1`]);
       await podman(scratch, ['tag', `${berth.host}/team/podman:v1`, `${berth.host}/team/podman:v2`]);

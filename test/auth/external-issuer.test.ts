@@ -31,11 +31,17 @@ describe('external issuer by certificate: the Distribution-style test token serv
     if (layout) await rm(join(layout, '..'), { recursive: true, force: true });
   });
 
-  test('skopeo pushes with the issuer\'s RS256 tokens and pulls anonymously', async () => {
+  test("skopeo pushes with the issuer's RS256 tokens and pulls anonymously", async () => {
     await skopeoCopy(`oci:${layout}:v1`, `docker://${berth.host}/app:v1`, ['--dest-creds', 'alice:wonderland']);
     await skopeoCopy(`docker://${berth.host}/app:v1`, `oci:${join(layout, '..', 'pulled')}:v1`);
-    assert.ok(tokens.requests.some((request) => request.user === 'alice' && asksFor(request, 'app', ['pull', 'push'])), JSON.stringify(tokens.requests));
-    assert.ok(tokens.requests.some((request) => request.user === undefined), JSON.stringify(tokens.requests));
+    assert.ok(
+      tokens.requests.some((request) => request.user === 'alice' && asksFor(request, 'app', ['pull', 'push'])),
+      JSON.stringify(tokens.requests),
+    );
+    assert.ok(
+      tokens.requests.some((request) => request.user === undefined),
+      JSON.stringify(tokens.requests),
+    );
   });
 });
 
@@ -49,7 +55,9 @@ describe('external issuer by JWKS', () => {
     jwks = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys })));
     await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks.json`;
-    berth = await startBerth({ auth: parseAuthConfig({ mode: 'token', token: { realm: 'https://auth.example/token', service: 'registry', issuer: 'auth.example', jwks: url } }) });
+    berth = await startBerth({
+      auth: parseAuthConfig({ mode: 'token', token: { realm: 'https://auth.example/token', service: 'registry', issuer: 'auth.example', jwks: url } }),
+    });
   });
   after(async () => {
     await berth?.stop();

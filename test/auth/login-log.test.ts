@@ -14,7 +14,8 @@ for (const mode of ['htpasswd', 'token'] as const) {
     let berth: RunningBerth;
     const lines: string[] = [];
     /** Where this mode takes a password: the API itself, or the token endpoint. */
-    const login = (user: string, password: string) => fetch(`${berth.url}${mode === 'htpasswd' ? '/v2/' : '/token?service=berth'}`, { headers: { Authorization: basic(user, password) } });
+    const login = (user: string, password: string) =>
+      fetch(`${berth.url}${mode === 'htpasswd' ? '/v2/' : '/token?service=berth'}`, { headers: { Authorization: basic(user, password) } });
 
     before(async () => {
       secrets = await mkdtemp(join(tmpdir(), 'berth-login-log-'));
@@ -45,7 +46,10 @@ for (const mode of ['htpasswd', 'token'] as const) {
       assert.equal((await login('bob', 'guess-3')).status, 429);
       assert.equal(lines.length, 3, lines.join('\n'));
       assert.match(lines[2]!, /^refused login: user "bob" from 127\.0\.0\.1: too many failed logins for bob; try again in \d+ s$/);
-      assert.ok(lines.every((line) => !/guess/.test(line)), `no password in ${lines.join('\n')}`);
+      assert.ok(
+        lines.every((line) => !/guess/.test(line)),
+        `no password in ${lines.join('\n')}`,
+      );
     });
   });
 }

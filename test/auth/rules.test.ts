@@ -63,7 +63,15 @@ describe('the auth section', () => {
   test('is mode none when absent, with the documented defaults', () => {
     const config = parseAuthConfig(undefined);
     assert.equal(config.mode, 'none');
-    assert.deepEqual(config.token, { realm: undefined, service: 'berth', issuer: 'berth', key: 'data/berth-token-key.pem', expiresInSeconds: 300, jwks: undefined, publicKey: undefined });
+    assert.deepEqual(config.token, {
+      realm: undefined,
+      service: 'berth',
+      issuer: 'berth',
+      key: 'data/berth-token-key.pem',
+      expiresInSeconds: 300,
+      jwks: undefined,
+      publicKey: undefined,
+    });
     assert.deepEqual(config.rateLimit, { attempts: 5, windowSeconds: 60 });
   });
 
@@ -73,11 +81,18 @@ describe('the auth section', () => {
       [{ mode: 'htpasswd' }, /auth.htpasswd is required in htpasswd mode/],
       [{ mode: 'token' }, /auth.htpasswd is required in token mode/],
       [{ mode: 'token', token: { jwks: 'https://issuer/jwks' } }, /auth.token.realm is required with an external issuer/],
-      [{ mode: 'htpasswd', htpasswd: 'f', access: [{ repository: 'x', actions: ['write'] }] }, /auth.access\[0\].actions\[0\] must be pull, push or delete, not "write"/],
+      [
+        { mode: 'htpasswd', htpasswd: 'f', access: [{ repository: 'x', actions: ['write'] }] },
+        /auth.access\[0\].actions\[0\] must be pull, push or delete, not "write"/,
+      ],
       [{ mode: 'htpasswd', htpasswd: 'f', access: [{ users: ['a'] }] }, /auth.access\[0\].repository is required/],
       [{ mode: 'htpasswd', htpasswd: 'f', access: [{ repository: 'x', users: 'alice' }] }, /auth.access\[0\].users must be a list of strings/],
     ];
-    for (const [section, message] of cases) assert.throws(() => parseAuthConfig(section), (error: Error) => error instanceof ConfigError && message.test(error.message));
+    for (const [section, message] of cases)
+      assert.throws(
+        () => parseAuthConfig(section),
+        (error: Error) => error instanceof ConfigError && message.test(error.message),
+      );
   });
 });
 

@@ -93,7 +93,10 @@ describe('token mode', () => {
 
   it('issues a JWT with every claim, granting the intersection of asked and allowed', async () => {
     const token = await fetchToken(berth.url, ['repository:readonly/x:pull,push', 'repository:team/app:*', 'repository:bob/tool:pull'], 'alice');
-    const [header, payload] = token.split('.').slice(0, 2).map((part) => JSON.parse(Buffer.from(part, 'base64url').toString()) as Record<string, unknown>);
+    const [header, payload] = token
+      .split('.')
+      .slice(0, 2)
+      .map((part) => JSON.parse(Buffer.from(part, 'base64url').toString()) as Record<string, unknown>);
     assert.equal(header!.alg, 'ES256');
     for (const claim of ['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti']) assert.ok(payload![claim] !== undefined, claim);
     assert.equal(payload!.sub, 'alice');
@@ -116,16 +119,34 @@ describe('token mode', () => {
   it('serves the OAuth2 POST form: password grant with a refresh token, then a refresh_token grant', async () => {
     const first = await fetch(`${berth.url}/token`, {
       method: 'POST',
-      body: new URLSearchParams({ grant_type: 'password', username: 'alice', password: 'wonderland', service: 'berth', client_id: 'test', access_type: 'offline', scope: 'repository:team/app:pull' }),
+      body: new URLSearchParams({
+        grant_type: 'password',
+        username: 'alice',
+        password: 'wonderland',
+        service: 'berth',
+        client_id: 'test',
+        access_type: 'offline',
+        scope: 'repository:team/app:pull',
+      }),
     });
     assert.equal(first.status, 200);
     const issued = (await first.json()) as { access_token: string; refresh_token: string; scope: string };
     assert.equal(issued.scope, 'repository:team/app:pull');
     assert.equal((await api.request('GET', '/v2/team/app/manifests/v1', { headers: bearer(issued.access_token) })).status, 200);
-    assert.equal((await api.request('GET', '/v2/team/app/manifests/v1', { headers: bearer(issued.refresh_token) })).status, 401, 'a refresh token is no access token');
+    assert.equal(
+      (await api.request('GET', '/v2/team/app/manifests/v1', { headers: bearer(issued.refresh_token) })).status,
+      401,
+      'a refresh token is no access token',
+    );
     const refreshed = await fetch(`${berth.url}/token`, {
       method: 'POST',
-      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: issued.refresh_token, service: 'berth', client_id: 'test', scope: 'repository:team/app:push' }),
+      body: new URLSearchParams({
+        grant_type: 'refresh_token',
+        refresh_token: issued.refresh_token,
+        service: 'berth',
+        client_id: 'test',
+        scope: 'repository:team/app:push',
+      }),
     });
     assert.equal(refreshed.status, 200);
     const token = ((await refreshed.json()) as { access_token: string }).access_token;
@@ -221,7 +242,10 @@ describe('token mode', () => {
   it('refuses expired, not-yet-valid, wrongly signed, alg none and wrong-audience tokens', async () => {
     const now = Math.floor(Date.now() / 1000);
     const otherKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
-    const unsigned = [{ alg: 'none', typ: 'JWT' }, { iss: 'berth', sub: 'alice', aud: 'berth', exp: now + 300, access: teamPull }]
+    const unsigned = [
+      { alg: 'none', typ: 'JWT' },
+      { iss: 'berth', sub: 'alice', aud: 'berth', exp: now + 300, access: teamPull },
+    ]
       .map((part) => Buffer.from(JSON.stringify(part)).toString('base64url'))
       .join('.');
     const cases: [string, string][] = [
@@ -256,7 +280,11 @@ describe('token mode', () => {
   });
 
   it('mounts across repositories only with pull on the source, else falls back to an upload', async () => {
-    const token = await fetchToken(berth.url, ['repository:bob/copy:pull,push', 'repository:bob/other:pull,push', 'repository:team/app:pull', 'repository:bob/tool:pull'], 'bob');
+    const token = await fetchToken(
+      berth.url,
+      ['repository:bob/copy:pull,push', 'repository:bob/other:pull,push', 'repository:team/app:pull', 'repository:bob/tool:pull'],
+      'bob',
+    );
     const denied = await api.request('POST', `/v2/bob/copy/blobs/uploads/?mount=${layer.digest}&from=team/app`, { headers: bearer(token) });
     assert.equal(denied.status, 202, 'no pull on team/app: an upload session instead of a mount');
     const allowed = await api.request('POST', `/v2/bob/copy/blobs/uploads/?mount=${layer.digest}&from=bob/tool`, { headers: bearer(token) });
@@ -297,7 +325,10 @@ describe('token mode with an external issuer', () => {
 
   it('sends clients to the external realm, accepts its tokens and refuses tokens signed by an unknown key', async () => {
     const challenge = await api.request('GET', '/v2/team/app/tags/list');
-    assert.equal(challenge.headers.get('www-authenticate'), 'Bearer realm="https://auth.example/token",service="registry.example",scope="repository:team/app:pull"');
+    assert.equal(
+      challenge.headers.get('www-authenticate'),
+      'Bearer realm="https://auth.example/token",service="registry.example",scope="repository:team/app:pull"',
+    );
     assert.equal((await fetch(`${berth.url}/token`)).status, 404, 'no built-in endpoint');
     const good = await api.request('POST', '/v2/team/app/blobs/uploads/', { headers: bearer(await sign(issuerKeys.privateKey)) });
     assert.equal(good.status, 202);
@@ -337,7 +368,10 @@ describe('htpasswd mode', () => {
     const statuses = wrong.map((response) => response.status).sort();
     assert.deepEqual(statuses, [...Array(3).fill(401), ...Array(12).fill(429)]);
     const right = await Promise.all(Array.from({ length: 15 }, () => api.request('GET', '/v2/', { headers: { Authorization: basic('alice', 'wonderland') } })));
-    assert.deepEqual(right.map((response) => response.status), Array(15).fill(200));
+    assert.deepEqual(
+      right.map((response) => response.status),
+      Array(15).fill(200),
+    );
   });
 
   it('answers repeated bad passwords with 429 and Retry-After, per user and address', async () => {

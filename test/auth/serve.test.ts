@@ -51,8 +51,23 @@ describe('berth serve with token auth over HTTPS, two workers', needs('openssl',
     certDir = join(dir, 'certs');
     await mkdir(certDir);
     await run('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-      '-keyout', join(dir, 'tls.key'), '-out', join(certDir, 'ca.crt'), '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '1',
+      '-keyout',
+      join(dir, 'tls.key'),
+      '-out',
+      join(certDir, 'ca.crt'),
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
     ]);
     const htpasswd = join(dir, 'users.htpasswd');
     assert.equal((await runBerth(['user', 'add', 'alice', '--htpasswd', htpasswd], 'wonderland\n')).code, 0);
@@ -62,7 +77,24 @@ describe('berth serve with token auth over HTTPS, two workers', needs('openssl',
     host = `127.0.0.1:${port}`;
     server = await startProcess(
       process.execPath,
-      ['--import', 'tsx', BERTH_CLI, 'serve', '--listen', host, '--storage', join(dir, 'data'), '--config', config, '--workers', '2', '--tls-cert', join(certDir, 'ca.crt'), '--tls-key', join(dir, 'tls.key')],
+      [
+        '--import',
+        'tsx',
+        BERTH_CLI,
+        'serve',
+        '--listen',
+        host,
+        '--storage',
+        join(dir, 'data'),
+        '--config',
+        config,
+        '--workers',
+        '2',
+        '--tls-cert',
+        join(certDir, 'ca.crt'),
+        '--tls-key',
+        join(dir, 'tls.key'),
+      ],
       /listening on https:\/\/\S+/,
     );
     layout = await buildImage('v1', [50_000]);
@@ -82,7 +114,11 @@ describe('berth serve with token auth over HTTPS, two workers', needs('openssl',
     await skopeoCopy(`oci:${layout}:v1`, `docker://${host}/team/tls:v1`, ['--authfile', authfile, '--dest-tls-verify=true', '--dest-cert-dir', certDir]);
     const inspected = await run('skopeo', ['inspect', '--cert-dir', certDir, '--authfile', authfile, `docker://${host}/team/tls:v1`]);
     assert.match(inspected.stdout, /"Digest": "sha256:/);
-    await assert.rejects(run('skopeo', ['inspect', '--authfile', authfile, `docker://${host}/team/tls:v1`]), /certificate/i, 'an untrusted certificate is refused');
+    await assert.rejects(
+      run('skopeo', ['inspect', '--authfile', authfile, `docker://${host}/team/tls:v1`]),
+      /certificate/i,
+      'an untrusted certificate is refused',
+    );
     assert.equal((await stat(join(dir, 'token-key.pem'))).mode & 0o777, 0o600);
   });
 
@@ -110,7 +146,9 @@ describe('berth serve configuration errors', () => {
     await writeFile(path, stringify(config));
     const args = ['--import', 'tsx', BERTH_CLI, 'serve', '--listen', '127.0.0.1:0', '--storage', join(dir, 'data'), '--workers', '1', '--config', path];
     return new Promise((resolve) => {
-      execFile(process.execPath, args, { timeout: 30_000 }, (error, stdout, stderr) => resolve({ path, code: error ? (error.code as number | null) : 0, stdout, stderr }));
+      execFile(process.execPath, args, { timeout: 30_000 }, (error, stdout, stderr) =>
+        resolve({ path, code: error ? (error.code as number | null) : 0, stdout, stderr }),
+      );
     });
   }
 
@@ -158,9 +196,14 @@ describe('the token signing key of berth serve', () => {
     const data = join(dir, 'data');
     // By URL: `--import tsx` would be looked for in the working directory.
     const tsx = import.meta.resolve('tsx');
-    const server = await startProcess(process.execPath, ['--import', tsx, BERTH_CLI, 'serve', '--listen', '127.0.0.1:0', '--storage', data, '--config', config, '--workers', '1'], /listening on/, {
-      cwd: started,
-    });
+    const server = await startProcess(
+      process.execPath,
+      ['--import', tsx, BERTH_CLI, 'serve', '--listen', '127.0.0.1:0', '--storage', data, '--config', config, '--workers', '1'],
+      /listening on/,
+      {
+        cwd: started,
+      },
+    );
     try {
       assert.match(server.output(), /listening on http:\/\/127\.0\.0\.1:\d+ \(storage \S+, auth token, 1 process\)/);
       assert.equal((await stat(join(data, 'berth-token-key.pem'))).mode & 0o777, 0o600);

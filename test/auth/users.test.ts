@@ -20,7 +20,9 @@ describe('refresh tokens end with their user or password', () => {
 
   /** A refresh token from GET /token?offline_token=true, as docker login gets one. */
   async function refreshToken(user: string, password: string): Promise<string> {
-    const response = await fetch(`${berth.url}/token?service=berth&offline_token=true&scope=repository:team/app:pull`, { headers: { Authorization: basic(user, password) } });
+    const response = await fetch(`${berth.url}/token?service=berth&offline_token=true&scope=repository:team/app:pull`, {
+      headers: { Authorization: basic(user, password) },
+    });
     assert.equal(response.status, 200);
     return ((await response.json()) as { refresh_token: string }).refresh_token;
   }

@@ -120,7 +120,10 @@ describe('token auth against Distribution 2.8.2 and a test token server', needs(
       // Distribution deletes no tags by name: the tag goes with its manifest, deleted by digest.
       const byTag = await berth(['delete', `${registry.host}/app:v1`], env);
       assert.equal(byTag.code, 1);
-      assert.match(byTag.stderr, new RegExp(`does not delete tags .*; \`berth delete ${registry.host}/app@${result.digest}\` deletes the image with every tag on it`));
+      assert.match(
+        byTag.stderr,
+        new RegExp(`does not delete tags .*; \`berth delete ${registry.host}/app@${result.digest}\` deletes the image with every tag on it`),
+      );
       const deleted = await berth(['delete', `${registry.host}/app@${result.digest}`], env);
       assert.equal(deleted.code, 0, deleted.stderr);
       assert.equal(deleted.stdout, `deleted ${registry.host}/app@${result.digest} and with it the tags v1\n`);

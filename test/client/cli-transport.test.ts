@@ -38,8 +38,23 @@ describe('a registry serving HTTPS on 127.0.0.1', { timeout: 60_000, ...needs('o
     cert = join(scratch, 'tls.crt');
     const key = join(scratch, 'tls.key');
     await promisify(execFile)('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-      '-keyout', key, '-out', cert, '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1',
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '1',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
     ]);
     berth = await startBerth({ tls: { cert, key } });
     assert.match(berth.url, /^https:/);
@@ -92,7 +107,10 @@ describe('failures said at once', { timeout: 30_000 }, () => {
     const port = await freePort();
     const down = await runBerth(['tags', `127.0.0.1:${port}/r`], '', env);
     assert.equal(down.code, 1);
-    assert.equal(down.stderr, `berth: 127.0.0.1:${port} is not reachable: connection refused (https://127.0.0.1:${port})\nhint: is the registry running, and on that port?\n`);
+    assert.equal(
+      down.stderr,
+      `berth: 127.0.0.1:${port} is not reachable: connection refused (https://127.0.0.1:${port})\nhint: is the registry running, and on that port?\n`,
+    );
   });
 
   test('a retry is shown when it happens: the request, what answered, and the wait', async () => {
@@ -127,7 +145,10 @@ describe('failures said at once', { timeout: 30_000 }, () => {
       assert.match(wrong.stderr, /credentials refused: 401/);
       const locked = await login('wonderland');
       assert.equal(locked.code, 1);
-      assert.match(locked.stderr, new RegExp(`^berth: ${berth.host}: rate-limited, try again in (5\\d|60) s: 429 TOOMANYREQUESTS: too many failed logins for alice`));
+      assert.match(
+        locked.stderr,
+        new RegExp(`^berth: ${berth.host}: rate-limited, try again in (5\\d|60) s: 429 TOOMANYREQUESTS: too many failed logins for alice`),
+      );
     });
   });
 });

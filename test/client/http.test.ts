@@ -68,7 +68,10 @@ describe('docker config.json', () => {
     const dir = await mkdtemp(join(tmpdir(), 'docker-config-'));
     const path = join(dir, 'config.json');
     try {
-      await writeFile(path, JSON.stringify({ auths: { 'https://index.docker.io/v1/': { auth: Buffer.from('hub:secret').toString('base64') } }, credsStore: '' }));
+      await writeFile(
+        path,
+        JSON.stringify({ auths: { 'https://index.docker.io/v1/': { auth: Buffer.from('hub:secret').toString('base64') } }, credsStore: '' }),
+      );
       assert.deepEqual(await readCredentials('docker.io', path), { username: 'hub', password: 'secret' });
       assert.equal(await readCredentials('registry.example:5000', path), undefined);
       await writeCredentials('registry.example:5000', { username: 'me', password: 'p:w' }, path);

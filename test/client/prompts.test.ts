@@ -23,10 +23,13 @@ after(() => rm(scratch, { recursive: true, force: true }));
 describe('berth user add', () => {
   test('on a terminal asks twice without echo; the password never shows', pseudoTerminal, async () => {
     const file = join(scratch, 'tty.htpasswd');
-    const { code, screen } = await berthOnTerminal(['user', 'add', 'carol', '--htpasswd', file], [
-      { expect: /Password for carol: $/, type: 'tty-secret\r' },
-      { expect: /Retype it: $/, type: 'tty-secret\r' },
-    ]);
+    const { code, screen } = await berthOnTerminal(
+      ['user', 'add', 'carol', '--htpasswd', file],
+      [
+        { expect: /Password for carol: $/, type: 'tty-secret\r' },
+        { expect: /Retype it: $/, type: 'tty-secret\r' },
+      ],
+    );
     assert.equal(code, 0, screen);
     assert.doesNotMatch(screen, /tty-secret/);
     assert.match(screen, /added carol/);
@@ -34,10 +37,13 @@ describe('berth user add', () => {
   });
 
   test('on a terminal refuses two passwords that differ', pseudoTerminal, async () => {
-    const { code, screen } = await berthOnTerminal(['user', 'add', 'dave', '--htpasswd', join(scratch, 'differ.htpasswd')], [
-      { expect: /Password for dave: $/, type: 'one\r' },
-      { expect: /Retype it: $/, type: 'two\r' },
-    ]);
+    const { code, screen } = await berthOnTerminal(
+      ['user', 'add', 'dave', '--htpasswd', join(scratch, 'differ.htpasswd')],
+      [
+        { expect: /Password for dave: $/, type: 'one\r' },
+        { expect: /Retype it: $/, type: 'two\r' },
+      ],
+    );
     assert.equal(code, 1);
     assert.match(screen, /the two passwords differ/);
   });
@@ -60,9 +66,13 @@ describe('berth login', () => {
 
   test('HOST -u alice on a terminal asks for the password without echo', pseudoTerminal, async () => {
     const docker = join(scratch, 'docker-tty');
-    const { code, screen } = await berthOnTerminal(['login', berth.host, '-u', 'alice'], [{ expect: /Password for alice at \S+: $/, type: `${USERS.alice}\r` }], {
-      DOCKER_CONFIG: docker,
-    });
+    const { code, screen } = await berthOnTerminal(
+      ['login', berth.host, '-u', 'alice'],
+      [{ expect: /Password for alice at \S+: $/, type: `${USERS.alice}\r` }],
+      {
+        DOCKER_CONFIG: docker,
+      },
+    );
     assert.equal(code, 0, screen);
     assert.doesNotMatch(screen, new RegExp(USERS.alice));
     assert.match(screen, new RegExp(`logged in to ${berth.host} as alice`));

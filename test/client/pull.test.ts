@@ -82,7 +82,10 @@ for (const registry of REGISTRIES) {
         const v2 = await layoutManifest(layout, 'v2');
         const added = v2.layers.at(-1)!;
         assert.deepEqual(
-          proxy.blobGets().map((r) => r.path.split('/').at(-1)).sort(),
+          proxy
+            .blobGets()
+            .map((r) => r.path.split('/').at(-1))
+            .sort(),
           [added.digest, v2.config.digest].sort(),
           'only the new layer and the new config cross the wire',
         );
@@ -91,7 +94,10 @@ for (const registry of REGISTRIES) {
         assert.deepEqual(second.present, { blobs: 3, bytes: v1Bytes - v1.config.size });
 
         const index = await readJSON<LayoutIndex>(join(store.dir, 'index.json'));
-        assert.deepEqual(index.manifests.map((m) => m.annotations?.['org.opencontainers.image.ref.name']).sort(), [`${proxy.host}/app:v1`, `${proxy.host}/app:v2`]);
+        assert.deepEqual(index.manifests.map((m) => m.annotations?.['org.opencontainers.image.ref.name']).sort(), [
+          `${proxy.host}/app:v1`,
+          `${proxy.host}/app:v2`,
+        ]);
         // skopeo reads the store Berth wrote.
         const out = await mkdtemp(join(tmpdir(), 'skopeo-out-'));
         await skopeoCopy(`oci:${store.dir}:${proxy.host}/app:v2`, `oci:${out}:copied`);
@@ -122,18 +128,40 @@ for (const registry of REGISTRIES) {
       const client = clientFor(server.host);
       const subject = await client.getManifest('app', 'v1');
       const config = blobOf('{}');
-      const signature = blobOf(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociManifest, artifactType: 'application/vnd.example.signature',
-        config: { mediaType: MediaType.ociEmpty, digest: `${config.digest}`, size: config.bytes.length }, layers: [],
-        subject: { mediaType: subject.mediaType, digest: `${subject.digest}`, size: subject.bytes.length } }));
+      const signature = blobOf(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: MediaType.ociManifest,
+          artifactType: 'application/vnd.example.signature',
+          config: { mediaType: MediaType.ociEmpty, digest: `${config.digest}`, size: config.bytes.length },
+          layers: [],
+          subject: { mediaType: subject.mediaType, digest: `${subject.digest}`, size: subject.bytes.length },
+        }),
+      );
       await client.uploadSmall('app', config.digest, config.bytes);
       await client.putManifest('app', signature.digest.toString(), signature.bytes, MediaType.ociManifest);
       if (registry.name !== 'Berth') {
-        const fallback = blobOf(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [
-          { mediaType: MediaType.ociManifest, digest: `${signature.digest}`, size: signature.bytes.length, artifactType: 'application/vnd.example.signature' }] }));
+        const fallback = blobOf(
+          JSON.stringify({
+            schemaVersion: 2,
+            mediaType: MediaType.ociIndex,
+            manifests: [
+              {
+                mediaType: MediaType.ociManifest,
+                digest: `${signature.digest}`,
+                size: signature.bytes.length,
+                artifactType: 'application/vnd.example.signature',
+              },
+            ],
+          }),
+        );
         await client.putManifest('app', `sha256-${subject.digest.hex}`, fallback.bytes, MediaType.ociIndex);
       }
       const referrers = await client.referrers('app', subject.digest);
-      assert.deepEqual(referrers.map((r) => [r.digest.toString(), r.artifactType]), [[signature.digest.toString(), 'application/vnd.example.signature']]);
+      assert.deepEqual(
+        referrers.map((r) => [r.digest.toString(), r.artifactType]),
+        [[signature.digest.toString(), 'application/vnd.example.signature']],
+      );
       assert.deepEqual(await client.referrers('app', subject.digest, 'application/other'), []);
     });
 
@@ -188,7 +216,9 @@ for (const registry of REGISTRIES) {
       try {
         proxy.reset();
         proxy.stallNextBlobAfter(150_000);
-        const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'pull', `${proxy.host}/app:v1`, '--store', store.dir, '--json', '--concurrency', '1'], { stdio: 'ignore' });
+        const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'pull', `${proxy.host}/app:v1`, '--store', store.dir, '--json', '--concurrency', '1'], {
+          stdio: 'ignore',
+        });
         const exited = new Promise((resolve) => child.once('exit', resolve));
         const incoming = join(store.dir, '.berth', 'incoming');
         let partial: string | undefined;

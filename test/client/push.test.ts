@@ -110,7 +110,10 @@ for (const registry of REGISTRIES) {
         const patches = proxy.requests.filter((r) => r.method === 'PATCH');
         assert.equal(patches.length, 2, 'the cut PATCH and the one that finished it');
         // Berth reports how far the session got; Distribution cannot resume after a broken PATCH, so a new session starts.
-        assert.ok(proxy.requests.some((r) => r.method === 'GET' && r.path.includes('/blobs/uploads/')), 'asked the registry for its offset');
+        assert.ok(
+          proxy.requests.some((r) => r.method === 'GET' && r.path.includes('/blobs/uploads/')),
+          'asked the registry for its offset',
+        );
         if (registry.name === 'Berth') assert.match(patches[1]!.contentRange ?? '', /^[1-9]\d*-\d+$/, 'the second PATCH starts where the first stopped');
         assert.equal(await pullCompletely(server.url, 'resumed', 'v1'), 4);
       } finally {
@@ -126,7 +129,10 @@ for (const registry of REGISTRIES) {
         proxy.failNext('/flaky/manifests/', 503, 2);
         const result = await pull(clientFor(proxy.host), Reference.parse(`${proxy.host}/flaky:v1`), { store, platform: parsePlatform(undefined) });
         assert.equal(result.fetched.blobs, 3);
-        assert.deepEqual(proxy.requests.filter((r) => r.path.includes('/manifests/')).map((r) => r.status), [503, 503, 200]);
+        assert.deepEqual(
+          proxy.requests.filter((r) => r.path.includes('/manifests/')).map((r) => r.status),
+          [503, 503, 200],
+        );
       } finally {
         await remove();
       }
@@ -152,9 +158,9 @@ for (const registry of REGISTRIES) {
         const result = await push(client, Reference.parse(`${proxy.host}/elsewhere:v1`), { store, from: `${proxy.host}/origin:v1` });
         assert.deepEqual([result.mounted.blobs, result.uploaded.blobs], [3, 0]);
         assert.ok(
-      proxy.requests.some((r) => r.method === 'POST' && r.path.includes('mount=')),
-      'the push tried a cross-repository mount',
-    );
+          proxy.requests.some((r) => r.method === 'POST' && r.path.includes('mount=')),
+          'the push tried a cross-repository mount',
+        );
       } finally {
         await remove();
       }
@@ -164,7 +170,12 @@ for (const registry of REGISTRIES) {
       const other = await REGISTRIES[0].start();
       try {
         await skopeoCopy(`oci:${layout}:v1`, `docker://${server.host}/far:v1`);
-        const result = await copy(clientFor(server.host), Reference.parse(`${server.host}/far:v1`), clientFor(other.host), Reference.parse(`${other.host}/near:v1`));
+        const result = await copy(
+          clientFor(server.host),
+          Reference.parse(`${server.host}/far:v1`),
+          clientFor(other.host),
+          Reference.parse(`${other.host}/near:v1`),
+        );
         assert.deepEqual([result.uploaded.blobs, result.mounted.blobs], [3, 0]);
         assert.equal(await pullCompletely(other.url, 'near', 'v1'), 4);
         assert.ok(Digest.parse(result.digest), 'the push reports the manifest digest');

@@ -11,7 +11,15 @@ import { allCheckIds, checkIds } from './check-ids.ts';
 const CHECKS = 52;
 
 function assertAllPassed(report: ConformanceReport): void {
-  assert.deepEqual(checkIds(report, 'failed'), [], JSON.stringify(report.results.filter((r) => r.outcome.status !== 'passed'), null, 2));
+  assert.deepEqual(
+    checkIds(report, 'failed'),
+    [],
+    JSON.stringify(
+      report.results.filter((r) => r.outcome.status !== 'passed'),
+      null,
+      2,
+    ),
+  );
   assert.deepEqual(checkIds(report, 'skipped'), []);
   assert.deepEqual(
     report.results.map((result) => result.id),

@@ -17,11 +17,12 @@ export async function officialTable(): Promise<TableRow[]> {
   const text = await readFile(README, 'utf8');
   const lines = text.slice(text.indexOf('| Official spec |')).split('\n').slice(2);
   const end = lines.findIndex((line) => !line.startsWith('| '));
-  return lines
-    .slice(0, end < 0 ? lines.length : end)
-    .map((line) => {
-      const [official = '', ours = ''] = line.split('|').slice(1).map((cell) => cell.trim());
-      const ids = [...ours.matchAll(/`([a-z]+\.[a-z0-9-]+)`/g)].map((match) => match[1]!);
-      return { official, ids, ours };
-    });
+  return lines.slice(0, end < 0 ? lines.length : end).map((line) => {
+    const [official = '', ours = ''] = line
+      .split('|')
+      .slice(1)
+      .map((cell) => cell.trim());
+    const ids = [...ours.matchAll(/`([a-z]+\.[a-z0-9-]+)`/g)].map((match) => match[1]!);
+    return { official, ids, ours };
+  });
 }

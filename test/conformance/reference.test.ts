@@ -73,7 +73,15 @@ const distribution = needs('docker-registry');
 
 /** Failures in run order are compared as sets: the lists above are grouped by reason. */
 function assertFailures(report: ConformanceReport, expected: string[]): void {
-  assert.deepEqual(checkIds(report, 'failed').sort(), [...expected].sort(), JSON.stringify(report.results.filter((r) => r.outcome.status === 'failed'), null, 2));
+  assert.deepEqual(
+    checkIds(report, 'failed').sort(),
+    [...expected].sort(),
+    JSON.stringify(
+      report.results.filter((r) => r.outcome.status === 'failed'),
+      null,
+      2,
+    ),
+  );
 }
 
 describe('against Distribution 2.8.2 (the control)', distribution, () => {
@@ -121,7 +129,10 @@ describe('against Distribution 2.8.2 behind token auth (auth-token.md)', needs('
 
   it('fetches Bearer tokens with the credentials and reports as without auth', async () => {
     const report = await runConformance(optionsFromEnv({ OCI_ROOT_URL: guarded.url, OCI_USERNAME: 'alice', OCI_PASSWORD: 'wonderland' }));
-    assertFailures(report, [...AS_OFFICIAL, ...BEYOND_OFFICIAL].filter((id) => id !== 'push.mount-automatic'));
+    assertFailures(
+      report,
+      [...AS_OFFICIAL, ...BEYOND_OFFICIAL].filter((id) => id !== 'push.mount-automatic'),
+    );
     assert.deepEqual(checkIds(report, 'skipped'), REFERENCE_SKIPS);
     assert.ok(
       tokens.requests.some((request) => request.user === 'alice' && asksFor(request, 'conformance/test', ['pull', 'push'])),
@@ -130,9 +141,8 @@ describe('against Distribution 2.8.2 behind token auth (auth-token.md)', needs('
   });
 
   it('stops with a clear message when the token server refuses the credentials', async () => {
-    await assert.rejects(
-      runConformance(optionsFromEnv({ OCI_ROOT_URL: guarded.url, OCI_USERNAME: 'alice', OCI_PASSWORD: 'wrong' })),
-      (error: Error) => error.message.startsWith(`${guarded.url} refused the credentials: GET /v2/ → 401`),
+    await assert.rejects(runConformance(optionsFromEnv({ OCI_ROOT_URL: guarded.url, OCI_USERNAME: 'alice', OCI_PASSWORD: 'wrong' })), (error: Error) =>
+      error.message.startsWith(`${guarded.url} refused the credentials: GET /v2/ → 401`),
     );
   });
 

@@ -10,8 +10,14 @@ describe("the official suite's table", () => {
     assert.equal(rows.length, 79);
     const ids = new Set(allCheckIds());
     for (const row of rows) {
-      assert.ok(row.ids.every((id) => ids.has(id)), `${row.official}: ${row.ours} names a check the runner lacks`);
-      assert.ok(row.ids.length > 0 || /^(pull|discovery|management) setup$|^none$/.test(row.ours), `${row.official}: "${row.ours}" is neither a check nor a setup nor none`);
+      assert.ok(
+        row.ids.every((id) => ids.has(id)),
+        `${row.official}: ${row.ours} names a check the runner lacks`,
+      );
+      assert.ok(
+        row.ids.length > 0 || /^(pull|discovery|management) setup$|^none$/.test(row.ours),
+        `${row.official}: "${row.ours}" is neither a check nor a setup nor none`,
+      );
     }
     const counts = { checks: rows.filter((row) => row.ids.length > 0).length, setups: rows.filter((row) => row.ours.endsWith(' setup')).length };
     assert.deepEqual(counts, { checks: 66, setups: 11 });

@@ -75,7 +75,10 @@ describe('gc on a registry of images sharing layers', () => {
     const layer = fixture.images[0]!.reaches[4]!;
     const blobs = join(berth.root, 'docker/registry/v2');
     await mkdir(join(blobs, '_berth/gc-quarantine/sha256'), { recursive: true });
-    await rename(join(blobs, 'blobs/sha256', layer.digest.hex.slice(0, 2), layer.digest.hex, 'data'), join(blobs, '_berth/gc-quarantine/sha256', layer.digest.hex));
+    await rename(
+      join(blobs, 'blobs/sha256', layer.digest.hex.slice(0, 2), layer.digest.hex, 'data'),
+      join(blobs, '_berth/gc-quarantine/sha256', layer.digest.hex),
+    );
     assert.equal((await collectGarbage(store, NOW)).blobs.length, 0);
     await pullEverything(berth, fixture);
   });
@@ -124,7 +127,10 @@ describe('gc on a registry of images sharing layers', () => {
     const longAgo = new Date(Date.now() - 48 * HOUR);
     await utimes(join(dir, 'berth-upload.json'), longAgo, longAgo);
     const report = await collectGarbage(store, NOW);
-    assert.deepEqual(report.uploads.map((upload) => upload.id), [dir.split('/').at(-1)]);
+    assert.deepEqual(
+      report.uploads.map((upload) => upload.id),
+      [dir.split('/').at(-1)],
+    );
     assert.equal(existsSync(dir), false, 'the upload directory is gone');
   });
 

@@ -117,7 +117,10 @@ describe('gc while the registry serves pushes', () => {
       // gc runs after the push validated its blobs and before it writes its revision.
       driver.beforeWrite = { path: paths.revisionLink('slow', manifest.digest), hook: async () => void (report = await collectNow(berth)) };
       const response = await api.pushManifest('slow', 'v1', manifest);
-      assert.deepEqual(report?.blobs.map((blob) => blob.digest), [`${garbage.digest}`]);
+      assert.deepEqual(
+        report?.blobs.map((blob) => blob.digest),
+        [`${garbage.digest}`],
+      );
       assert.deepEqual(await RegistryAPI.errorCodes(response), ['MANIFEST_BLOB_UNKNOWN']);
       assert.equal((await api.request('GET', `/v2/slow/manifests/${manifest.digest}`)).status, 404);
       await pushImage(api, 'slow', 'v1', [garbage]);
@@ -132,7 +135,10 @@ describe('gc while the registry serves pushes', () => {
       // The stored copy is garbage when gc looks; the upload's link lands just after gc deleted it.
       driver.beforeWrite = { path: paths.layerLink('fresh', garbage.digest), hook: async () => void (report = await collectNow(berth)) };
       await api.pushBlob('fresh', garbage);
-      assert.deepEqual(report?.blobs.map((blob) => blob.digest), [`${garbage.digest}`]);
+      assert.deepEqual(
+        report?.blobs.map((blob) => blob.digest),
+        [`${garbage.digest}`],
+      );
       assert.equal((await api.request('HEAD', `/v2/fresh/blobs/${garbage.digest}`)).status, 200);
       await pushImage(api, 'fresh', 'v1', [garbage]);
       await pullCompletely(berth.url, 'fresh', 'v1');

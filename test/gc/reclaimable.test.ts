@@ -86,7 +86,10 @@ describe('analyze and gc --dry-run state the same reclaimable figure after a del
     const freed = totalSize(deleted.gone) + orphan.bytes.length;
     const config = join(root, 'gc.yml');
     await writeFile(config, 'gc:\n  gracePeriod: 0s\n');
-    for (const settings of [['--grace-period', '0'], ['--config', config]]) {
+    for (const settings of [
+      ['--grace-period', '0'],
+      ['--config', config],
+    ]) {
       const analysis = JSON.parse(await berth(root, 'analyze', '--json', ...settings)) as AnalysisReport;
       const gc = JSON.parse(await berth(root, 'gc', '--dry-run', '--json', ...settings)) as GcReport;
       assert.equal(gc.blobBytes + gc.uploadBytes, freed);

@@ -43,7 +43,9 @@ it('reports the accounting figures the fixture implies, on S3', async () => {
   assert.equal(report.logicalBytes, expected.logicalBytes);
   assert.equal(report.unreferencedBytes, expected.unreferencedBytes);
   assert.deepEqual(
-    report.repositories.filter((repository) => repository.images > 0).map(({ name, images, logicalBytes, uniqueBytes, sharedBytes }) => ({ name, images, logicalBytes, uniqueBytes, sharedBytes })),
+    report.repositories
+      .filter((repository) => repository.images > 0)
+      .map(({ name, images, logicalBytes, uniqueBytes, sharedBytes }) => ({ name, images, logicalBytes, uniqueBytes, sharedBytes })),
     expected.repositories,
   );
 });

@@ -42,12 +42,9 @@ const CLI = join(import.meta.dirname, '../../cli/main.ts');
 /** Starts `berth serve` as a child process, as a user would run it. */
 export async function startBerthProcess(args: string[], env: NodeJS.ProcessEnv = {}): Promise<BerthProcess> {
   const port = await freePort();
-  const child = await startProcess(
-    process.execPath,
-    ['--import', 'tsx', CLI, 'serve', '--listen', `127.0.0.1:${port}`, ...args],
-    /listening on http:\/\/\S+/,
-    { env: { ...process.env, ...env } },
-  );
+  const child = await startProcess(process.execPath, ['--import', 'tsx', CLI, 'serve', '--listen', `127.0.0.1:${port}`, ...args], /listening on http:\/\/\S+/, {
+    env: { ...process.env, ...env },
+  });
   return {
     url: `http://127.0.0.1:${port}`,
     host: `127.0.0.1:${port}`,

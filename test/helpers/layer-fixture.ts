@@ -65,7 +65,12 @@ export async function pushLayerFixture(api: RegistryAPI): Promise<LayerFixture> 
       { name: './app/copy.so', content: library },
     ]),
   );
-  const zstdLayer = zstd(await tarOf([{ name: 'vendor/libshared.so', content: library }, { name: 'data/x', content: randomBytes(4000) }]));
+  const zstdLayer = zstd(
+    await tarOf([
+      { name: 'vendor/libshared.so', content: library },
+      { name: 'data/x', content: randomBytes(4000) },
+    ]),
+  );
   const plainLayer = await tarOf([{ name: 'srv/motd', content: motd }]);
   const notATar = randomBytes(1000);
 

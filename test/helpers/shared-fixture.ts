@@ -116,4 +116,3 @@ export function expectedFigures(fixture: SharedFixture) {
   const logicalBytes = perRepository.reduce((total, repository) => total + repository.logicalBytes, 0);
   return { physicalBytes, logicalBytes, dedupRatio: logicalBytes / physicalBytes, unreferencedBytes: totalSize(fixture.garbage), repositories: perRepository };
 }
-

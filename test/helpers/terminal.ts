@@ -14,7 +14,12 @@ const quoted = (arg: string) => `'${arg.replaceAll("'", `'\\''`)}'`;
  * its standard input is a terminal whose echo the program controls. Resolves with the exit code and
  * everything the terminal showed, which includes whatever was echoed of what was typed.
  */
-export function berthOnTerminal(args: string[], conversation: Exchange[], env: NodeJS.ProcessEnv = {}, timeoutMs = 20_000): Promise<{ code: number | null; screen: string }> {
+export function berthOnTerminal(
+  args: string[],
+  conversation: Exchange[],
+  env: NodeJS.ProcessEnv = {},
+  timeoutMs = 20_000,
+): Promise<{ code: number | null; screen: string }> {
   const command = [process.execPath, '--import', 'tsx', BERTH_CLI, ...args].map(quoted).join(' ');
   const child = spawn('script', ['--quiet', '--return', '--command', command, '/dev/null'], {
     env: { ...process.env, ...env },

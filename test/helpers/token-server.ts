@@ -96,7 +96,14 @@ export async function startTokenServer(users: Record<string, string>): Promise<T
     issuer,
     certPath,
     requests,
-    distributionConfig: () => ['auth:', '  token:', `    realm: "${realm}"`, `    service: "${service}"`, `    issuer: "${issuer}"`, `    rootcertbundle: "${certPath}"`],
+    distributionConfig: () => [
+      'auth:',
+      '  token:',
+      `    realm: "${realm}"`,
+      `    service: "${service}"`,
+      `    issuer: "${issuer}"`,
+      `    rootcertbundle: "${certPath}"`,
+    ],
     async stop() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -31,7 +31,11 @@ function push(json: Record<string, unknown>, contentType = String(json.mediaType
 }
 
 function refused(json: Record<string, unknown>, message: RegExp, contentType?: string): void {
-  assert.throws(() => push(json, contentType), (error: unknown) => error instanceof ManifestParseError && message.test(error.message), message.source);
+  assert.throws(
+    () => push(json, contentType),
+    (error: unknown) => error instanceof ManifestParseError && message.test(error.message),
+    message.source,
+  );
 }
 
 describe('parseManifest on push', () => {
@@ -56,7 +60,10 @@ describe('parseManifest on push', () => {
       [image({ artifactType: 'not a type' }), /^artifactType "not a type" is not an RFC 6838 media type$/],
       [index([{ ...child, platform: { os: 'linux', architecture: 'amd64', 'os.version': 10 } }]), /^manifests\[0\]: platform\.os\.version must be a string$/],
       [index([{ ...child, platform: { os: 'linux', architecture: 'arm', variant: 7 } }]), /^manifests\[0\]: platform\.variant must be a string$/],
-      [index([{ ...child, platform: { os: 'windows', architecture: 'amd64', 'os.features': 'win32k' } }]), /^manifests\[0\]: platform\.os\.features must be an array of strings$/],
+      [
+        index([{ ...child, platform: { os: 'windows', architecture: 'amd64', 'os.features': 'win32k' } }]),
+        /^manifests\[0\]: platform\.os\.features must be an array of strings$/,
+      ],
     ];
     for (const [json, message] of cases) refused(json, message);
   });

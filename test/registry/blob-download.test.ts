@@ -31,7 +31,11 @@ const path = `/v2/dl/blob/blobs/${digest}`;
  * Serves one request on `server` (listening on a free port) whose handler hands the response's
  * SocketTarget (if any) to `probe`, sends `client` at it, and returns what the probe found.
  */
-async function withProbe<T>(server: Server, client: (port: number) => Promise<unknown>, probe: (target: SocketTarget | undefined) => T | Promise<T>): Promise<T> {
+async function withProbe<T>(
+  server: Server,
+  client: (port: number) => Promise<unknown>,
+  probe: (target: SocketTarget | undefined) => T | Promise<T>,
+): Promise<T> {
   let found!: Promise<T>;
   server.on('request', (_req, res: ServerResponse) => {
     const target = SocketTarget.of(res);
@@ -60,38 +64,52 @@ describe('blob download over plain HTTP (sendfile)', { timeout: 60_000 }, () => 
 
   test('npm install built the sendfile addon, and a plain HTTP response is a socket it can send to', needsAddon(zeroCopyAvailable), async () => {
     assert.ok(zeroCopyAvailable, 'build/Release/sendfile.node is missing: `npm install` runs node-gyp (needs python3, make, g++)');
-    const chosen = await withProbe(createServer(), (port) => get(`http://127.0.0.1:${port}/`), (target) => target !== undefined);
+    const chosen = await withProbe(
+      createServer(),
+      (port) => get(`http://127.0.0.1:${port}/`),
+      (target) => target !== undefined,
+    );
     assert.equal(chosen, true);
   });
 
-  test('a send to a client that hung up fails with the code Node gives it, so the server takes it for a client gone', needsAddon(zeroCopyAvailable), async () => {
-    const file = join(await mkdtemp(join(tmpdir(), 'berth-sendfile-')), 'data');
-    await writeFile(file, blob.bytes);
-    const fd = openSync(file, 'r');
-    try {
-      const code = await withProbe(
-        createServer(),
-        (port) => new Promise<void>((resolve) => connect(port, '127.0.0.1', function (this: Socket) {
-          // write, not end: a half-closed request lets the server end the socket before any byte is sent.
-          this.write(`GET / HTTP/1.1\r\nHost: x\r\n\r\n`);
-          this.once('data', () => this.resetAndDestroy());
-          this.once('close', () => resolve());
-        })),
-        async (target) => {
-          for (let attempt = 0; attempt < 1000; attempt++) {
-            const failure = await target!.send(fd, 0, SIZE).then(() => undefined, (error: NodeJS.ErrnoException) => error.code);
-            if (failure) return failure;
-            await new Promise((resolve) => setTimeout(resolve, 5));
-          }
-          return 'no error';
-        },
-      );
-      assert.ok(code === 'EPIPE' || code === 'ECONNRESET', `sendfile failed with ${code}`);
-    } finally {
-      closeSync(fd);
-      await rm(dirname(file), { recursive: true, force: true });
-    }
-  });
+  test(
+    'a send to a client that hung up fails with the code Node gives it, so the server takes it for a client gone',
+    needsAddon(zeroCopyAvailable),
+    async () => {
+      const file = join(await mkdtemp(join(tmpdir(), 'berth-sendfile-')), 'data');
+      await writeFile(file, blob.bytes);
+      const fd = openSync(file, 'r');
+      try {
+        const code = await withProbe(
+          createServer(),
+          (port) =>
+            new Promise<void>((resolve) =>
+              connect(port, '127.0.0.1', function (this: Socket) {
+                // write, not end: a half-closed request lets the server end the socket before any byte is sent.
+                this.write(`GET / HTTP/1.1\r\nHost: x\r\n\r\n`);
+                this.once('data', () => this.resetAndDestroy());
+                this.once('close', () => resolve());
+              }),
+            ),
+          async (target) => {
+            for (let attempt = 0; attempt < 1000; attempt++) {
+              const failure = await target!.send(fd, 0, SIZE).then(
+                () => undefined,
+                (error: NodeJS.ErrnoException) => error.code,
+              );
+              if (failure) return failure;
+              await new Promise((resolve) => setTimeout(resolve, 5));
+            }
+            return 'no error';
+          },
+        );
+        assert.ok(code === 'EPIPE' || code === 'ECONNRESET', `sendfile failed with ${code}`);
+      } finally {
+        closeSync(fd);
+        await rm(dirname(file), { recursive: true, force: true });
+      }
+    },
+  );
 
   downloadChecks(() => `${berth.url}${path}`, blob);
 });
@@ -105,8 +123,23 @@ describe('blob download over TLS (buffers)', { timeout: 60_000, ...needs('openss
     dir = await mkdtemp(join(tmpdir(), 'berth-tls-download-'));
     const [cert, key] = [join(dir, 'tls.crt'), join(dir, 'tls.key')];
     await promisify(execFile)('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-      '-keyout', key, '-out', cert, '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1',
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '1',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
     ]);
     ca = await readFile(cert);
     berth = await startBerth({ tls: { cert, key } });

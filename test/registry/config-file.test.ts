@@ -86,8 +86,15 @@ describe('where the token signing key goes by default', () => {
 
   it('is the storage directory for storage on disk, and the local state directory for S3', () => {
     assert.equal(defaultTokenKey('/srv/registry', {}), '/srv/registry/berth-token-key.pem');
-    assert.equal(defaultTokenKey('s3://bucket/some/prefix', { XDG_STATE_HOME: '/var/lib/state' }), '/var/lib/state/berth/bucket/some/prefix/berth-token-key.pem');
-    assert.equal(defaultTokenKey('s3://bucket/../x', { XDG_STATE_HOME: '/state' }), '/state/berth/bucket/%2E%2E/x/berth-token-key.pem', 'no way out of the state directory');
+    assert.equal(
+      defaultTokenKey('s3://bucket/some/prefix', { XDG_STATE_HOME: '/var/lib/state' }),
+      '/var/lib/state/berth/bucket/some/prefix/berth-token-key.pem',
+    );
+    assert.equal(
+      defaultTokenKey('s3://bucket/../x', { XDG_STATE_HOME: '/state' }),
+      '/state/berth/bucket/%2E%2E/x/berth-token-key.pem',
+      'no way out of the state directory',
+    );
   });
 
   it('follows the storage that flags, environment or file choose; auth.token.key wins', async () => {

@@ -358,7 +358,11 @@ describe('end-3 / end-7 manifests', () => {
   it('refuses "layers": null and descriptor fields of the wrong type (MANIFEST_INVALID)', async () => {
     assert.deepEqual(await putJSON({ ...parsed, layers: null }), [400, ['MANIFEST_INVALID: layers must be an array of descriptors, not null']]);
     const platform = { os: 'linux', architecture: 'amd64', 'os.version': 10 };
-    const [status, errors] = await putJSON({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [{ ...descriptor(manifest, MediaType.ociManifest), platform }] });
+    const [status, errors] = await putJSON({
+      schemaVersion: 2,
+      mediaType: MediaType.ociIndex,
+      manifests: [{ ...descriptor(manifest, MediaType.ociManifest), platform }],
+    });
     assert.deepEqual([status, errors], [400, ['MANIFEST_INVALID: manifests[0]: platform.os.version must be a string']]);
   });
 
@@ -429,7 +433,10 @@ describe('end-12 referrers and OCI-Subject ("Pushing Manifests with Subject", "L
     const response = await api.request('GET', `/v2/${name}/referrers/${subject.digest}?artifactType=application/vnd.example.sbom.v1`);
     assert.equal(response.headers.get('oci-filters-applied'), 'artifactType');
     const index = (await response.json()) as { manifests: { digest: string }[] };
-    assert.deepEqual(index.manifests.map((d) => d.digest), [`${sbom.digest}`]);
+    assert.deepEqual(
+      index.manifests.map((d) => d.digest),
+      [`${sbom.digest}`],
+    );
   });
 
   it('answers an empty index, not 404, when nothing refers to the digest', async () => {

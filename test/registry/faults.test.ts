@@ -50,7 +50,9 @@ type Init = Parameters<RegistryAPI['request']>[2];
 async function send(method: string, path: string | null, init?: Init): Promise<Response> {
   return Promise.race([
     api.request(method, path, init),
-    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${method} ${path} got no answer within ${ANSWER_WITHIN_MS} ms`)), ANSWER_WITHIN_MS).unref()),
+    new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error(`${method} ${path} got no answer within ${ANSWER_WITHIN_MS} ms`)), ANSWER_WITHIN_MS).unref(),
+    ),
   ]);
 }
 
@@ -63,7 +65,10 @@ async function assertFaultAnswer(response: Response, fault: Fault, method: strin
     assert.equal(body.errors[0]?.code, expected.code);
     assert.match(body.errors[0]!.message, /storage failed|S3 failed/);
   } else await response.arrayBuffer();
-  assert.ok(logged.some((line) => line.includes(String(expected.status))), 'the fault is logged');
+  assert.ok(
+    logged.some((line) => line.includes(String(expected.status))),
+    'the fault is logged',
+  );
 }
 
 /** Fails `operations` with each fault in turn: `request` is answered as the fault says; after clearing it succeeds. */
@@ -103,14 +108,15 @@ describe('uploads under storage faults', () => {
 
   it('monolithic POST (end-4b) failing midway stores nothing, then the same POST stores the blob', async () => {
     const blob = randomBlob(512 * 1024);
-    const post = () => send('POST', `/v2/faults/mono/blobs/uploads/?digest=${blob.digest}`, { body: blob.bytes, headers: { 'Content-Type': 'application/octet-stream' } });
+    const post = () =>
+      send('POST', `/v2/faults/mono/blobs/uploads/?digest=${blob.digest}`, { body: blob.bytes, headers: { 'Content-Type': 'application/octet-stream' } });
     await underEachFault('append', 'POST', post, async () => {
       await expectStatus(await send('HEAD', `/v2/faults/mono/blobs/${blob.digest}`), 404, 'no partial blob after the fault');
       assert.equal(await driver.stat(`docker/registry/v2/blobs/sha256/${blob.digest.hex.slice(0, 2)}/${blob.digest.hex}/data`), undefined);
     });
     await expectStatus(await post(), 201, 'the same POST once the fault is gone');
     const back = await expectStatus(await send('GET', `/v2/faults/mono/blobs/${blob.digest}`), 200, 'GET');
-    assert.ok(Digest.of(Buffer.from(await back.arrayBuffer())).equals(blob.digest), "the stored blob hashes to its digest");
+    assert.ok(Digest.of(Buffer.from(await back.arrayBuffer())).equals(blob.digest), 'the stored blob hashes to its digest');
   });
 
   it('PATCH (end-5) failing midway: the upload stays, reports where it stands, and resumes to the right digest', async () => {
@@ -130,7 +136,10 @@ describe('uploads under storage faults', () => {
       assert.ok(stored >= 0 && stored < blob.bytes.length, `range ${status.headers.get('range')}`);
       const rest = blob.bytes.subarray(stored);
       const patched = await expectStatus(
-        await send('PATCH', location, { body: rest, headers: { 'Content-Type': 'application/octet-stream', 'Content-Range': `${stored}-${blob.bytes.length - 1}` } }),
+        await send('PATCH', location, {
+          body: rest,
+          headers: { 'Content-Type': 'application/octet-stream', 'Content-Range': `${stored}-${blob.bytes.length - 1}` },
+        }),
         202,
         'resumed PATCH',
       );
@@ -142,7 +151,11 @@ describe('uploads under storage faults', () => {
   it('closing PUT (end-6) failing to move the blob in: answered, no blob, and the same PUT then works', async () => {
     const blob = randomBlob(300 * 1024);
     const start = await expectStatus(await send('POST', '/v2/faults/close/blobs/uploads/'), 202, 'start');
-    const patched = await expectStatus(await send('PATCH', start.headers.get('location'), { body: blob.bytes, headers: { 'Content-Type': 'application/octet-stream' } }), 202, 'PATCH');
+    const patched = await expectStatus(
+      await send('PATCH', start.headers.get('location'), { body: blob.bytes, headers: { 'Content-Type': 'application/octet-stream' } }),
+      202,
+      'PATCH',
+    );
     const location = patched.headers.get('location')!;
     const close = () => send('PUT', `${location}${location.includes('?') ? '&' : '?'}digest=${blob.digest}`);
     await underEachFault('move', 'PUT', close, async () => {
@@ -181,9 +194,14 @@ describe('manifests, tags and reads under storage faults', () => {
       [['list'], 'GET', `/v2/${name}/tags/list`],
     ];
     for (const [operations, method, path] of reads) {
-      await underEachFault(operations, `${method} ${path}`, () => send(method, path), async () => {
-        await expectStatus(await send(method, path), 200, `${method} ${path} once the fault is gone`);
-      });
+      await underEachFault(
+        operations,
+        `${method} ${path}`,
+        () => send(method, path),
+        async () => {
+          await expectStatus(await send(method, path), 200, `${method} ${path} once the fault is gone`);
+        },
+      );
     }
   });
 
@@ -200,8 +218,17 @@ describe('manifests, tags and reads under storage faults', () => {
   });
 
   it('tag DELETE (end-9): answered, and the same DELETE then works', async () => {
-    await expectStatus(await send('PUT', `/v2/${name}/manifests/doomed`, { body: manifest.bytes, headers: { 'Content-Type': MediaType.ociManifest } }), 201, 'tag');
-    await underEachFault('delete', 'DELETE', () => send('DELETE', `/v2/${name}/manifests/doomed`), async () => undefined);
+    await expectStatus(
+      await send('PUT', `/v2/${name}/manifests/doomed`, { body: manifest.bytes, headers: { 'Content-Type': MediaType.ociManifest } }),
+      201,
+      'tag',
+    );
+    await underEachFault(
+      'delete',
+      'DELETE',
+      () => send('DELETE', `/v2/${name}/manifests/doomed`),
+      async () => undefined,
+    );
     await expectStatus(await send('DELETE', `/v2/${name}/manifests/doomed`), 202, 'DELETE once the fault is gone');
     await expectStatus(await send('GET', `/v2/${name}/manifests/v1`), 200, 'the sibling tag stays');
   });

@@ -39,7 +39,9 @@ after(async () => {
 function bounded(method: string, path: string | null, init?: Parameters<RegistryAPI['request']>[2]): Promise<Response> {
   return Promise.race([
     api.request(method, path, init),
-    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${method} ${path} got no answer within ${ANSWER_WITHIN_MS} ms`)), ANSWER_WITHIN_MS).unref()),
+    new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error(`${method} ${path} got no answer within ${ANSWER_WITHIN_MS} ms`)), ANSWER_WITHIN_MS).unref(),
+    ),
   ]);
 }
 
@@ -64,11 +66,17 @@ describe('the bucket goes away and comes back', { timeout: 180_000 }, () => {
 
     await s3.kill();
     await assertUnavailable(
-      await bounded('PATCH', location, { body: blob.bytes.subarray(half), headers: { 'Content-Type': 'application/octet-stream', 'Content-Range': `${half}-${blob.bytes.length - 1}` } }),
+      await bounded('PATCH', location, {
+        body: blob.bytes.subarray(half),
+        headers: { 'Content-Type': 'application/octet-stream', 'Content-Range': `${half}-${blob.bytes.length - 1}` },
+      }),
       'PATCH while the bucket is down',
     );
     await assertUnavailable(
-      await bounded('POST', `/v2/s3faults/upload/blobs/uploads/?digest=${blob.digest}`, { body: blob.bytes, headers: { 'Content-Type': 'application/octet-stream' } }),
+      await bounded('POST', `/v2/s3faults/upload/blobs/uploads/?digest=${blob.digest}`, {
+        body: blob.bytes,
+        headers: { 'Content-Type': 'application/octet-stream' },
+      }),
       'monolithic POST while the bucket is down',
     );
     await s3.restart();

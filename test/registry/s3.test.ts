@@ -88,7 +88,11 @@ describe('two replicas on one bucket', () => {
     const pulled = await replicas[1]!.request('GET', `/v2/replicas/app/blobs/${blob.digest}`);
     assert.deepEqual(Buffer.from(await pulled.arrayBuffer()), blob.bytes);
     for (const name of ['a', 'b']) {
-      assert.equal(await stat(join(scratch, `cache-${name}`, 'sha256', blob.digest.hex)).catch(() => undefined), undefined, `replica ${name.toUpperCase()} saw part of the upload: no copy`);
+      assert.equal(
+        await stat(join(scratch, `cache-${name}`, 'sha256', blob.digest.hex)).catch(() => undefined),
+        undefined,
+        `replica ${name.toUpperCase()} saw part of the upload: no copy`,
+      );
       assert.deepEqual(await readdir(join(scratch, `cache-${name}`, 'uploads')), [], `replica ${name.toUpperCase()} keeps no copy of the upload in progress`);
     }
   });
@@ -132,7 +136,10 @@ describe('two replicas on one bucket', () => {
     await burst;
     const before = answers.filter((answer) => answer.sent < deletedAt);
     const after = answers.filter((answer) => answer.sent > deletedAt);
-    assert.ok(before.some((answer) => answer.status === 200), 'the blob was found before its deletion');
+    assert.ok(
+      before.some((answer) => answer.status === 200),
+      'the blob was found before its deletion',
+    );
     assert.ok(after.length > 0, 'HEADs were sent after the deletion');
     assert.deepEqual(new Set(after.map((answer) => answer.status)), new Set([404]), 'no HEAD after the deletion found it');
   });
@@ -206,7 +213,10 @@ describe('local copies of S3 blobs', () => {
     const blob = randomBlob(2 * 1024 * 1024 + 1);
     const wrong = randomBlob(16);
     const a = new RegistryAPI(replicaA.url);
-    const refused = await a.request('POST', `/v2/pushed/wrong/blobs/uploads/?digest=${wrong.digest}`, { body: blob.bytes, headers: { 'Content-Type': 'application/octet-stream' } });
+    const refused = await a.request('POST', `/v2/pushed/wrong/blobs/uploads/?digest=${wrong.digest}`, {
+      body: blob.bytes,
+      headers: { 'Content-Type': 'application/octet-stream' },
+    });
     assert.equal(refused.status, 400);
     assert.deepEqual(await RegistryAPI.errorCodes(refused), ['DIGEST_INVALID']);
     const start = await a.request('POST', '/v2/pushed/cancelled/blobs/uploads/');

@@ -55,10 +55,15 @@ describe('berth serve ends with what started it', { skip: linux !== true && linu
   it('leaves no process behind after a kill -TERM of `npm start`', { timeout: 240_000 }, async () => {
     const port = await freePort();
     // `npm start` builds first when the sources changed: that may take a while on a loaded machine.
-    const npm = await startProcess('npm', ['start', '--', '--listen', `127.0.0.1:${port}`, '--storage', join(root, 'npm-start'), '--workers', '2'], /listening on/, {
-      cwd: REPOSITORY_ROOT,
-      timeoutMs: 200_000,
-    });
+    const npm = await startProcess(
+      'npm',
+      ['start', '--', '--listen', `127.0.0.1:${port}`, '--storage', join(root, 'npm-start'), '--workers', '2'],
+      /listening on/,
+      {
+        cwd: REPOSITORY_ROOT,
+        timeoutMs: 200_000,
+      },
+    );
     const tree = await processTree(npm.child.pid!);
     assert.ok(tree.length >= 4, `npm, the primary and two workers: ${tree.join(' ')}`);
     npm.child.kill('SIGTERM');

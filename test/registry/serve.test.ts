@@ -37,7 +37,7 @@ describe('berth serve', () => {
     assert.equal(await server.process.stop('SIGTERM'), 0);
   });
 
-  it('runs several workers on one port, each with V8\'s first old-generation limit raised', async () => {
+  it("runs several workers on one port, each with V8's first old-generation limit raised", async () => {
     const server = await startBerthProcess(['--storage', root, '--workers', '2']);
     try {
       assert.match(server.process.output(), /^listening on \S+ \(storage \S+, auth none, 2 workers\)$/m);

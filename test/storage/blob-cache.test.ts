@@ -97,7 +97,7 @@ describe('BlobCache', () => {
     assert.deepEqual(await entries(cache), [digest.hex], 'one file, no temp left');
   });
 
-  it('counts the reads of every process sharing the directory: the second read may be another worker\'s', async () => {
+  it("counts the reads of every process sharing the directory: the second read may be another worker's", async () => {
     const [one, other] = [await openCache('workers'), await openCache('workers')];
     const { bytes, digest } = blob(2 * MiB);
     assert.equal(await readWhole(one, digest, bytes), false);
@@ -330,7 +330,7 @@ describe('BlobCache copies of uploads', () => {
     await smallCopy.keep(small.digest, small.bytes.length);
     const large = blob(4 * MiB + 1);
     const largeCopy = cache.startUpload();
-    assert.deepEqual(await upload(largeCopy, large.bytes, [4 * MiB + 1]), large.bytes, 'the client\'s bytes still pass');
+    assert.deepEqual(await upload(largeCopy, large.bytes, [4 * MiB + 1]), large.bytes, "the client's bytes still pass");
     await largeCopy.keep(large.digest, large.bytes.length);
     for (const { digest, bytes } of [gap, sized, small, large]) assert.equal(await whole(cache, digest, bytes.length), undefined, `no copy of ${digest}`);
     assert.deepEqual(await entries(cache), []);
@@ -364,4 +364,3 @@ describe('BlobCache copies of uploads', () => {
     assert.deepEqual(await readdir(join(cache.directory, 'uploads')), []);
   });
 });
-

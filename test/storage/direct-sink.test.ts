@@ -138,7 +138,9 @@ describe('DirectSink', () => {
       const sinks = await Promise.all(files.map((file, index) => DirectSink.open(join(root, `many-${index}`), file.fd, 0)));
       const holders = sinks.slice(0, IN_USE_LIMIT).map((sink) => sink!);
       // One byte each: every one of these holds a slice until it ends.
-      await Promise.all(holders.map((sink) => new Promise<void>((resolve, reject) => sink.write(Buffer.from('x'), (error) => (error ? reject(error) : resolve())))));
+      await Promise.all(
+        holders.map((sink) => new Promise<void>((resolve, reject) => sink.write(Buffer.from('x'), (error) => (error ? reject(error) : resolve())))),
+      );
       const data = randomBytes(2 * MiB);
       const starved = sinks[IN_USE_LIMIT]!;
       await pipeline(Readable.from(pieces(data, [MiB / 4])), starved);

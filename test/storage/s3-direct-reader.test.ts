@@ -65,10 +65,15 @@ describe('blob download from S3 over plain HTTP (splice)', { timeout: 120_000 },
   test('read as a stream (as layer analysis does), the reader gives the object', async () => {
     const chunks: Buffer[] = [];
     const reader = await driver.reader(`docker/registry/v2/blobs/sha256/${blob.digest.hex.slice(0, 2)}/${blob.digest.hex}/data`, { start: 5, end: 3_000_005 });
-    await pipeline(reader, new Writable({ write: (chunk: Buffer, _encoding, done) => {
-      chunks.push(chunk);
-      done();
-    } }));
+    await pipeline(
+      reader,
+      new Writable({
+        write: (chunk: Buffer, _encoding, done) => {
+          chunks.push(chunk);
+          done();
+        },
+      }),
+    );
     assert.ok(Buffer.concat(chunks).equals(blob.bytes.subarray(5, 3_000_005)), 'the stream is bytes 5–3000004 of the object');
   });
 

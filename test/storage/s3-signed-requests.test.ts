@@ -29,7 +29,7 @@ describe('small reads against an S3 server that checks signatures', { timeout: 6
   });
 
   it('find an object, its size and content, under keys with characters that need escaping', async () => {
-    for (const path of ['docker/registry/v2/repositories/app/_layers/sha256/ab/link', 'odd keys/a+b=c,d;e@f~g!h(i)*j\'k']) {
+    for (const path of ['docker/registry/v2/repositories/app/_layers/sha256/ab/link', "odd keys/a+b=c,d;e@f~g!h(i)*j'k"]) {
       const content = Buffer.from(`content of ${path}`);
       await bucket.putObject(bucket.key(path), content);
       const head = await reads.head(bucket.key(path));
@@ -41,7 +41,7 @@ describe('small reads against an S3 server that checks signatures', { timeout: 6
   });
 
   it('presign URLs that fetch the object with no credentials, until they expire', async () => {
-    for (const path of ['docker/registry/v2/blobs/sha256/ab/abcd/data', 'odd keys/a+b=c,d;e@f~g!h(i)*j\'k']) {
+    for (const path of ['docker/registry/v2/blobs/sha256/ab/abcd/data', "odd keys/a+b=c,d;e@f~g!h(i)*j'k"]) {
       await bucket.putObject(bucket.key(path), `bytes of ${path}`);
       const url = await reads.presignedGet(bucket.key(path), 60);
       assert.ok(url, 'a URL was signed');

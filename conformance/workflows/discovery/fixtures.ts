@@ -67,7 +67,11 @@ export async function setUpDiscovery(context: CheckContext): Promise<DiscoverySt
   const typedConfig = await pushReferrer(context, manifestReferrer(config, subject, 'typed config', { configMediaType: SBOM_TYPE }));
   const bundleAnnotations = { 'org.conformance.kind': 'bundle' };
   const bundle = await pushReferrer(context, {
-    content: imageIndex([{ manifest: sbom.content }, { manifest: typedConfig.content }], { subject, artifactType: BUNDLE_TYPE, annotations: bundleAnnotations }),
+    content: imageIndex([{ manifest: sbom.content }, { manifest: typedConfig.content }], {
+      subject,
+      artifactType: BUNDLE_TYPE,
+      annotations: bundleAnnotations,
+    }),
     mediaType: MediaType.ociIndex,
     artifactType: BUNDLE_TYPE,
     annotations: bundleAnnotations,

@@ -51,7 +51,13 @@ export async function expectBlob(context: CheckContext, name: string, blob: Cont
  * Closes an upload with `PUT ?digest=` (end-6), optionally carrying a last chunk, and checks
  * the 201 and that the registry then serves exactly the blob.
  */
-export async function closeUpload(context: CheckContext, location: string, blob: Content, what: string, chunk?: { body: Uint8Array; headers: Record<string, string> }) {
+export async function closeUpload(
+  context: CheckContext,
+  location: string,
+  blob: Content,
+  what: string,
+  chunk?: { body: Uint8Array; headers: Record<string, string> },
+) {
   const put = await context.client.request('PUT', withQuery(location, `digest=${blob.digest}`), chunk ?? {});
   pushed(context, blob);
   expectStatus(put, 201, what, ['location']);

@@ -43,7 +43,7 @@ function returnSlice(slice: Buffer): void {
 }
 
 async function writeAll(fd: number, bytes: Buffer, position: number): Promise<void> {
-  for (let done = 0; done < bytes.length; ) {
+  for (let done = 0; done < bytes.length;) {
     const { bytesWritten } = await writeDescriptor(fd, bytes, done, bytes.length - done, position + done);
     if (bytesWritten === 0) throw new Error(`a write at offset ${position + done} wrote nothing`);
     done += bytesWritten;

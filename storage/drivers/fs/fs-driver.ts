@@ -256,9 +256,7 @@ export class FsDriver implements Driver {
 
   async list(path: string): Promise<string[]> {
     try {
-      return (await readdir(this.full(path), { withFileTypes: true }))
-        .filter((entry) => !isTempName(entry.name))
-        .map((entry) => entry.name);
+      return (await readdir(this.full(path), { withFileTypes: true })).filter((entry) => !isTempName(entry.name)).map((entry) => entry.name);
     } catch (error) {
       if (isNotFound(error)) return [];
       throw error;

@@ -70,7 +70,9 @@ async function partsOf(bucket: S3Bucket, upload: MultipartUpload): Promise<Part[
 /** False when the upload was already gone. */
 async function abort(bucket: S3Bucket, upload: MultipartUpload): Promise<boolean> {
   try {
-    await bucket.call(() => bucket.client.send(new AbortMultipartUploadCommand({ Bucket: bucket.settings.bucket, Key: upload.Key, UploadId: upload.UploadId })));
+    await bucket.call(() =>
+      bucket.client.send(new AbortMultipartUploadCommand({ Bucket: bucket.settings.bucket, Key: upload.Key, UploadId: upload.UploadId })),
+    );
     return true;
   } catch (error) {
     if (isGone(error)) return false;

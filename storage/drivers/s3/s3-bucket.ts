@@ -118,9 +118,7 @@ export class S3Bucket {
   /** An object's bytes through the SDK; a missing object rejects with S3's not-found error. */
   async reader(key: string, range?: ByteRange): Promise<Readable> {
     const response = await this.call(() =>
-      this.client.send(
-        new GetObjectCommand({ Bucket: this.settings.bucket, Key: key, ...(range ? { Range: `bytes=${range.start}-${range.end - 1}` } : {}) }),
-      ),
+      this.client.send(new GetObjectCommand({ Bucket: this.settings.bucket, Key: key, ...(range ? { Range: `bytes=${range.start}-${range.end - 1}` } : {}) })),
     );
     return response.Body as Readable;
   }

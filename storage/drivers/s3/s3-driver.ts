@@ -1,13 +1,5 @@
 import { Readable } from 'node:stream';
-import {
-  OffsetMismatchError,
-  PathNotFoundError,
-  type ByteRange,
-  type Driver,
-  type FileInfo,
-  type PurgeOptions,
-  type StaleWrites,
-} from '../../driver.ts';
+import { OffsetMismatchError, PathNotFoundError, type ByteRange, type Driver, type FileInfo, type PurgeOptions, type StaleWrites } from '../../driver.ts';
 import { paths } from '../../paths.ts';
 import { ReadCoalescer } from './read-coalescer.ts';
 import { abortAbandonedUploads } from './s3-abandoned-uploads.ts';

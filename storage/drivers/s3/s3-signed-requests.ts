@@ -122,7 +122,14 @@ export class SignedRequests {
     const signed = await this.signer
       .presign(
         // S3 signs presigned URLs over an unsigned payload; the signer carries that into the query.
-        { method: 'GET', protocol: url.protocol, hostname: url.hostname, path: url.pathname, query: {}, headers: { host: url.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } },
+        {
+          method: 'GET',
+          protocol: url.protocol,
+          hostname: url.hostname,
+          path: url.pathname,
+          query: {},
+          headers: { host: url.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
+        },
         { expiresIn: seconds },
       )
       .catch(() => undefined);
