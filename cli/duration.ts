@@ -1,4 +1,4 @@
-import { DURATION_UNITS, parseDurationMs } from '../registry/config-parsers.ts';
+import { DURATION_UNITS, parseDurationMs } from '../registry/config/parsers.ts';
 
 /** "90s", "15m", "1h", "7d" or plain milliseconds, as the config file reads them. */
 export function parseDuration(text: string): number {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { ServeConfig } from '../registry/config.ts';
+import type { ServeConfig } from '../registry/config/serve-config.ts';
 import { GC_DEFAULTS, type GcTiming } from '../storage/gc/gc-plan.ts';
 import { formatDuration, parseDuration } from './duration.ts';
 

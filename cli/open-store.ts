@@ -1,4 +1,4 @@
-import { loadServeConfig, type ServeConfig } from '../registry/config.ts';
+import { loadServeConfig, type ServeConfig } from '../registry/config/serve-config.ts';
 import { openDriver } from '../storage/open-driver.ts';
 import { Store } from '../storage/store.ts';
 

@@ -1,5 +1,5 @@
 import cluster from 'node:cluster';
-import type { ServeConfig } from './config.ts';
+import type { ServeConfig } from './config/serve-config.ts';
 import { BlobCache } from '../storage/local-copies/blob-cache.ts';
 import { openDriver } from '../storage/open-driver.ts';
 import { purgeStaleWritesAtStartup } from '../storage/gc/startup-purge.ts';

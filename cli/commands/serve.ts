@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { serve } from '../../registry/cluster.ts';
-import { DEFAULT_LISTEN, DEFAULT_STORAGE } from '../../registry/config-defaults.ts';
-import { ConfigError, loadServeConfig, type ServeConfig, type ServeFlags } from '../../registry/config.ts';
+import { DEFAULT_LISTEN, DEFAULT_STORAGE } from '../../registry/config/defaults.ts';
+import { ConfigError, loadServeConfig, type ServeConfig, type ServeFlags } from '../../registry/config/serve-config.ts';
 import { makeDirectory } from '../../storage/make-directory.ts';
 
 /** The line users and scripts wait for: the address first, then what is being served and how. */

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { DEFAULT_STORAGE } from '../config-defaults.ts';
-import { ConfigError } from '../config-error.ts';
-import { describeIssues } from '../config-issue.ts';
-import { names, oneOf, optionalSection, positiveInteger, positiveNumber, section, text } from '../config-values.ts';
+import { DEFAULT_STORAGE } from '../config/defaults.ts';
+import { ConfigError } from '../config/config-error.ts';
+import { describeIssues } from '../config/issue.ts';
+import { names, oneOf, optionalSection, positiveInteger, positiveNumber, section, text } from '../config/values.ts';
 import { defaultTokenKey } from './token-key-location.ts';
 
 export type AuthMode = 'none' | 'htpasswd' | 'token';

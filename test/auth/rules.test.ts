@@ -1,7 +1,7 @@
 /** The `auth` section and the access rules, without a server. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ConfigError } from '../../registry/config.ts';
+import { ConfigError } from '../../registry/config/serve-config.ts';
 import { AccessRules, globToRegExp } from '../../registry/auth/access-rules.ts';
 import { parseAuthConfig } from '../../registry/auth/config.ts';
 import { LoginRateLimit } from '../../registry/auth/rate-limit.ts';

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { defaultTokenKey } from '../../registry/auth/token-key-location.ts';
-import { parseConfigFile } from '../../registry/config-file.ts';
-import { ConfigError, loadServeConfig } from '../../registry/config.ts';
+import { parseConfigFile } from '../../registry/config/config-file.ts';
+import { ConfigError, loadServeConfig } from '../../registry/config/serve-config.ts';
 
 const README = join(import.meta.dirname, '../../README.md');
 

@@ -1,11 +1,11 @@
-import type { BlobCacheSettings } from '../storage/local-copies/blob-cache.ts';
-import { toAuthConfig, type AuthConfig } from './auth/config.ts';
-import { defaultTokenKey } from './auth/token-key-location.ts';
-import { DEFAULT_LISTEN, DEFAULT_STORAGE } from './config-defaults.ts';
+import type { BlobCacheSettings } from '../../storage/local-copies/blob-cache.ts';
+import { toAuthConfig, type AuthConfig } from '../auth/config.ts';
+import { defaultTokenKey } from '../auth/token-key-location.ts';
+import { DEFAULT_LISTEN, DEFAULT_STORAGE } from './defaults.ts';
 import { ConfigError } from './config-error.ts';
 import { parseConfigFile, readConfigFile } from './config-file.ts';
-import { parseListen, parseWorkers } from './config-parsers.ts';
-import type { ConfigFile, StorageSection } from './config-schema.ts';
+import { parseListen, parseWorkers } from './parsers.ts';
+import type { ConfigFile, StorageSection } from './schema.ts';
 
 export { ConfigError } from './config-error.ts';
 

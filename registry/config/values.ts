@@ -3,9 +3,9 @@
  * name goes before them and the value found after, see config-issue.ts).
  */
 import { z } from 'zod';
-import { keyName } from './config-issue.ts';
-import { parseByteSize, parseDurationMs, parseListen, parseWorkers } from './config-parsers.ts';
-import { closestName } from './config-suggestion.ts';
+import { keyName } from './issue.ts';
+import { parseByteSize, parseDurationMs, parseListen, parseWorkers } from './parsers.ts';
+import { closestName } from './suggestion.ts';
 
 function unknownKeys(path: readonly PropertyKey[], keys: readonly string[], known: readonly string[]): string {
   const named = keys.map((key) => {

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { ConfigError } from './config-error.ts';
-import { describeIssues } from './config-issue.ts';
-import { configFileSchema, type ConfigFile } from './config-schema.ts';
+import { describeIssues } from './issue.ts';
+import { configFileSchema, type ConfigFile } from './schema.ts';
 
 /** Checks what a config file holds (or `{}` for none) against the schema, and fills in the defaults. */
 export function parseConfigFile(content: unknown, path: string): ConfigFile {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { authSection } from './auth/config.ts';
-import { byteSize, duration, flag, listenAddress, optionalSection, section, text, workerCount } from './config-values.ts';
+import { authSection } from '../auth/config.ts';
+import { byteSize, duration, flag, listenAddress, optionalSection, section, text, workerCount } from './values.ts';
 
 const url = text.refine((value) => URL.canParse(value), { error: 'must be a URL' });
 
