@@ -11,6 +11,7 @@ import { BERTH_CLI, runBerth } from '../helpers/berth-cli.ts';
 import { buildImage, run, skopeoCopy } from '../../peers/oci-image.ts';
 import { needs } from '../helpers/peers.ts';
 import { freePort, startProcess, type RunningProcess } from '../../peers/processes.ts';
+import { selfSignedCertificate } from '../../peers/certificate.ts';
 
 describe('berth user', () => {
   let dir: string;
@@ -50,25 +51,7 @@ describe('berth serve with token auth over HTTPS, two workers', needs('openssl',
     dir = await mkdtemp(join(tmpdir(), 'berth-serve-auth-'));
     certDir = join(dir, 'certs');
     await mkdir(certDir);
-    await run('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-keyout',
-      join(dir, 'tls.key'),
-      '-out',
-      join(certDir, 'ca.crt'),
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost',
-    ]);
+    await selfSignedCertificate(join(certDir, 'ca.crt'), join(dir, 'tls.key'));
     const htpasswd = join(dir, 'users.htpasswd');
     assert.equal((await runBerth(['user', 'add', 'alice', '--htpasswd', htpasswd], 'wonderland\n')).code, 0);
     const config = join(dir, 'config.yml');

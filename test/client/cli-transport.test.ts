@@ -4,14 +4,12 @@
  * at once.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
 import { LayoutStore } from '../../client/layout-store.ts';
 import { freePort } from '../../peers/processes.ts';
 import { startAuthBerth, type AuthBerth } from '../helpers/auth-berth.ts';
@@ -19,6 +17,7 @@ import { startBerth, type RunningBerth } from '../helpers/berth.ts';
 import { runBerth } from '../helpers/berth-cli.ts';
 import { needs } from '../helpers/peers.ts';
 import { storeImage } from '../helpers/stored-image.ts';
+import { selfSignedCertificate } from '../../peers/certificate.ts';
 
 let scratch: string;
 /** No stored credentials: the machine's ~/.docker/config.json must not change what the CLI does. */
@@ -37,25 +36,7 @@ describe('a registry serving HTTPS on 127.0.0.1', { timeout: 60_000, ...needs('o
   before(async () => {
     cert = join(scratch, 'tls.crt');
     const key = join(scratch, 'tls.key');
-    await promisify(execFile)('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-    ]);
+    await selfSignedCertificate(cert, key);
     berth = await startBerth({ tls: { cert, key } });
     assert.match(berth.url, /^https:/);
   });

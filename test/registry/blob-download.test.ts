@@ -4,7 +4,6 @@
  * they go through buffers; a client hanging up mid-blob leaves nothing open behind it.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -12,7 +11,6 @@ import { connect, type Socket } from 'node:net';
 import { createServer as createHttpsServer, request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { SocketTarget, zeroCopyAvailable } from '../../storage/drivers/socket-target.ts';
 import { startBerth, type RunningBerth } from '../helpers/berth.ts';
@@ -20,6 +18,7 @@ import { randomBlob, type TestBlob } from '../helpers/content.ts';
 import { body, downloadChecks, get, sha256 } from '../helpers/download-checks.ts';
 import { needs, needsAddon } from '../helpers/peers.ts';
 import { RegistryAPI } from '../helpers/registry-api.ts';
+import { selfSignedCertificate } from '../../peers/certificate.ts';
 
 /** Larger than a loopback socket's buffer, so a download fills it many times over. */
 const SIZE = 48 * 1024 * 1024;
@@ -122,25 +121,7 @@ describe('blob download over TLS (buffers)', { timeout: 60_000, ...needs('openss
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'berth-tls-download-'));
     const [cert, key] = [join(dir, 'tls.crt'), join(dir, 'tls.key')];
-    await promisify(execFile)('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-    ]);
+    await selfSignedCertificate(cert, key);
     ca = await readFile(cert);
     berth = await startBerth({ tls: { cert, key } });
     const response = await fetch(`${berth.url}/v2/`).catch(() => undefined);
