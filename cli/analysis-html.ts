@@ -1,5 +1,6 @@
 import type { AnalysisReport } from '../analysis/analysis.ts';
 import { skippedLayersSummary } from './analysis-skipped.ts';
+import { repositoryCells } from './analysis-text.ts';
 import { formatBytes } from './format-bytes.ts';
 import { gracePeriodNote } from './gc-settings.ts';
 
@@ -137,19 +138,7 @@ export function renderHtmlReport(report: AnalysisReport): string {
     `<section id="repositories"><h2>Unique and shared bytes per repository</h2>`,
     `<div class="legend"><span><i class="unique"></i>unique to the repository</span><span><i class="shared"></i>shared with other repositories</span></div>`,
     barChart('repository-chart', repositoryBars),
-    htmlTable(
-      ['Repository', 'Tags', 'Images', 'Manifests', 'Logical', 'Unique', 'Shared'],
-      repositories.map((r) => [
-        r.name,
-        `${r.tags}`,
-        `${r.images}`,
-        `${r.manifests}`,
-        formatBytes(r.logicalBytes),
-        formatBytes(r.uniqueBytes),
-        formatBytes(r.sharedBytes),
-      ]),
-      [1, 2, 3, 4, 5, 6],
-    ),
+    htmlTable(['Repository', 'Tags', 'Images', 'Manifests', 'Logical', 'Unique', 'Shared'], repositories.map(repositoryCells), [1, 2, 3, 4, 5, 6]),
     `</section>`,
     `<section id="shared"><h2>Most shared blobs</h2>`,
     barChart('shared-chart', sharedBars),

@@ -3,6 +3,11 @@ import { skippedLayersSummary } from './analysis-skipped.ts';
 import { formatBytes } from './format-bytes.ts';
 import { gracePeriodNote } from './gc-settings.ts';
 
+/** A repository's row, as the text and the HTML reports both show it. */
+export function repositoryCells(r: AnalysisReport['repositories'][number]): string[] {
+  return [r.name, `${r.tags}`, `${r.images}`, `${r.manifests}`, formatBytes(r.logicalBytes), formatBytes(r.uniqueBytes), formatBytes(r.sharedBytes)];
+}
+
 /** Columns padded to their widest cell; numbers right-aligned. */
 function table(header: string[], rows: string[][], rightAligned: number[]): string {
   const widths = header.map((cell, i) => Math.max(cell.length, ...rows.map((row) => (row[i] ?? '').length)));
@@ -49,19 +54,7 @@ export function renderTextReport(report: AnalysisReport, { verbose = false } = {
     ].join('\n'),
   );
   sections.push(
-    table(
-      ['REPOSITORY', 'TAGS', 'IMAGES', 'MANIFESTS', 'LOGICAL', 'UNIQUE', 'SHARED'],
-      report.repositories.map((r) => [
-        r.name,
-        `${r.tags}`,
-        `${r.images}`,
-        `${r.manifests}`,
-        formatBytes(r.logicalBytes),
-        formatBytes(r.uniqueBytes),
-        formatBytes(r.sharedBytes),
-      ]),
-      [1, 2, 3, 4, 5, 6],
-    ),
+    table(['REPOSITORY', 'TAGS', 'IMAGES', 'MANIFESTS', 'LOGICAL', 'UNIQUE', 'SHARED'], report.repositories.map(repositoryCells), [1, 2, 3, 4, 5, 6]),
   );
   if (report.topSharedBlobs.length) {
     sections.push(
