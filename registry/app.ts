@@ -9,6 +9,8 @@ import { analysisHandler } from './routes/analysis.ts';
 import { adminMiddleware, authMiddleware } from './auth/middleware.ts';
 import type { AuthServices } from './auth/load-auth.ts';
 import { tokenRouter } from './auth/token-endpoint.ts';
+import { livezHandler, readyzHandler } from './health/health-routes.ts';
+import { Readiness } from './health/readiness.ts';
 
 export interface AppOptions {
   store: Store;
@@ -17,6 +19,8 @@ export interface AppOptions {
   log?: (message: string) => void;
   /** Authentication and authorization; absent means none. */
   auth?: AuthServices;
+  /** What `/readyz` answers; by default a check of the store's driver. */
+  readiness?: Readiness;
 }
 
 /** The registry's HTTP application: the distribution API under /v2/ and a health check. */
@@ -30,6 +34,8 @@ export function createApp(options: AppOptions): express.Express {
   app.set('query parser', 'simple');
 
   app.get('/healthz', (_req, res) => sendJSON(res, 200, { status: 'ok' }));
+  app.get('/livez', livezHandler);
+  app.get('/readyz', readyzHandler(options.readiness ?? new Readiness(() => store.driver.check())));
   const { auth } = options;
   if (auth?.issuer) app.use(tokenRouter(auth));
   app.get('/api/v1/analysis', ...(auth ? [adminMiddleware(auth)] : []), analysisHandler(store));

@@ -8,6 +8,7 @@ import { Store } from '../storage/store.ts';
 import { createApp } from './app.ts';
 import type { AuthConfig } from './auth/config.ts';
 import { loadAuth } from './auth/load-auth.ts';
+import { Readiness } from './health/readiness.ts';
 
 export interface RunningServer {
   url: string;
@@ -33,7 +34,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const log = options.log ?? ((message: string) => console.error(message));
   const auth = options.auth ? await loadAuth(options.auth, log) : undefined;
   const cache = options.localCache && (await BlobCache.openOrSkip(options.localCache)).cache;
-  const app = createApp({ store: new Store(options.driver, cache), log, auth });
+  const readiness = new Readiness(() => options.driver.check());
+  const app = createApp({ store: new Store(options.driver, cache), log, auth, readiness });
   // Blob uploads of many GiB may take long; idle and header timeouts still end stuck clients.
   const timeouts = { requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 65_000 };
   const tls = options.tls && { cert: await readFile(options.tls.cert), key: await readFile(options.tls.key) };
@@ -48,6 +50,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     url: `${tls ? 'https' : 'http'}://${host}:${address.port}`,
     server,
     async close(graceMs = 30_000) {
+      readiness.drain();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Keep-alive connections turn idle as their last response ends: close them as they do.
       const sweep = setInterval(() => server.closeIdleConnections(), 50);
