@@ -35,7 +35,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const auth = options.auth ? await loadAuth(options.auth, log) : undefined;
   const cache = options.localCache && (await BlobCache.openOrSkip(options.localCache)).cache;
   const readiness = new Readiness(() => options.driver.check());
-  const app = createApp({ store: new Store(options.driver, cache), log, auth, readiness });
+  const store = new Store(options.driver, cache);
+  store.times.log = log;
+  const app = createApp({ store, log, auth, readiness });
   // Blob uploads of many GiB may take long; idle and header timeouts still end stuck clients.
   const timeouts = { requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 65_000 };
   const tls = options.tls && { cert: await readFile(options.tls.cert), key: await readFile(options.tls.key) };
@@ -60,6 +62,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       clearInterval(sweep);
       clearTimeout(timer);
       await cache?.settled();
+      await store.times.settled();
       await options.driver.close?.();
     },
   };

@@ -43,6 +43,14 @@ export const paths = {
   referrerLink: (name: string, subject: Digest, referrer: Digest) =>
     `${ROOT}/repositories/${name}/_berth/referrers/${subject.algorithm}/${subject.hex}/${referrer.algorithm}/${referrer.hex}/link`,
 
+  /**
+   * Berth's push and last-pull times of a manifest in a repository (design.md §8 Retention): one small
+   * file each, holding an ISO date, beside the referrers index. Distribution ignores `_berth`.
+   */
+  pushedAt: (name: string, digest: Digest) => `${ROOT}/repositories/${name}/_berth/times/${digest.algorithm}/${digest.hex}/pushedat`,
+  pulledAt: (name: string, digest: Digest) => `${ROOT}/repositories/${name}/_berth/times/${digest.algorithm}/${digest.hex}/pulledat`,
+  imageTimes: (name: string, digest: Digest) => `${ROOT}/repositories/${name}/_berth/times/${digest.algorithm}/${digest.hex}`,
+
   /** Where garbage collection parks a blob it is about to delete, so a push racing it can be undone. */
   gcQuarantineRoot: `${ROOT}/_berth/gc-quarantine`,
   gcQuarantine: (digest: Digest) => `${ROOT}/_berth/gc-quarantine/${digest.algorithm}/${digest.hex}`,

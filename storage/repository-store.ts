@@ -3,6 +3,7 @@ import type { Manifest } from '../oci/manifest.ts';
 import { isRepositoryName } from '../oci/reference.ts';
 import type { BlobStore, OpenedBlob } from './blob-store.ts';
 import { PathNotFoundError, type ByteRange, type Driver, type FileInfo } from './driver.ts';
+import { ImageTimeStore } from './image-times.ts';
 import { paths } from './paths.ts';
 
 /**
@@ -13,6 +14,7 @@ export class RepositoryStore {
   constructor(
     private readonly driver: Driver,
     private readonly blobs: BlobStore,
+    private readonly times: ImageTimeStore = new ImageTimeStore(driver),
   ) {}
 
   private async readLink(path: string): Promise<Digest | undefined> {
@@ -86,10 +88,11 @@ export class RepositoryStore {
     }
   }
 
-  /** Stores manifest bytes as a blob, links the revision, and indexes it under its subject. */
+  /** Stores manifest bytes as a blob, links the revision (with its push time), and indexes it under its subject. */
   async putManifest(name: string, digest: Digest, bytes: Buffer, manifest: Manifest): Promise<void> {
     await this.blobs.putContent(digest, bytes);
-    await this.writeLink(paths.revisionLink(name, digest), digest);
+    // The push time with the revision: every way a manifest is stored (a PUT, a mirror, a copy) records it.
+    await Promise.all([this.writeLink(paths.revisionLink(name, digest), digest), this.times.recordPushed(name, digest)]);
     if (manifest.subject) await this.writeLink(paths.referrerLink(name, manifest.subject.digest, digest), digest);
   }
 
@@ -101,6 +104,7 @@ export class RepositoryStore {
     }
     if (subject) await this.driver.delete(linkDir(paths.referrerLink(name, subject, digest)));
     await this.driver.delete(linkDir(paths.revisionLink(name, digest)));
+    await this.times.forget(name, digest);
     return true;
   }
 

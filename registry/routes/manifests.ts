@@ -55,6 +55,8 @@ async function getManifest(context: RouteContext): Promise<void> {
   const digest = await resolve(context, existingReference(context));
   const manifest = await loadManifest(context, digest);
   if (!manifest) throw manifestUnknown(context);
+  // In the background, and at most one write an hour per manifest (storage/image-times.ts): never a pull's wait.
+  if (req.method === 'GET') context.store.times.notePulled(context.name, digest);
   res.writeHead(200, {
     'Content-Type': manifest.mediaType,
     'Content-Length': manifest.bytes.length,
