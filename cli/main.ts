@@ -19,6 +19,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   login: async () => (await import('./commands/login.ts')).registerLogin,
   gc: async () => (await import('./commands/gc.ts')).registerGc,
   analyze: async () => (await import('./commands/analyze.ts')).registerAnalyze,
+  retention: async () => (await import('./commands/retention.ts')).registerRetention,
   conformance: async () => (await import('./commands/conformance.ts')).registerConformance,
   user: async () => (await import('./commands/user.ts')).registerUser,
 };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { authSection } from '../auth/config.ts';
+import { retentionSection } from './retention-schema.ts';
 import { byteSize, duration, flag, listenAddress, optionalSection, section, text, workerCount } from './values.ts';
 
 const url = text.refine((value) => URL.canParse(value), { error: 'must be a URL' });
@@ -41,6 +42,8 @@ export const configFileSchema = optionalSection(
     auth: authSection,
     /** Read by `berth gc`. */
     gc: optionalSection({ deleteUntagged: flag.optional(), gracePeriod: duration.optional(), uploadMaxAge: duration.optional(), settle: duration.optional() }),
+    /** Retention policies and immutable tags (README "Retention"), read by `berth retention` and `berth serve`. */
+    retention: retentionSection,
   },
   'must be a YAML mapping',
 );

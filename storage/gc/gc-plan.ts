@@ -21,7 +21,7 @@ export interface GcTiming {
 export const GC_DEFAULTS: GcTiming = { gracePeriodMs: 60 * 60_000, uploadMaxAgeMs: 24 * 60 * 60_000, settleMs: 10_000 };
 
 /** The settings that decide what a collection removes. */
-export interface PlanOptions extends Pick<MarkOptions, 'deleteUntagged'>, Partial<Pick<GcTiming, 'gracePeriodMs' | 'uploadMaxAgeMs'>> {}
+export interface PlanOptions extends Pick<MarkOptions, 'deleteUntagged' | 'without'>, Partial<Pick<GcTiming, 'gracePeriodMs' | 'uploadMaxAgeMs'>> {}
 
 /**
  * What a collection would remove, decided by one mark over the store. `berth gc` sweeps it and
@@ -98,5 +98,9 @@ export function graceStart(options: PlanOptions, now: Date): Date {
 }
 
 export function markOptions(options: PlanOptions, now: Date): MarkOptions {
-  return { deleteUntagged: options.deleteUntagged ?? false, untaggedRootsSince: graceStart(options, now) };
+  return {
+    deleteUntagged: options.deleteUntagged ?? false,
+    untaggedRootsSince: graceStart(options, now),
+    ...(options.without ? { without: options.without } : {}),
+  };
 }

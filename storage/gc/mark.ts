@@ -12,6 +12,11 @@ export interface MarkOptions {
    * index's children, untagged, before the index that names them.
    */
   untaggedRootsSince?: Date;
+  /**
+   * Per repository, tags and manifests (digest strings) to mark as if already deleted: a retention
+   * plan asks what the store would hold after it, with gc's own mark (analysis/retention.ts).
+   */
+  without?: ReadonlyMap<string, { tags: ReadonlySet<string>; manifests: ReadonlySet<string> }>;
 }
 
 /** What survives a garbage collection. */
@@ -30,8 +35,9 @@ export interface Marks {
 export async function mark(store: Store, graph: ManifestGraph, options: MarkOptions = {}): Promise<Marks> {
   const marks: Marks = { blobs: new Set(), repositories: new Map() };
   for (const name of await store.repositories.catalog()) {
-    const revisions = await digestsUnder(store.driver, paths.revisionsRoot(name));
-    const tags = (await store.repositories.listTags(name)) ?? [];
+    const gone = options.without?.get(name);
+    const revisions = (await digestsUnder(store.driver, paths.revisionsRoot(name))).filter((digest) => !gone?.manifests.has(digest.toString()));
+    const tags = ((await store.repositories.listTags(name)) ?? []).filter((tag) => !gone?.tags.has(tag));
     const tagged = await Promise.all(tags.map((tag) => store.repositories.resolveTag(name, tag)));
     const untaggedRoots = options.deleteUntagged ? await writtenSince(store, name, revisions, options.untaggedRootsSince) : revisions;
     const roots = [...tagged.filter((digest) => digest !== undefined), ...untaggedRoots];
@@ -48,7 +54,9 @@ export async function mark(store: Store, graph: ManifestGraph, options: MarkOpti
         if (!revision || surviving.has(key)) continue;
         surviving.add(key);
         // Without deleteUntagged every revision is a root already, referrers included.
-        if (options.deleteUntagged) pending.push(...(await store.repositories.referrers(name, revision)));
+        if (options.deleteUntagged) {
+          pending.push(...(await store.repositories.referrers(name, revision)).filter((referrer) => !gone?.manifests.has(referrer.toString())));
+        }
       }
     }
     marks.repositories.set(name, { revisions, surviving });
