@@ -1,4 +1,5 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
+import type { ImmutableTagsRule } from '../analysis/retention-policy.ts';
 import type { Store } from '../storage/store.ts';
 import { sendError, toRegistryError, RegistryError } from './errors.ts';
 import { ManifestCache } from './manifest-cache.ts';
@@ -6,11 +7,13 @@ import { sendJSON } from './responses.ts';
 import type { RouteMatch } from './route.ts';
 import { matchRoute } from './router.ts';
 import { analysisHandler } from './routes/analysis.ts';
-import { adminMiddleware, authMiddleware } from './auth/middleware.ts';
+import { adminMiddleware, authMiddleware, catalogMiddleware } from './auth/middleware.ts';
 import type { AuthServices } from './auth/load-auth.ts';
 import { tokenRouter } from './auth/token-endpoint.ts';
 import { livezHandler, readyzHandler } from './health/health-routes.ts';
 import { Readiness } from './health/readiness.ts';
+import { metricsHandler } from './metrics/metrics-route.ts';
+import { observeRequests } from './observe-requests.ts';
 
 export interface AppOptions {
   store: Store;
@@ -21,6 +24,10 @@ export interface AppOptions {
   auth?: AuthServices;
   /** What `/readyz` answers; by default a check of the store's driver. */
   readiness?: Readiness;
+  /** Config `retention.immutableTags`: pushes may not move these tags, deletes may not remove them. */
+  immutableTags?: readonly ImmutableTagsRule[];
+  /** Serve `/metrics` (to callers with the catalog right when auth is on). */
+  metricsRoute?: boolean;
 }
 
 /** The registry's HTTP application: the distribution API under /v2/ and a health check. */
@@ -32,12 +39,14 @@ export function createApp(options: AppOptions): express.Express {
   app.disable('x-powered-by');
   app.disable('etag');
   app.set('query parser', 'simple');
+  app.use(observeRequests());
 
   app.get('/healthz', (_req, res) => sendJSON(res, 200, { status: 'ok' }));
   app.get('/livez', livezHandler);
   app.get('/readyz', readyzHandler(options.readiness ?? new Readiness(() => store.driver.check())));
   const { auth } = options;
   if (auth?.issuer) app.use(tokenRouter(auth));
+  if (options.metricsRoute) app.get('/metrics', ...(auth ? [catalogMiddleware(auth)] : []), metricsHandler);
   app.get('/api/v1/analysis', ...(auth ? [adminMiddleware(auth)] : []), analysisHandler(store));
 
   app.use((req: Request, res: Response, next: NextFunction) => {
@@ -59,6 +68,7 @@ export function createApp(options: AppOptions): express.Express {
       params: match.params,
       name: match.params.name ?? '',
       mayPull: (res.locals.mayPull as ((repository: string) => boolean) | undefined) ?? (() => true),
+      immutableTags: options.immutableTags ?? [],
     });
   });
 

@@ -23,7 +23,8 @@ async function openCheckedDriver(config: ServeConfig) {
 async function startServerFor(config: ServeConfig): Promise<RunningServer> {
   const { startServer } = await import('./server.ts');
   const { host, port, auth, tls, localCache } = config;
-  return startServer({ driver: await driverFor(config), host, port, auth, tls, localCache });
+  const metricsRoute = config.metricsListen === undefined;
+  return startServer({ driver: await driverFor(config), host, port, auth, tls, localCache, immutableTags: config.file.retention.immutableTags, metricsRoute });
 }
 
 /** Runs `handler` on the first SIGTERM/SIGINT; later ones wait for the same graceful stop. */
@@ -52,6 +53,10 @@ export async function serve(config: ServeConfig, announce: (url: string) => void
   await loadAuth(config.auth);
   if (config.workers <= 1) {
     const running = await startServerFor(config);
+    if (config.metricsListen) {
+      const { metricsSource } = await import('./metrics/metrics-source.ts');
+      await listenForMetrics(config.metricsListen, metricsSource());
+    }
     announce(running.url);
     onShutdownSignal(() => void running.close().then(() => process.exit(0)));
   } else {
@@ -103,15 +108,27 @@ function workerExecArgv(): string[] {
   return given ? process.execArgv : [...process.execArgv, `--initial-old-space-size=${INITIAL_OLD_SPACE_MIB}`];
 }
 
+/** The separate metrics listener; its address goes to stderr, stdout keeps the one startup line. */
+async function listenForMetrics(address: { host: string; port: number }, text: () => Promise<string>): Promise<void> {
+  const { startMetricsListener } = await import('./metrics/metrics-listener.ts');
+  const { url } = await startMetricsListener(address.host, address.port, text);
+  console.error(`berth serve: metrics on ${url}`);
+}
+
 async function runPrimary(config: ServeConfig, announce: (url: string) => void): Promise<void> {
   let stopping = false;
   let ready = 0;
+  // Loaded here, not at the top: prom-client's aggregation, never express.
+  const { clusterMetrics } = await import('./metrics/primary-metrics.ts');
+  const metrics = clusterMetrics();
+  if (config.metricsListen) await listenForMetrics(config.metricsListen, metrics);
   cluster.setupPrimary({ execArgv: workerExecArgv() });
   const fork = () => cluster.fork();
   await new Promise<void>((resolve, reject) => {
     cluster.on('message', (_worker, message: WorkerMessage) => {
+      // Other messages (metrics requests and answers) pass by.
       if (message.type === 'failed') reject(new Error(message.error));
-      else if (++ready === config.workers) {
+      else if (message.type === 'listening' && ++ready === config.workers) {
         announce(message.url);
         resolve();
       }

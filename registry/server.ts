@@ -6,9 +6,13 @@ import { BlobCache, type BlobCacheSettings } from '../storage/local-copies/blob-
 import type { Driver } from '../storage/driver.ts';
 import { Store } from '../storage/store.ts';
 import { createApp } from './app.ts';
+import type { ImmutableTagsRule } from '../analysis/retention-policy.ts';
 import type { AuthConfig } from './auth/config.ts';
 import { loadAuth } from './auth/load-auth.ts';
 import { Readiness } from './health/readiness.ts';
+import { measureDriver } from '../storage/measured-driver.ts';
+import { storageMeter } from './metrics/storage-meter.ts';
+import { metricsSource } from './metrics/metrics-source.ts';
 
 export interface RunningServer {
   url: string;
@@ -27,6 +31,10 @@ export interface StartOptions {
   tls?: { cert: string; key: string };
   /** Keep local copies of downloaded blobs (for S3 storage). */
   localCache?: BlobCacheSettings;
+  /** Config `retention.immutableTags`. */
+  immutableTags?: readonly ImmutableTagsRule[];
+  /** Serve `/metrics` on this listener (default true); false when a separate metrics listener has it. */
+  metricsRoute?: boolean;
 }
 
 /** Starts the registry on one process; the caller has already checked the driver. */
@@ -35,9 +43,12 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const auth = options.auth ? await loadAuth(options.auth, log) : undefined;
   const cache = options.localCache && (await BlobCache.openOrSkip(options.localCache)).cache;
   const readiness = new Readiness(() => options.driver.check());
-  const store = new Store(options.driver, cache);
+  // In a worker this also has prom-client answer the primary's requests for this worker's share.
+  metricsSource();
+  // Every storage call of the server is timed for `berth_storage_operation_*`.
+  const store = new Store(measureDriver(options.driver, storageMeter), cache);
   store.times.log = log;
-  const app = createApp({ store, log, auth, readiness });
+  const app = createApp({ store, log, auth, readiness, immutableTags: options.immutableTags, metricsRoute: options.metricsRoute ?? true });
   // Blob uploads of many GiB may take long; idle and header timeouts still end stuck clients.
   const timeouts = { requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 65_000 };
   const tls = options.tls && { cert: await readFile(options.tls.cert), key: await readFile(options.tls.key) };

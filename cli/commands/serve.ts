@@ -3,6 +3,8 @@ import { serve } from '../../registry/cluster.ts';
 import { DEFAULT_LISTEN, DEFAULT_STORAGE } from '../../registry/config/defaults.ts';
 import { ConfigError, loadServeConfig, type ServeConfig, type ServeFlags } from '../../registry/config/serve-config.ts';
 import { makeDirectory } from '../../storage/make-directory.ts';
+import { setBuildVersion } from '../../registry/metrics/build-version.ts';
+import { berthVersion } from '../version.ts';
 
 /** The line users and scripts wait for: the address first, then what is being served and how. */
 function startupLine(url: string, config: ServeConfig): string {
@@ -40,8 +42,10 @@ export function registerServe(program: Command): void {
     .option('--workers <n|auto>', 'processes sharing the port (env BERTH_WORKERS, default auto: one per core)')
     .option('--tls-cert <file>', 'PEM certificate (chain) to serve HTTPS (env BERTH_TLS_CERT)')
     .option('--tls-key <file>', 'PEM private key for --tls-cert (env BERTH_TLS_KEY)')
+    .option('--metrics-listen <host:port>', 'serve /metrics on this address instead of the main one (env BERTH_METRICS_LISTEN)')
     .action(async (flags: ServeFlags) => {
       dropWritesToBrokenPipes();
+      setBuildVersion(berthVersion());
       try {
         const config = await loadServeConfig(flags);
         await prepareStorage(config.storage);

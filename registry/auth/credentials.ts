@@ -1,6 +1,7 @@
 import { RegistryError } from '../errors.ts';
 import type { Htpasswd } from './htpasswd.ts';
 import type { LoginRateLimit } from './rate-limit.ts';
+import { authCounts } from '../metrics/auth-counts.ts';
 
 export interface BasicCredentials {
   user: string;
@@ -36,10 +37,16 @@ export class Logins {
     const who = `user ${JSON.stringify(user)} from ${address || 'an unknown address'}`;
     try {
       const entry = await this.limit.attempt(user, address, () => this.users.verify(user, password));
-      if (entry === undefined) this.log(`failed login: ${who}: wrong password or no such user`);
+      if (entry === undefined) {
+        authCounts.failedLogins++;
+        this.log(`failed login: ${who}: wrong password or no such user`);
+      }
       return entry;
     } catch (error) {
-      if (error instanceof RegistryError && error.code === 'TOOMANYREQUESTS') this.log(`refused login: ${who}: ${error.message}`);
+      if (error instanceof RegistryError && error.code === 'TOOMANYREQUESTS') {
+        authCounts.rateLimited++;
+        this.log(`refused login: ${who}: ${error.message}`);
+      }
       throw error;
     }
   }

@@ -56,6 +56,15 @@ export function authMiddleware(services: AuthServices) {
   };
 }
 
+/** Guards `/metrics` on the main listener: the catalog grant, as for listing repositories. */
+export function catalogMiddleware(services: AuthServices) {
+  return async (req: Request, _res: Response, next: NextFunction): Promise<void> => {
+    const caller = await identify(services, req, [CATALOG_SCOPE]);
+    if (caller.may('registry', 'catalog', '*')) return next();
+    throw refusal(services, req, caller, [CATALOG_SCOPE]);
+  };
+}
+
 /**
  * Guards Berth's admin report (`/api/v1/analysis`), which names every repository unfiltered:
  * it needs the catalog grant and pull on every repository.

@@ -40,6 +40,8 @@ export const configFileSchema = optionalSection(
     workers: workerCount.optional(),
     tls: optionalSection({ cert: text.optional(), key: text.optional() }),
     auth: authSection,
+    /** `listen`: a separate address for `/metrics` (then not served on the main one). */
+    metrics: optionalSection({ listen: listenAddress.optional() }),
     /** Read by `berth gc`. */
     gc: optionalSection({ deleteUntagged: flag.optional(), gracePeriod: duration.optional(), uploadMaxAge: duration.optional(), settle: duration.optional() }),
     /** Retention policies and immutable tags (README "Retention"), read by `berth retention` and `berth serve`. */

@@ -28,6 +28,8 @@ export interface ServeConfig {
   auth: AuthConfig;
   /** Serve HTTPS with these PEM files (`--tls-cert/--tls-key`, or the `tls` section's `cert`/`key`). */
   tls?: { cert: string; key: string };
+  /** Serve `/metrics` here instead of on the main listener (`--metrics-listen`, `metrics.listen`). */
+  metricsListen?: { host: string; port: number };
 }
 
 export interface ServeFlags {
@@ -37,6 +39,7 @@ export interface ServeFlags {
   workers?: string;
   tlsCert?: string;
   tlsKey?: string;
+  metricsListen?: string;
 }
 
 /** The `storage.localCache` section: where and how much; undefined when off or pointless (local storage). */
@@ -69,7 +72,10 @@ export async function loadServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv 
   const storage = flags.storage ?? env.BERTH_STORAGE ?? file.storage.url ?? file.storage.path ?? DEFAULT_STORAGE;
   const localCache = localCacheFor(storage, file.storage.localCache);
   const tls = tlsFor(flags, env, file.tls);
+  const metricsText = flags.metricsListen ?? env.BERTH_METRICS_LISTEN ?? file.metrics.listen;
+  const metricsListen = metricsText === undefined ? undefined : parseListen(metricsText);
+  if (metricsText !== undefined && !metricsListen) throw new ConfigError(`invalid metrics listen address "${metricsText}" (want HOST:PORT)`);
   const auth = toAuthConfig(file.auth, defaultTokenKey(storage, env));
   const resolved = { ...listen, storage, workers, s3: file.storage.s3, directWrites: file.storage.directWrites, file, auth };
-  return { ...resolved, ...(localCache ? { localCache } : {}), ...(tls ? { tls } : {}) };
+  return { ...resolved, ...(localCache ? { localCache } : {}), ...(tls ? { tls } : {}), ...(metricsListen ? { metricsListen } : {}) };
 }

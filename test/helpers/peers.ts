@@ -16,6 +16,7 @@ const PACKAGES = {
   'docker-compose': 'docker-compose',
   openssl: 'openssl',
   script: 'bsdutils',
+  promtool: 'prometheus',
 } as const;
 
 export type Peer = keyof typeof PACKAGES;

@@ -1,0 +1,108 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, register } from 'prom-client';
+import { authCounts } from './auth-counts.ts';
+import { build } from './build-version.ts';
+
+/**
+ * The metrics of one serving process, in prom-client's global registry (which its cluster
+ * aggregation reads in each worker). Names follow Prometheus' conventions: `berth_` first, the unit
+ * in the name, `_total` on counters; labels are bounded sets (endpoint ids, methods, statuses,
+ * drivers, actions), never a repository name or digest.
+ */
+
+/** Few buckets: each is a counter per series touched on every request. From a HEAD on disk to a large blob's upload. */
+const REQUEST_BUCKETS = [0.001, 0.005, 0.025, 0.1, 0.5, 2.5, 10, 60];
+const STORAGE_BUCKETS = [0.0005, 0.002, 0.01, 0.05, 0.25, 1, 5, 30];
+
+export const httpRequests = new Counter({
+  name: 'berth_http_requests_total',
+  help: 'HTTP requests answered, by endpoint id (end-N of the distribution spec, or the path of an operations endpoint), method and status.',
+  labelNames: ['endpoint', 'method', 'status'] as const,
+});
+
+export const httpDuration = new Histogram({
+  name: 'berth_http_request_duration_seconds',
+  help: 'Time from a request arriving to its response ending, by endpoint id and method.',
+  labelNames: ['endpoint', 'method'] as const,
+  buckets: REQUEST_BUCKETS,
+});
+
+export const httpReceived = new Counter({
+  name: 'berth_http_request_received_bytes_total',
+  help: 'Bytes read from clients (headers and bodies), by endpoint id.',
+  labelNames: ['endpoint'] as const,
+});
+
+export const httpSent = new Counter({
+  name: 'berth_http_response_sent_bytes_total',
+  help: 'Response body bytes sent to clients, by endpoint id.',
+  labelNames: ['endpoint'] as const,
+});
+
+/** Plain numbers, read when scraped: a request costs an increment, not a metric update. */
+export const live = { requestsInFlight: 0, uploadsInProgress: 0 };
+
+new Gauge({
+  name: 'berth_http_requests_in_flight',
+  help: 'Requests being served now.',
+  collect() {
+    this.set(live.requestsInFlight);
+  },
+});
+
+new Gauge({
+  name: 'berth_uploads_in_progress',
+  help: 'Blob upload requests (POST, PATCH, PUT of an upload) receiving data now.',
+  collect() {
+    this.set(live.uploadsInProgress);
+  },
+});
+
+export const storageDuration = new Histogram({
+  name: 'berth_storage_operation_duration_seconds',
+  help: 'Storage driver calls and their duration, by driver (fs, s3) and action; the _count is the number of calls.',
+  labelNames: ['driver', 'action'] as const,
+  buckets: STORAGE_BUCKETS,
+});
+
+export const storageErrors = new Counter({
+  name: 'berth_storage_operation_errors_total',
+  help: 'Storage driver calls that failed (a missing path is not a failure), by driver and action.',
+  labelNames: ['driver', 'action'] as const,
+});
+
+/** A counter reporting a number the code keeps itself (auth-counts.ts). */
+function countedElsewhere(name: string, help: string, read: () => number): void {
+  new Counter({
+    name,
+    help,
+    collect() {
+      this.reset();
+      this.inc(read());
+    },
+  });
+}
+
+countedElsewhere('berth_auth_failed_logins_total', 'Logins refused for a wrong password or an unknown user.', () => authCounts.failedLogins);
+countedElsewhere(
+  'berth_auth_rate_limited_requests_total',
+  'Login attempts refused with 429 after too many failures of one user from one address.',
+  () => authCounts.rateLimited,
+);
+
+new Gauge({
+  name: 'berth_build_info',
+  help: "Berth's version and the Node.js version running it; always 1.",
+  labelNames: ['version', 'node_version'] as const,
+  // Summed over workers it would count them; every worker runs the same build.
+  aggregator: 'max',
+  collect() {
+    this.labels(build.version, process.version).set(1);
+  },
+});
+
+// Process figures (CPU, memory, event loop lag, GC), with prom-client's own aggregation across workers.
+collectDefaultMetrics();
+// Gauges that prom-client names `_total`, which promtool's lint refuses (a gauge is no total).
+for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) register.removeSingleMetric(name);
+
+export { register };
