@@ -1,4 +1,5 @@
 import type { Request, Response } from 'express';
+import type { ImmutableTagsRule } from '../analysis/retention-policy.ts';
 import type { Store } from '../storage/store.ts';
 import type { ManifestCache } from './manifest-cache.ts';
 
@@ -25,6 +26,8 @@ export interface RouteContext {
   name: string;
   /** Whether the caller may pull from another repository (cross-repository mount). */
   mayPull(repository: string): boolean;
+  /** Tags no push may move and no delete may remove (config `retention.immutableTags`). */
+  immutableTags: readonly ImmutableTagsRule[];
 }
 
 export interface Endpoint {

@@ -4,6 +4,7 @@ import { declaredMediaType, parseManifest, referencedDescriptors, type Manifest 
 import { MANIFEST_TYPES } from '../../oci/media-types.ts';
 import { isTag, parseManifestReference, ReferenceParseError, type ManifestReference } from '../../oci/reference.ts';
 import { RegistryError, type ErrorEntry } from '../errors.ts';
+import { checkDelete, checkTagMoves } from '../immutable-tags.ts';
 import type { CachedManifest } from '../manifest-cache.ts';
 import { manifestLocation, readBody, sendEmpty } from '../responses.ts';
 import type { Route, RouteContext } from '../route.ts';
@@ -140,6 +141,7 @@ async function putManifest(context: RouteContext): Promise<void> {
   if (ref.digest && !ref.digest.equals(digest)) {
     throw new RegistryError('DIGEST_INVALID', `manifest digest is ${digest}, not ${ref.digest}`);
   }
+  await checkTagMoves(context.immutableTags, store, name, tags, digest);
   const [[first, ...more], existed] = await Promise.all([referenceErrors(context, manifest), store.repositories.hasManifest(name, digest)]);
   if (first) throw new RegistryError(first.code, first.message, { detail: first.detail, more });
   await store.repositories.putManifest(name, digest, bytes, manifest);
@@ -158,12 +160,14 @@ async function deleteManifest(context: RouteContext): Promise<void> {
   const { res, store, name } = context;
   const ref = existingReference(context);
   if (ref.tag !== undefined) {
+    if (await store.repositories.resolveTag(name, ref.tag)) await checkDelete(context.immutableTags, store, name, { tag: ref.tag });
     if (!(await store.repositories.deleteTag(name, ref.tag))) throw manifestUnknown(context);
     sendEmpty(res, 202);
     return;
   }
   const existing = await loadManifest(context, ref.digest);
   if (!existing) throw manifestUnknown(context);
+  await checkDelete(context.immutableTags, store, name, { digest: ref.digest });
   await store.repositories.deleteManifest(name, ref.digest, subjectOf(existing.bytes));
   sendEmpty(res, 202, { 'Docker-Content-Digest': `${ref.digest}` });
 }
