@@ -1,6 +1,8 @@
 import { Digest } from '../oci/digest.ts';
 import { MANIFEST_TYPES } from '../oci/media-types.ts';
 import { deepAnalysis, type DeepReport } from './deep-analysis.ts';
+import { readLastPlan } from './retention-last-plan.ts';
+import type { RetentionPlan } from './retention.ts';
 import { planGarbage, reclaimable, type PlanOptions, type Reclaimable } from '../storage/gc/gc-plan.ts';
 import { ManifestGraph } from '../storage/manifest-graph.ts';
 import type { Store } from '../storage/store.ts';
@@ -70,6 +72,8 @@ export interface AnalysisReport {
   /** Blobs in more than one image, most bytes saved first. */
   topSharedBlobs: SharedBlob[];
   deep?: DeepReport;
+  /** The plan of the last scheduled retention run (`retention.schedule`): what the policies would free, per repository. */
+  retention?: RetentionPlan;
 }
 
 /** gc's settings (grace period, upload max age, untagged manifests) decide the `gc` figures, as they decide what gc does. */
@@ -157,6 +161,8 @@ export async function analyze(store: Store, options: AnalyzeOptions = {}): Promi
     topSharedBlobs: topShared(uses, sizes, options.top ?? 20),
   };
   if (options.deep) report.deep = await deepAnalysis(store, images, graph, options.top ?? 20);
+  const retention = await readLastPlan(store.driver);
+  if (retention) report.retention = retention;
   return report;
 }
 

@@ -1,4 +1,5 @@
 import type { AnalysisReport } from '../analysis/analysis.ts';
+import type { RetentionPlan } from '../analysis/retention.ts';
 import { skippedLayersSummary } from './analysis-skipped.ts';
 import { repositoryCells } from './analysis-text.ts';
 import { formatBytes } from './format-bytes.ts';
@@ -149,6 +150,7 @@ export function renderHtmlReport(report: AnalysisReport): string {
     ),
     `</section>`,
   ];
+  if (report.retention) parts.push(retentionSection(report.retention));
   const deep = report.deep;
   if (deep) {
     const skipped = skippedLayersSummary(deep, 'each in the report data');
@@ -182,4 +184,18 @@ export function renderHtmlReport(report: AnalysisReport): string {
   // The report's own numbers, for whoever wants to read the page by machine.
   const data = JSON.stringify(report).replace(/</g, '\\u003c');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Berth storage analysis</title><style>${STYLE}</style></head><body>${parts.join('\n')}<script type="application/json" id="report-data">${data}</script></body></html>\n`;
+}
+
+/** The last scheduled retention plan: what the policies would free in all, and what goes per repository. */
+function retentionSection(plan: RetentionPlan): string {
+  return [
+    `<section id="retention"><h2>Retention: the last plan</h2>`,
+    `<p>Planned ${escape(plan.plannedAt)}: the policies would free <strong>${formatBytes(plan.bytesFreed)}</strong> (${plan.bytesFreed} bytes), blobs no remaining image reaches.</p>`,
+    htmlTable(
+      ['Repository', 'Tags that go', 'Manifests that go'],
+      plan.repositories.map((repository) => [repository.name, `${repository.tags.length}`, `${repository.manifests.length}`]),
+      [1, 2],
+    ),
+    `</section>`,
+  ].join('\n');
 }

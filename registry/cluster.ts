@@ -67,6 +67,13 @@ export async function serve(config: ServeConfig, announce: (url: string) => void
     () => driverFor(config),
     (line) => console.error(`berth serve: ${line}`),
   );
+  // One retention runner across every replica on this storage: the processes here compete for its lease.
+  if (config.file.retention.schedule !== undefined) {
+    const log = (line: string) => console.error(`berth serve: ${line}`);
+    void import('./retention-schedule.ts')
+      .then(({ scheduleRetention }) => scheduleRetention(config, log))
+      .catch((error: unknown) => log(`retention: ${String(error)}`));
+  }
 }
 
 /**

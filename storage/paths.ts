@@ -51,6 +51,13 @@ export const paths = {
   pulledAt: (name: string, digest: Digest) => `${ROOT}/repositories/${name}/_berth/times/${digest.algorithm}/${digest.hex}/pulledat`,
   imageTimes: (name: string, digest: Digest) => `${ROOT}/repositories/${name}/_berth/times/${digest.algorithm}/${digest.hex}`,
 
+  /** A lease that one process of all replicas holds at a time (storage/lease.ts). */
+  lease: (name: string) => `${ROOT}/_berth/leases/${name}`,
+  /** Retention's shared state: the last plan, the last run, and one record per run. */
+  retentionLastPlan: `${ROOT}/_berth/retention/last-plan.json`,
+  retentionLastRun: `${ROOT}/_berth/retention/last-run.json`,
+  retentionRuns: `${ROOT}/_berth/retention/runs`,
+
   /** Where garbage collection parks a blob it is about to delete, so a push racing it can be undone. */
   gcQuarantineRoot: `${ROOT}/_berth/gc-quarantine`,
   gcQuarantine: (digest: Digest) => `${ROOT}/_berth/gc-quarantine/${digest.algorithm}/${digest.hex}`,

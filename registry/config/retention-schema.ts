@@ -44,6 +44,8 @@ export const retentionSection = optionalSection({
   immutableTags: z.array(immutableTagsRule, { error: 'must be a list of rules' }).default([]),
   /** How often `berth serve` applies the policies; absent, never. */
   schedule: durationMs.optional(),
+  /** How long the runner's lease lasts unless renewed (default 1m): a crashed runner's passes on after it. */
+  lease: durationMs.optional(),
 });
 
 // The section must produce what the plan reads: a change to either shows here first.
