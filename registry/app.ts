@@ -14,6 +14,7 @@ import { livezHandler, readyzHandler } from './health/health-routes.ts';
 import { Readiness } from './health/readiness.ts';
 import { metricsHandler } from './metrics/metrics-route.ts';
 import { observeRequests } from './observe-requests.ts';
+import type { RequestOutcome } from './metrics/http-metrics.ts';
 
 export interface AppOptions {
   store: Store;
@@ -28,6 +29,8 @@ export interface AppOptions {
   immutableTags?: readonly ImmutableTagsRule[];
   /** Serve `/metrics` (to callers with the catalog right when auth is on). */
   metricsRoute?: boolean;
+  /** Called once per request as its response closes: the request log. */
+  requestLog?: (outcome: RequestOutcome, requestId: string) => void;
 }
 
 /** The registry's HTTP application: the distribution API under /v2/ and a health check. */
@@ -39,7 +42,7 @@ export function createApp(options: AppOptions): express.Express {
   app.disable('x-powered-by');
   app.disable('etag');
   app.set('query parser', 'simple');
-  app.use(observeRequests());
+  app.use(observeRequests(options.requestLog));
 
   app.get('/healthz', (_req, res) => sendJSON(res, 200, { status: 'ok' }));
   app.get('/livez', livezHandler);

@@ -24,7 +24,17 @@ async function startServerFor(config: ServeConfig): Promise<RunningServer> {
   const { startServer } = await import('./server.ts');
   const { host, port, auth, tls, localCache } = config;
   const metricsRoute = config.metricsListen === undefined;
-  return startServer({ driver: await driverFor(config), host, port, auth, tls, localCache, immutableTags: config.file.retention.immutableTags, metricsRoute });
+  return startServer({
+    driver: await driverFor(config),
+    host,
+    port,
+    auth,
+    tls,
+    localCache,
+    immutableTags: config.file.retention.immutableTags,
+    metricsRoute,
+    requestLog: config.log,
+  });
 }
 
 /** Runs `handler` on the first SIGTERM/SIGINT; later ones wait for the same graceful stop. */

@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { isUpload, requestBytes, requestEnded, requestStarted, type RequestOutcome } from './metrics/http-metrics.ts';
 import type { RouteMatch } from './route.ts';
+import { assignRequestId } from './request-log/request-id.ts';
 
 /** The paths outside /v2/ that have an endpoint label of their own: a fixed set, so the label stays bounded. */
 const OPERATIONS = new Set(['/healthz', '/livez', '/readyz', '/metrics', '/token', '/api/v1/analysis']);
@@ -13,13 +14,14 @@ function endpointOf(req: Request, res: Response): string {
 }
 
 /**
- * The first middleware: times each request and, when its response closes (ended or cut off),
- * records its metrics and hands the outcome to `after` (the request log). One listener per request,
- * nothing else allocated on the way.
+ * The first middleware: gives each request its id (echoed as `X-Request-Id`), times it and, when its
+ * response closes (ended or cut off), records its metrics and hands the outcome to `after` (the
+ * request log). One listener per request, nothing else allocated on the way.
  */
-export function observeRequests(after?: (outcome: RequestOutcome) => void) {
+export function observeRequests(after?: (outcome: RequestOutcome, requestId: string) => void) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const start = performance.now();
+    const id = assignRequestId(req, res);
     const upload = isUpload(req);
     const written = req.socket?.bytesWritten ?? 0;
     requestStarted(upload);
@@ -32,7 +34,7 @@ export function observeRequests(after?: (outcome: RequestOutcome) => void) {
         ...requestBytes(req, res, written),
       };
       requestEnded(outcome, upload);
-      after?.(outcome);
+      after?.(outcome, id);
     });
     next();
   };

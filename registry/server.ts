@@ -13,6 +13,9 @@ import { Readiness } from './health/readiness.ts';
 import { measureDriver } from '../storage/measured-driver.ts';
 import { storageMeter } from './metrics/storage-meter.ts';
 import { metricsSource } from './metrics/metrics-source.ts';
+import type { LogSettings } from './request-log/log-settings.ts';
+import { createRequestLogger } from './request-log/logger.ts';
+import { requestLine } from './request-log/request-line.ts';
 
 export interface RunningServer {
   url: string;
@@ -35,6 +38,8 @@ export interface StartOptions {
   immutableTags?: readonly ImmutableTagsRule[];
   /** Serve `/metrics` on this listener (default true); false when a separate metrics listener has it. */
   metricsRoute?: boolean;
+  /** One log line per request on stdout (`log` in the config); none when absent. */
+  requestLog?: LogSettings;
 }
 
 /** Starts the registry on one process; the caller has already checked the driver. */
@@ -48,7 +53,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   // Every storage call of the server is timed for `berth_storage_operation_*`.
   const store = new Store(measureDriver(options.driver, storageMeter), cache);
   store.times.log = log;
-  const app = createApp({ store, log, auth, readiness, immutableTags: options.immutableTags, metricsRoute: options.metricsRoute ?? true });
+  const requests = options.requestLog && options.requestLog.level !== 'silent' ? await createRequestLogger(options.requestLog) : undefined;
+  const requestLog = requests && requestLine(requests.logger);
+  const app = createApp({ store, log, auth, readiness, immutableTags: options.immutableTags, metricsRoute: options.metricsRoute ?? true, requestLog });
   // Blob uploads of many GiB may take long; idle and header timeouts still end stuck clients.
   const timeouts = { requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 65_000 };
   const tls = options.tls && { cert: await readFile(options.tls.cert), key: await readFile(options.tls.key) };
@@ -75,6 +82,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       await cache?.settled();
       await store.times.settled();
       await options.driver.close?.();
+      requests?.flush();
     },
   };
 }

@@ -52,6 +52,8 @@ export function authMiddleware(services: AuthServices) {
     const allowed = need ? caller.may(...need) : caller.user !== undefined || services.config.mode === 'token';
     if (!allowed) throw refusal(services, req, caller, scopes, need);
     res.locals.mayPull = caller.mayPull;
+    // For the request log: who was let in.
+    res.locals.user = caller.user;
     next();
   };
 }

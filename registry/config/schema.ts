@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { authSection } from '../auth/config.ts';
 import { retentionSection } from './retention-schema.ts';
-import { byteSize, duration, flag, listenAddress, optionalSection, section, text, workerCount } from './values.ts';
+import { byteSize, duration, flag, listenAddress, oneOf, optionalSection, section, text, workerCount } from './values.ts';
+import { LOG_FORMATS, LOG_LEVELS } from '../request-log/log-settings.ts';
 
 const url = text.refine((value) => URL.canParse(value), { error: 'must be a URL' });
 
@@ -42,6 +43,8 @@ export const configFileSchema = optionalSection(
     auth: authSection,
     /** `listen`: a separate address for `/metrics` (then not served on the main one). */
     metrics: optionalSection({ listen: listenAddress.optional() }),
+    /** The request log: pino's level (or `silent`) and `auto`, `json` or `text`. */
+    log: optionalSection({ level: oneOf(LOG_LEVELS).optional(), format: oneOf(LOG_FORMATS).optional() }),
     /** Read by `berth gc`. */
     gc: optionalSection({ deleteUntagged: flag.optional(), gracePeriod: duration.optional(), uploadMaxAge: duration.optional(), settle: duration.optional() }),
     /** Retention policies and immutable tags (README "Retention"), read by `berth retention` and `berth serve`. */

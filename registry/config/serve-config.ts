@@ -5,6 +5,7 @@ import { DEFAULT_LISTEN, DEFAULT_STORAGE } from './defaults.ts';
 import { ConfigError } from './config-error.ts';
 import { parseConfigFile, readConfigFile } from './config-file.ts';
 import { parseListen, parseWorkers } from './parsers.ts';
+import { DEFAULT_LOG, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel, type LogSettings } from '../request-log/log-settings.ts';
 import type { ConfigFile, StorageSection } from './schema.ts';
 
 export { ConfigError } from './config-error.ts';
@@ -30,6 +31,8 @@ export interface ServeConfig {
   tls?: { cert: string; key: string };
   /** Serve `/metrics` here instead of on the main listener (`--metrics-listen`, `metrics.listen`). */
   metricsListen?: { host: string; port: number };
+  /** The request log (`log` section, BERTH_LOG_LEVEL and BERTH_LOG_FORMAT over it). */
+  log: LogSettings;
 }
 
 export interface ServeFlags {
@@ -46,6 +49,15 @@ export interface ServeFlags {
 function localCacheFor(storage: string, { path, size }: StorageSection['localCache']): BlobCacheSettings | undefined {
   if (!storage.startsWith('s3://') || size === 0) return undefined;
   return { ...(path ? { directory: path } : {}), ...(size !== undefined ? { maxBytes: size } : {}) };
+}
+
+/** The request log's settings: the environment over the file over the defaults, each value checked. */
+function logFor(env: NodeJS.ProcessEnv, file: ConfigFile['log']): LogSettings {
+  const level = env.BERTH_LOG_LEVEL ?? file.level ?? DEFAULT_LOG.level;
+  const format = env.BERTH_LOG_FORMAT ?? file.format ?? DEFAULT_LOG.format;
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new ConfigError(`invalid log level "${level}" (want one of ${LOG_LEVELS.join(', ')})`);
+  if (!(LOG_FORMATS as readonly string[]).includes(format)) throw new ConfigError(`invalid log format "${format}" (want one of ${LOG_FORMATS.join(', ')})`);
+  return { level: level as LogLevel, format: format as LogFormat };
 }
 
 function tlsFor(flags: ServeFlags, env: NodeJS.ProcessEnv, file: ConfigFile['tls']): ServeConfig['tls'] {
@@ -72,10 +84,11 @@ export async function loadServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv 
   const storage = flags.storage ?? env.BERTH_STORAGE ?? file.storage.url ?? file.storage.path ?? DEFAULT_STORAGE;
   const localCache = localCacheFor(storage, file.storage.localCache);
   const tls = tlsFor(flags, env, file.tls);
+  const log = logFor(env, file.log);
   const metricsText = flags.metricsListen ?? env.BERTH_METRICS_LISTEN ?? file.metrics.listen;
   const metricsListen = metricsText === undefined ? undefined : parseListen(metricsText);
   if (metricsText !== undefined && !metricsListen) throw new ConfigError(`invalid metrics listen address "${metricsText}" (want HOST:PORT)`);
   const auth = toAuthConfig(file.auth, defaultTokenKey(storage, env));
   const resolved = { ...listen, storage, workers, s3: file.storage.s3, directWrites: file.storage.directWrites, file, auth };
-  return { ...resolved, ...(localCache ? { localCache } : {}), ...(tls ? { tls } : {}), ...(metricsListen ? { metricsListen } : {}) };
+  return { ...resolved, log, ...(localCache ? { localCache } : {}), ...(tls ? { tls } : {}), ...(metricsListen ? { metricsListen } : {}) };
 }
