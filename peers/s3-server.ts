@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startProcess } from './processes.ts';
@@ -9,6 +9,8 @@ export interface S3Server {
   bucket: string;
   /** Environment that points Berth (and the AWS SDK) at this server. */
   env: NodeJS.ProcessEnv;
+  /** Makes an object look last written at `modified` (its LastModified), as `utimes` does a file on disk. */
+  backdate(key: string, modified: Date): Promise<void>;
   /** Stops it (for tests of an S3 outage); `stop` also removes its files. */
   kill(): Promise<void>;
   /** Starts it again (after `kill`) on the same port, with the objects it held. */
@@ -32,39 +34,73 @@ const CONTROLLERS: Record<OptionalS3Feature, string> = {
  * s3rver's listing tokens use DES, which OpenSSL 3 has only in its legacy provider. Its
  * delimiter listing skips the folders below a common prefix, so prefixes of keys two or more
  * levels down never appear; the shim below lists without the delimiter and groups the keys
- * itself, as S3 does, so the driver meets real S3 semantics here.
+ * itself, as S3 does, so the driver meets real S3 semantics here. s3rver also never splits its
+ * common prefixes across pages: given a page size, the shim pages as S3 does, counting common
+ * prefixes towards a page and continuing after its last entry, prefix or key.
  */
 const SCRIPT = `
 const S3rver = require('@20minutes/s3rver');
 const FilesystemStore = require('@20minutes/s3rver/lib/stores/filesystem');
+const [port, directory, bucket, lacking, checkSignatures, pageSizeText] = process.argv.slice(1);
+const pageSize = pageSizeText ? Number(pageSizeText) : undefined;
 const listObjects = FilesystemStore.prototype.listObjects;
 FilesystemStore.prototype.listObjects = async function (bucket, options) {
-  if (!options.delimiter) return listObjects.call(this, bucket, options);
+  const limit = Math.min(options.maxKeys ?? Infinity, pageSize ?? Infinity);
+  if (!options.delimiter) return listObjects.call(this, bucket, { ...options, maxKeys: limit });
   const prefix = options.prefix || '';
+  const after = options.startAfter || '';
   // In pages: s3rver reads every listed object's metadata at once, and 10,000 keys ran out of descriptors.
   const all = [];
   for (let page = { isTruncated: true }; page.isTruncated; ) {
     page = await listObjects.call(this, bucket, { ...options, delimiter: '', maxKeys: 500, startAfter: all.at(-1)?.key ?? options.startAfter });
     all.push(...page.objects);
   }
-  const commonPrefixes = new Set();
-  const objects = [];
+  if (pageSize === undefined) {
+    const commonPrefixes = new Set();
+    const objects = [];
+    for (const object of all) {
+      const at = object.key.indexOf(options.delimiter, prefix.length);
+      if (at >= 0) commonPrefixes.add(object.key.slice(0, at + options.delimiter.length));
+      else objects.push(object);
+    }
+    return { objects: objects.slice(0, limit), commonPrefixes: [...commonPrefixes].sort(), isTruncated: objects.length > limit };
+  }
+  const entries = new Map();
   for (const object of all) {
     const at = object.key.indexOf(options.delimiter, prefix.length);
-    if (at >= 0) commonPrefixes.add(object.key.slice(0, at + options.delimiter.length));
-    else objects.push(object);
+    const key = at >= 0 ? object.key.slice(0, at + options.delimiter.length) : object.key;
+    // A page that ended on a common prefix continues after everything below it.
+    if (key > after && !entries.has(key)) entries.set(key, at >= 0 ? undefined : object);
   }
-  const maxKeys = options.maxKeys ?? Infinity;
-  return { objects: objects.slice(0, maxKeys), commonPrefixes: [...commonPrefixes].sort(), isTruncated: objects.length > maxKeys };
+  const keys = [...entries.keys()].sort();
+  const page = keys.slice(0, limit);
+  const commonPrefixes = page.filter((key) => entries.get(key) === undefined);
+  const objects = page.filter((key) => entries.get(key) !== undefined).map((key) => entries.get(key));
+  const isTruncated = keys.length > limit;
+  // s3rver's controller makes the continuation token of the last object's key: a page that ends
+  // on a common prefix lists it last as a stand-in object too, which getBucket below takes out.
+  if (isTruncated && commonPrefixes.at(-1) === page.at(-1)) {
+    objects.push({ key: page.at(-1), size: 0, lastModifiedDate: new Date(0), metadata: { etag: '""' } });
+  }
+  return { objects, commonPrefixes, isTruncated };
 };
-const [port, directory, bucket, lacking, checkSignatures] = process.argv.slice(1);
+const bucketController = require('@20minutes/s3rver/lib/controllers/bucket');
+const getBucket = bucketController.getBucket;
+bucketController.getBucket = async function (ctx) {
+  await getBucket.call(this, ctx);
+  const result = ctx.body?.ListBucketResult;
+  if (!result?.Delimiter) return;
+  // A key that is also a common prefix is the stand-in above: a real one would have been grouped.
+  const prefixes = new Set(result.CommonPrefixes.map((common) => common.Prefix));
+  result.Contents = result.Contents.filter((object) => !prefixes.has(object.Key));
+  if (result.KeyCount !== undefined) result.KeyCount = result.Contents.length + result.CommonPrefixes.length;
+};
 const S3Error = require('@20minutes/s3rver/lib/models/error');
 const objectController = require('@20minutes/s3rver/lib/controllers/object');
 // Distribution's s3 driver resumes an upload with ListMultipartUploads and ListParts, and gc aborts
 // abandoned ones with AbortMultipartUpload: s3rver lacks all three.
 const fs = require('fs/promises');
 const path = require('path');
-const bucketController = require('@20minutes/s3rver/lib/controllers/bucket');
 const { DUMMY_ACCOUNT } = require('@20minutes/s3rver/lib/models/account');
 const owner = { ID: DUMMY_ACCOUNT.id, DisplayName: DUMMY_ACCOUNT.displayName };
 const xmlns = { xmlns: 'http://s3.amazonaws.com/doc/2006-03-01/' };
@@ -136,14 +172,20 @@ new S3rver({ address: '127.0.0.1', port: Number(port), directory, silent: true, 
 
 /**
  * Starts s3rver; `without` makes it answer 501 for those operations, as stricter or older servers
- * do. It takes any well-formed signature unless told to check them (`checkSignatures`).
+ * do. It takes any well-formed signature unless told to check them (`checkSignatures`). With
+ * `pageSize`, a listing answers at most that many keys and common prefixes per page (S3 answers up
+ * to 1,000), so that a test's listings span pages with a few hundred objects.
  */
-export async function startS3Server(bucket = 'berth-test', without: OptionalS3Feature[] = [], { checkSignatures = false } = {}): Promise<S3Server> {
+export async function startS3Server(
+  bucket = 'berth-test',
+  without: OptionalS3Feature[] = [],
+  { checkSignatures = false, pageSize }: { checkSignatures?: boolean; pageSize?: number } = {},
+): Promise<S3Server> {
   const directory = await mkdtemp(join(tmpdir(), 's3rver-'));
   const port = await freePort();
   const lacking = without.map((feature) => CONTROLLERS[feature]).join(',');
   const launch = () =>
-    startProcess(process.execPath, ['-e', SCRIPT, String(port), directory, bucket, lacking, String(checkSignatures)], /s3rver ready/, {
+    startProcess(process.execPath, ['-e', SCRIPT, String(port), directory, bucket, lacking, String(checkSignatures), String(pageSize ?? '')], /s3rver ready/, {
       env: { ...process.env, NODE_OPTIONS: '--openssl-legacy-provider' },
       cwd: join(import.meta.dirname, '..'),
     });
@@ -153,6 +195,11 @@ export async function startS3Server(bucket = 'berth-test', without: OptionalS3Fe
     endpoint,
     bucket,
     env: { AWS_ACCESS_KEY_ID: KEY, AWS_SECRET_ACCESS_KEY: KEY, AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_S3: endpoint },
+    async backdate(key, modified) {
+      // s3rver's filesystem store answers an object's LastModified from its file's mtime.
+      const parts = key.split('/');
+      await utimes(join(directory, bucket, ...parts.slice(0, -1), `${parts.at(-1)}._S3rver_object`), modified, modified);
+    },
     async kill() {
       await server.stop();
     },

@@ -43,6 +43,17 @@ export class OffsetMismatchError extends Error {
   }
 }
 
+/**
+ * Raised by `append` while another append to the same upload is under way: of appends at one
+ * offset, only one may write. The size is what the upload held when this one was refused.
+ */
+export class AppendUnderWayError extends OffsetMismatchError {
+  constructor(path: string, expected: number, actual: number) {
+    super(path, expected, actual);
+    this.message = `append to ${path} at offset ${expected} while another append to it is under way (it holds ${actual} bytes so far)`;
+  }
+}
+
 /** Raised when the storage backend cannot be reached or refuses service (answered as 503). */
 export class StorageUnavailableError extends Error {}
 
@@ -97,8 +108,10 @@ export interface Driver {
   /**
    * Appends `source` to an upload's data (`…/_uploads/<id>/data`, see `paths.isUploadData`: an
    * object store looks for appended parts there only) that currently holds exactly `offset` bytes
-   * (0 creates it); throws OffsetMismatchError otherwise. Returns the new size. Appended objects
-   * may be readable only through `stat`, `reader`, `move` and `delete`: they are upload scratch.
+   * (0 creates it); throws OffsetMismatchError otherwise, and AppendUnderWayError (one) while
+   * another append to it runs in this process, so that of concurrent appends at one offset only one
+   * writes. Returns the new size. Appended objects may be readable only through `stat`, `reader`,
+   * `move` and `delete`: they are upload scratch.
    */
   append(path: string, source: Readable, offset: number): Promise<number>;
 

@@ -25,6 +25,7 @@ export function s3Settings(url: string, section: Record<string, unknown> = {}, e
     accessKeyId: text(section.accessKeyId) ?? text(env.AWS_ACCESS_KEY_ID),
     secretAccessKey: text(section.secretAccessKey) ?? text(env.AWS_SECRET_ACCESS_KEY),
     redirect: section.redirect === true,
+    fastPaths: section.fastPaths !== false,
   };
 }
 

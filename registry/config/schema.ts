@@ -21,6 +21,7 @@ const storageSection = z.preprocess(
         accessKeyId: text.optional(),
         secretAccessKey: text.optional(),
         redirect: flag.optional(),
+        fastPaths: flag.optional(),
       }),
       localCache: optionalSection({ path: text.optional(), size: byteSize.optional() }),
     },

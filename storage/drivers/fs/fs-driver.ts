@@ -16,6 +16,7 @@ import {
 } from '../../driver.ts';
 import { DirectSink } from './direct-sink.ts';
 import { isTempName, purgeStaleTemps, tempPathFor } from './fs-temp-files.ts';
+import { appendAlone } from '../append-alone.ts';
 import { SocketTarget } from '../socket-target.ts';
 import { makeDirectory } from '../../make-directory.ts';
 
@@ -219,8 +220,17 @@ export class FsDriver implements Driver {
     }
   }
 
-  async append(path: string, source: Readable, offset: number): Promise<number> {
+  append(path: string, source: Readable, offset: number): Promise<number> {
     const full = this.full(path);
+    const size = () =>
+      stat(full).then(
+        (info) => info.size,
+        () => 0,
+      );
+    return appendAlone(full, path, offset, source, size, () => this.appendAt(full, path, source, offset));
+  }
+
+  private async appendAt(full: string, path: string, source: Readable, offset: number): Promise<number> {
     await mkdir(dirname(full), { recursive: true });
     // Never O_APPEND: positional writes must land where they say.
     const handle = await open(full, offset === 0 ? constants.O_RDWR | constants.O_CREAT : 'r+').catch((error: unknown) => {

@@ -30,6 +30,12 @@ export interface S3Settings {
   secretAccessKey?: string;
   /** Answer blob GETs with 307 to a presigned URL, so bytes flow from S3 to the client. */
   redirect: boolean;
+  /**
+   * Berth's speed-ups over the plain AWS SDK (on unless `storage.s3.fastPaths: false`): HEADs, small
+   * GETs and presigned URLs it signs itself, large ranges spliced from connections of their own, and
+   * concurrent reads of one key sharing a request. Off, every call goes through the SDK's client.
+   */
+  fastPaths: boolean;
 }
 
 /** Multipart part size for streamed writes: memory per upload is about twice this. */
@@ -52,7 +58,8 @@ export function isNotFound(error: unknown): boolean {
  */
 export class S3Bucket {
   readonly client: S3Client;
-  private readonly signed: SignedRequests;
+  /** Requests Berth signs itself; none with the fast paths off. */
+  private readonly signed: SignedRequests | undefined;
 
   constructor(readonly settings: S3Settings) {
     this.client = new S3Client({
@@ -68,7 +75,7 @@ export class S3Bucket {
       maxAttempts: 3,
       requestHandler: { connectionTimeout: 5000, requestTimeout: REQUEST_TIMEOUT },
     });
-    this.signed = new SignedRequests(this.client, settings.bucket);
+    this.signed = settings.fastPaths ? new SignedRequests(this.client, settings.bucket) : undefined;
   }
 
   key(path: string): string {
@@ -92,7 +99,7 @@ export class S3Bucket {
 
   /** An object's size and time, or undefined when there is none. */
   async head(key: string): Promise<FileInfo | undefined> {
-    const quick = await this.signed.head(key);
+    const quick = await this.signed?.head(key);
     if (quick) return quick === 'missing' ? undefined : quick.found;
     try {
       const head = await this.call(() => this.client.send(new HeadObjectCommand({ Bucket: this.settings.bucket, Key: key })));
@@ -105,7 +112,7 @@ export class S3Bucket {
 
   /** A small object's whole content, or undefined when there is none. */
   async content(key: string): Promise<Buffer | undefined> {
-    const quick = await this.signed.get(key);
+    const quick = await this.signed?.get(key);
     if (quick) return quick === 'missing' ? undefined : quick.found;
     try {
       return await buffer(await this.reader(key));
@@ -129,7 +136,7 @@ export class S3Bucket {
   }
 
   async presignedGet(key: string): Promise<string> {
-    const quick = await this.signed.presignedGet(key, PRESIGN_SECONDS);
+    const quick = await this.signed?.presignedGet(key, PRESIGN_SECONDS);
     return quick ?? getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.settings.bucket, Key: key }), { expiresIn: PRESIGN_SECONDS });
   }
 
@@ -197,7 +204,7 @@ export class S3Bucket {
   }
 
   close(): void {
-    this.signed.close();
+    this.signed?.close();
     this.client.destroy();
   }
 }

@@ -6,6 +6,7 @@ import { abortAbandonedUploads } from './s3-abandoned-uploads.ts';
 import { isNotFound, S3Bucket, type S3Settings } from './s3-bucket.ts';
 import { copyObject } from './s3-copy.ts';
 import { SegmentedObject } from './s3-segments.ts';
+import { appendAlone } from '../append-alone.ts';
 import { relayAvailable } from '../socket-target.ts';
 
 /** Ranges from this size on are fetched to be spliced; below it a connection of their own costs more than it saves. */
@@ -26,7 +27,12 @@ export class S3Driver implements Driver {
 
   constructor(settings: S3Settings) {
     this.bucket = new S3Bucket(settings);
-    this.direct = relayAvailable && new URL(settings.endpoint ?? 'https://s3.amazonaws.com').protocol === 'http:';
+    this.direct = settings.fastPaths && relayAvailable && new URL(settings.endpoint ?? 'https://s3.amazonaws.com').protocol === 'http:';
+  }
+
+  /** A read of `path` shared with concurrent ones (fast paths), or a request of its own. */
+  private shared<T>(coalescer: ReadCoalescer<T>, path: string, read: () => Promise<T>): Promise<T> {
+    return this.bucket.settings.fastPaths ? coalescer.read(path, read) : read();
   }
 
   get location(): string {
@@ -40,7 +46,7 @@ export class S3Driver implements Driver {
 
   /** A plain object's info, without looking for upload segments. */
   private head(path: string): Promise<FileInfo | undefined> {
-    return this.heads.read(path, () => this.bucket.head(this.bucket.key(path)));
+    return this.shared(this.heads, path, () => this.bucket.head(this.bucket.key(path)));
   }
 
   /**
@@ -54,7 +60,7 @@ export class S3Driver implements Driver {
 
   /** Small objects (links, manifests) are never appended: a missing one costs no listing of segments. */
   getContent(path: string): Promise<Buffer> {
-    return this.contents.read(path, async () => {
+    return this.shared(this.contents, path, async () => {
       const content = await this.bucket.content(this.bucket.key(path));
       if (!content) throw new PathNotFoundError(path);
       return content;
@@ -85,14 +91,18 @@ export class S3Driver implements Driver {
     return this.bucket.upload(this.bucket.key(path), source);
   }
 
-  async append(path: string, source: Readable, offset: number): Promise<number> {
+  append(path: string, source: Readable, offset: number): Promise<number> {
     const segments = this.segments(path);
-    const size = (await segments.stat())?.size ?? 0;
-    if (size !== offset) {
-      source.resume();
-      throw new OffsetMismatchError(path, offset, size);
-    }
-    return segments.append(source, offset);
+    const size = async () => (await segments.stat())?.size ?? 0;
+    const { endpoint, bucket } = this.bucket.settings;
+    return appendAlone(`${endpoint ?? 'aws'} ${bucket} ${this.bucket.key(path)}`, path, offset, source, size, async () => {
+      const held = await size();
+      if (held !== offset) {
+        source.resume();
+        throw new OffsetMismatchError(path, offset, held);
+      }
+      return segments.append(source, offset);
+    });
   }
 
   async list(path: string): Promise<string[]> {
