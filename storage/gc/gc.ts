@@ -155,6 +155,8 @@ async function dropRevision(store: Store, graph: ManifestGraph, repository: stri
   const subject = (await graph.node(digest))?.subject;
   if (subject) await store.driver.delete(parentOf(paths.referrerLink(repository, subject, digest)));
   await store.driver.delete(parentOf(paths.revisionLink(repository, digest)));
+  // Its push and pull times go with it, as with a DELETE (RepositoryStore.deleteManifest).
+  await store.times.forget(repository, digest);
 }
 
 /** A push may tag a manifest just after gc dropped its revision: the tag wins. */
