@@ -1,16 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { utimes } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { FsDriver } from '../../storage/drivers/fs/fs-driver.ts';
 import { collectGarbage, type GcReport } from '../../storage/gc/gc.ts';
 import { planGarbage } from '../../storage/gc/gc-plan.ts';
 import { ManifestGraph } from '../../storage/manifest-graph.ts';
 import { paths } from '../../storage/paths.ts';
 import { Store } from '../../storage/store.ts';
+import { newStorage } from '../helpers/backend.ts';
 import { startBerth, type RunningBerth } from '../helpers/berth.ts';
+import { DelegatingDriver } from '../helpers/delegating-driver.ts';
 import { blobOf, imageManifest, randomBlob, type TestBlob } from '../helpers/content.ts';
 import { pullCompletely } from '../helpers/pull-check.ts';
 import { RegistryAPI } from '../helpers/registry-api.ts';
@@ -19,8 +16,7 @@ const HOUR = 3_600_000;
 
 /** Backdates a blob so that it is past any grace period: old garbage, as a real registry has. */
 async function age(berth: RunningBerth, blob: TestBlob): Promise<void> {
-  const old = new Date(Date.now() - HOUR);
-  await utimes(join(berth.root, 'docker/registry/v2/blobs/sha256', blob.digest.hex.slice(0, 2), blob.digest.hex, 'data'), old, old);
+  await berth.storage.backdate(paths.blobData(blob.digest), new Date(Date.now() - HOUR));
 }
 
 /** Pushes like a real client: HEAD each blob, upload only what the registry lacks, then the manifest. */
@@ -42,7 +38,7 @@ async function pushImage(api: RegistryAPI, name: string, tag: string, layers: Te
 }
 
 /** A driver that lets a push slip in just before gc moves its first candidate into quarantine. */
-class RacingDriver extends FsDriver {
+class RacingDriver extends DelegatingDriver {
   beforeQuarantine?: () => Promise<void>;
 
   override async move(from: string, to: string): Promise<void> {
@@ -54,7 +50,7 @@ class RacingDriver extends FsDriver {
 }
 
 /** A driver that runs a hook just before it writes one given path: a push caught midway. */
-class HookedDriver extends FsDriver {
+class HookedDriver extends DelegatingDriver {
   beforeWrite?: { path: string; hook: () => Promise<void> };
 
   override async putContent(path: string, content: Buffer | string): Promise<void> {
@@ -67,9 +63,9 @@ class HookedDriver extends FsDriver {
 
 /** A registry over a HookedDriver, holding an old garbage blob (linked in `junk`) that gc will take. */
 async function withHookedRegistry(test: (berth: RunningBerth, driver: HookedDriver, garbage: TestBlob) => Promise<void>): Promise<void> {
-  const root = mkdtempSync(join(tmpdir(), 'berth-hooked-'));
-  const driver = new HookedDriver(root);
-  const berth = await startBerth({ root, driver });
+  const storage = await newStorage();
+  const driver = new HookedDriver(storage.openDriver());
+  const berth = await startBerth({ storage, driver });
   try {
     const garbage = randomBlob(4096);
     await new RegistryAPI(berth.url).pushBlob('junk', garbage);
@@ -77,11 +73,11 @@ async function withHookedRegistry(test: (berth: RunningBerth, driver: HookedDriv
     await test(berth, driver, garbage);
   } finally {
     await berth.stop();
-    rmSync(root, { recursive: true, force: true });
+    await storage.remove();
   }
 }
 
-const collectNow = (berth: RunningBerth) => collectGarbage(new Store(new FsDriver(berth.root)), { gracePeriodMs: 60_000, settleMs: 0 });
+const collectNow = (berth: RunningBerth) => collectGarbage(new Store(berth.storage.openDriver()), { gracePeriodMs: 60_000, settleMs: 0 });
 
 describe('gc while the registry serves pushes', () => {
   let berth: RunningBerth;
@@ -98,7 +94,7 @@ describe('gc while the registry serves pushes', () => {
     await api.pushBlob('race', garbage);
     await pushImage(api, 'race', 'keep', [randomBlob(100)]);
     await age(berth, garbage);
-    const driver = new RacingDriver(berth.root);
+    const driver = new RacingDriver(berth.storage.openDriver());
     driver.beforeQuarantine = () => api.pushBlob('race', garbage);
     const report = await collectGarbage(new Store(driver), { gracePeriodMs: 60_000, settleMs: 0 });
     assert.deepEqual(report.restored, [`${garbage.digest}`]);
@@ -157,7 +153,7 @@ describe('gc while the registry serves pushes', () => {
       garbage.set(name, old);
     }
 
-    const store = new Store(new FsDriver(berth.root));
+    const store = new Store(berth.storage.openDriver());
     let pushing = true;
     const reused = new Set<string>();
     const pushers = repositories.map(async (name, n) => {

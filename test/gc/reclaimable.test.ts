@@ -1,18 +1,18 @@
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { AnalysisReport } from '../../analysis/analysis.ts';
 import type { GcReport } from '../../storage/gc/gc.ts';
+import type { TestStorage } from '../helpers/backend.ts';
 import { runBerth } from '../helpers/berth-cli.ts';
 import { startBerth, type RunningBerth } from '../helpers/berth.ts';
 import { blobOf, imageManifest, randomBlob, type TestBlob } from '../helpers/content.ts';
 import { RegistryAPI } from '../helpers/registry-api.ts';
 import { totalSize } from '../helpers/shared-fixture.ts';
 
-/** `berth ARGS --storage ROOT`, which must succeed. */
-async function berth(root: string, ...args: string[]): Promise<string> {
-  const { code, stdout, stderr } = await runBerth([...args, '--storage', root]);
+/** `berth ARGS --storage STORAGE`, with the storage's own config file unless ARGS give one; it must succeed. */
+async function berth(storage: TestStorage, ...args: string[]): Promise<string> {
+  const config = args.includes('--config') ? [] : ['--config', await storage.configFile()];
+  const { code, stdout, stderr } = await runBerth([...args, '--storage', storage.location, ...config], '', storage.env);
   assert.equal(code, 0, `berth ${args.join(' ')}: ${stderr}`);
   return stdout;
 }
@@ -27,7 +27,7 @@ function statedBytes(text: string, pattern: RegExp): string {
 describe('analyze and gc --dry-run state the same reclaimable figure after a delete', () => {
   let server: RunningBerth;
   let api: RegistryAPI;
-  let root: string;
+  let storage: TestStorage;
   /** app:1.0, deleted by digest: what gc reclaims (its base layer stays, base:1 uses it). */
   let deleted: { manifest: TestBlob; gone: TestBlob[] };
   let orphan: TestBlob;
@@ -43,7 +43,7 @@ describe('analyze and gc --dry-run state the same reclaimable figure after a del
   before(async () => {
     server = await startBerth();
     api = new RegistryAPI(server.url);
-    root = server.root;
+    storage = server.storage;
     const base = randomBlob(40_000);
     const own = randomBlob(70_000);
     await push('base', '1', [base]);
@@ -56,8 +56,8 @@ describe('analyze and gc --dry-run state the same reclaimable figure after a del
   after(() => server.stop());
 
   it('within the grace period: both free 0 B now, the same bytes after it, and name the grace period and how to set it', async () => {
-    const analyzeText = await berth(root, 'analyze');
-    const gcText = await berth(root, 'gc', '--dry-run');
+    const analyzeText = await berth(storage, 'analyze');
+    const gcText = await berth(storage, 'gc', '--dry-run');
     assert.equal(statedBytes(analyzeText, /gc would free (\S+ \S+)/), statedBytes(gcText, /would free (\S+ \S+)/), 'the same figure freed now');
     assert.match(analyzeText, /gc would free 0 B now/);
     assert.match(gcText, /would free 0 B \(0 bytes\) now/);
@@ -71,8 +71,8 @@ describe('analyze and gc --dry-run state the same reclaimable figure after a del
     for (const blob of deleted.gone) assert.match(gcText, new RegExp(`kept blob ${blob.digest} \\(.*\\) of app@${deleted.manifest.digest}\\n`));
     assert.match(gcText, new RegExp(`kept blob ${orphan.digest} \\(.*\\), no remaining image\\n`));
 
-    const analysis = JSON.parse(await berth(root, 'analyze', '--json')) as AnalysisReport;
-    const gc = JSON.parse(await berth(root, 'gc', '--dry-run', '--json')) as GcReport;
+    const analysis = JSON.parse(await berth(storage, 'analyze', '--json')) as AnalysisReport;
+    const gc = JSON.parse(await berth(storage, 'gc', '--dry-run', '--json')) as GcReport;
     const young = totalSize(deleted.gone) + orphan.bytes.length;
     assert.equal(gc.blobBytes + gc.uploadBytes, 0);
     assert.equal(analysis.gc.now.bytes, 0, 'analyze no longer counts young blobs as freed now');
@@ -84,14 +84,13 @@ describe('analyze and gc --dry-run state the same reclaimable figure after a del
 
   it('past the grace period (flag or config file): both free the same bytes now, and gc names the deleted image of each blob', async () => {
     const freed = totalSize(deleted.gone) + orphan.bytes.length;
-    const config = join(root, 'gc.yml');
-    await writeFile(config, 'gc:\n  gracePeriod: 0s\n');
+    const config = await storage.configFile('gc:\n  gracePeriod: 0s\n');
     for (const settings of [
       ['--grace-period', '0'],
       ['--config', config],
     ]) {
-      const analysis = JSON.parse(await berth(root, 'analyze', '--json', ...settings)) as AnalysisReport;
-      const gc = JSON.parse(await berth(root, 'gc', '--dry-run', '--json', ...settings)) as GcReport;
+      const analysis = JSON.parse(await berth(storage, 'analyze', '--json', ...settings)) as AnalysisReport;
+      const gc = JSON.parse(await berth(storage, 'gc', '--dry-run', '--json', ...settings)) as GcReport;
       assert.equal(gc.blobBytes + gc.uploadBytes, freed);
       assert.equal(analysis.gc.now.bytes, freed, settings.join(' '));
       assert.equal(analysis.gc.afterGracePeriod.bytes, 0);
@@ -100,8 +99,8 @@ describe('analyze and gc --dry-run state the same reclaimable figure after a del
       for (const blob of deleted.gone) assert.deepEqual(images.get(`${blob.digest}`), [`app@${deleted.manifest.digest}`]);
       assert.deepEqual(images.get(`${orphan.digest}`), []);
     }
-    const analyzeText = await berth(root, 'analyze', '--grace-period', '0');
-    const gcText = await berth(root, 'gc', '--dry-run', '--grace-period', '0');
+    const analyzeText = await berth(storage, 'analyze', '--grace-period', '0');
+    const gcText = await berth(storage, 'gc', '--dry-run', '--grace-period', '0');
     assert.equal(statedBytes(analyzeText, /gc would free (\S+ \S+) now/), statedBytes(gcText, /would free (\S+ \S+) \(\d+ bytes\) now/));
     for (const blob of deleted.gone) assert.match(gcText, new RegExp(`would delete blob ${blob.digest} \\(.*\\) of app@${deleted.manifest.digest}\\n`));
   });
@@ -110,13 +109,13 @@ describe('analyze and gc --dry-run state the same reclaimable figure after a del
     const first = await push('app', '2.0', [randomBlob(5000)]);
     await push('app', '2.0', [randomBlob(6000)]);
     const settings = ['--delete-untagged', '--grace-period', '0'];
-    const analysis = JSON.parse(await berth(root, 'analyze', '--json', ...settings)) as AnalysisReport;
-    const gc = JSON.parse(await berth(root, 'gc', '--dry-run', '--json', ...settings)) as GcReport;
+    const analysis = JSON.parse(await berth(storage, 'analyze', '--json', ...settings)) as AnalysisReport;
+    const gc = JSON.parse(await berth(storage, 'gc', '--dry-run', '--json', ...settings)) as GcReport;
     assert.equal(analysis.gc.now.bytes, gc.blobBytes + gc.uploadBytes);
     assert.equal(analysis.gc.deleteUntagged, true);
     assert.deepEqual(gc.revisions, [{ repository: 'app', digest: `${first.manifest.digest}` }]);
     const manifest = gc.blobs.find((blob) => blob.digest === `${first.manifest.digest}`);
     assert.deepEqual(manifest?.images, [`app:2.0@${first.manifest.digest}`]);
-    assert.match(await berth(root, 'analyze', ...settings), /gc would free \S+ \S+ now \(with --delete-untagged\)/);
+    assert.match(await berth(storage, 'analyze', ...settings), /gc would free \S+ \S+ now \(with --delete-untagged\)/);
   });
 });

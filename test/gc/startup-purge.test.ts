@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, it } from 'node:test';
+import { onlyOnFs } from '../helpers/backend.ts';
 import { startBerthProcess } from '../helpers/berth.ts';
 
 let root: string;
@@ -24,17 +25,21 @@ async function plantTemp(dir: string, modified: Date): Promise<string> {
   return file;
 }
 
-it('removes temp files idle past the grace period once serving, and keeps fresh ones', async () => {
-  const old = await plantTemp('docker/registry/v2/blobs/sha256/86/8654aa', new Date(Date.now() - 2 * 60 * 60_000));
-  const fresh = await plantTemp('docker/registry/v2/blobs/sha256/12/1234bb', new Date());
-  const berth = await startBerthProcess(['--storage', root, '--workers', '1']);
-  try {
-    for (let waited = 0; existsSync(old) && waited < 20_000; waited += 100) await sleep(100);
-    assert.equal(existsSync(old), false, 'the stale temp file is gone soon after start-up');
-    assert.equal(existsSync(fresh), true, 'a fresh temp file stays');
-    for (let waited = 0; !berth.process.output().includes('removed 1 leftovers') && waited < 5_000; waited += 100) await sleep(100);
-    assert.match(berth.process.output(), /removed 1 leftovers of interrupted writes \(7 bytes\)/);
-  } finally {
-    await berth.stop();
-  }
-});
+it(
+  'removes temp files idle past the grace period once serving, and keeps fresh ones',
+  onlyOnFs("temp files are what the fs driver's killed writes leave; on S3 start-up aborts abandoned multipart uploads, untested here"),
+  async () => {
+    const old = await plantTemp('docker/registry/v2/blobs/sha256/86/8654aa', new Date(Date.now() - 2 * 60 * 60_000));
+    const fresh = await plantTemp('docker/registry/v2/blobs/sha256/12/1234bb', new Date());
+    const berth = await startBerthProcess(['--storage', root, '--workers', '1']);
+    try {
+      for (let waited = 0; existsSync(old) && waited < 20_000; waited += 100) await sleep(100);
+      assert.equal(existsSync(old), false, 'the stale temp file is gone soon after start-up');
+      assert.equal(existsSync(fresh), true, 'a fresh temp file stays');
+      for (let waited = 0; !berth.process.output().includes('removed 1 leftovers') && waited < 5_000; waited += 100) await sleep(100);
+      assert.match(berth.process.output(), /removed 1 leftovers of interrupted writes \(7 bytes\)/);
+    } finally {
+      await berth.stop();
+    }
+  },
+);

@@ -1,39 +1,66 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Driver } from '../../storage/driver.ts';
-import { FsDriver } from '../../storage/drivers/fs/fs-driver.ts';
 import { startServer, type StartOptions } from '../../registry/server.ts';
 import { freePort, startProcess, type RunningProcess } from '../../peers/processes.ts';
+import { backend, fsStorage, newStorage, type TestStorage } from './backend.ts';
 
 export interface RunningBerth {
   url: string;
   /** host:port, as skopeo and image references want it. */
   host: string;
-  /** The storage root directory (for the fs driver). */
-  root: string;
+  /** The storage root directory: on the fs backend only (a test on S3 goes through `storage`). */
+  readonly root: string;
+  /** The storage it serves, on the test backend (or the given root). */
+  storage: TestStorage;
   stop(): Promise<void>;
 }
 
-/** Starts Berth in this process on a free loopback port, over `driver` or a (new) directory. */
-export async function startBerth(options: { root?: string; driver?: Driver } & Pick<StartOptions, 'auth' | 'tls' | 'log'> = {}): Promise<RunningBerth> {
-  const ownsRoot = !options.root && !options.driver;
-  const root = options.root ?? (await mkdtemp(join(tmpdir(), 'berth-')));
-  const driver = options.driver ?? new FsDriver(root);
+/**
+ * Starts Berth in this process on a free loopback port, over `driver`, or a driver on `storage`,
+ * on the directory `root`, or on new storage of the test backend (backend.ts) with its local copies.
+ */
+export async function startBerth(
+  options: { root?: string; driver?: Driver; storage?: TestStorage } & Pick<StartOptions, 'auth' | 'tls' | 'log'> = {},
+): Promise<RunningBerth> {
+  const scratch = () => mkdtemp(join(tmpdir(), 'berth-'));
+  const ownsStorage = !options.storage;
+  const ownDirectory = async () => {
+    // With only a driver given, a directory of its own as `root`, as before: the driver need not use it.
+    const directory = await scratch();
+    return fsStorage(directory, directory);
+  };
+  const storage = options.storage ?? (options.root ? fsStorage(options.root, await scratch()) : options.driver ? await ownDirectory() : await newStorage());
+  const driver = options.driver ?? storage.openDriver();
   await driver.check();
-  const running = await startServer({ driver, host: '127.0.0.1', port: 0, log: options.log ?? (() => undefined), auth: options.auth, tls: options.tls });
+  // Local copies go with the storage a driver of the test's own sits on, as with one opened here.
+  const localCache = options.storage || !options.driver ? storage.localCache : undefined;
+  const running = await startServer({
+    driver,
+    host: '127.0.0.1',
+    port: 0,
+    log: options.log ?? (() => undefined),
+    auth: options.auth,
+    tls: options.tls,
+    ...(localCache ? { localCache } : {}),
+  });
   return {
     url: running.url,
     host: running.url.replace(/^https?:\/\//, ''),
-    root,
+    get root() {
+      if (!storage.directory) throw new Error(`berth.root is the fs backend's directory; on ${backend}, go through berth.storage`);
+      return storage.directory;
+    },
+    storage,
     async stop() {
       await running.close(1000);
-      if (ownsRoot) await rm(root, { recursive: true, force: true });
+      if (ownsStorage) await storage.remove();
     },
   };
 }
 
-export interface BerthProcess extends RunningBerth {
+export interface BerthProcess extends Omit<RunningBerth, 'storage'> {
   process: RunningProcess;
 }
 
