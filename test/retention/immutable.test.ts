@@ -2,7 +2,7 @@
  * Immutable tags (issue 22 "Immutable tags"): a push that would move one to another digest, or a
  * delete of one (by tag, or of the manifest it names), is refused with the spec's error body, a
  * `DENIED` naming the rule (distribution-spec "Error Codes", code-11); re-pushing the same digest is
- * fine; retention never deletes one. Driven through `berth serve --config`, the API, `berth push` and skopeo.
+ * fine; retention never deletes one. Driven through `berth serve --config`, the API, `berth push`, skopeo and podman.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { LayoutStore } from '../../client/layout-store.ts';
-import { buildImage, skopeoCopy } from '../../peers/oci-image.ts';
+import { buildImage, run, skopeoCopy } from '../../peers/oci-image.ts';
 import { runBerth } from '../helpers/berth-cli.ts';
 import { startBerthProcess, type BerthProcess } from '../helpers/berth.ts';
 import { blobOf, imageManifest, randomBlob, type TestBlob } from '../helpers/content.ts';
@@ -119,5 +119,19 @@ describe('immutable tags', () => {
     );
     assert.ok(refused, 'skopeo failed');
     assert.ok(refused.includes('cannot be moved'), `skopeo shows the message:\n${refused}`);
+  });
+
+  it('podman push of another image to release-1 fails with the message', needs('skopeo', 'umoci', 'podman'), async () => {
+    const layout = await buildImage('c', [1700]);
+    await skopeoCopy(`oci:${layout}:c`, `docker://${berth.host}/tools/app:scratch-c`);
+    const storage = ['--root', join(scratch, 'podman-root'), '--runroot', join(scratch, 'podman-run'), '--storage-driver', 'vfs'];
+    await run('podman', [...storage, 'pull', '--tls-verify=false', `${berth.host}/tools/app:scratch-c`]);
+    await run('podman', [...storage, 'tag', `${berth.host}/tools/app:scratch-c`, `${berth.host}/tools/app:release-1`]);
+    const refused = await run('podman', [...storage, 'push', '--tls-verify=false', `${berth.host}/tools/app:release-1`]).then(
+      () => undefined,
+      (error: { stderr?: string }) => error.stderr ?? String(error),
+    );
+    assert.ok(refused, 'podman failed');
+    assert.ok(refused.includes('cannot be moved'), `podman shows the message:\n${refused}`);
   });
 });
