@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import { httpDuration, httpReceived, httpRequests, httpSent, live } from './metrics.ts';
+import { live, requests } from './metrics.ts';
 
 /** The socket's bytesRead when its previous request ended: each request counts what came since. */
 const READ_BEFORE = Symbol('berth.bytesReadBefore');
@@ -50,9 +50,10 @@ export function requestBytes(req: Request, res: Response, written0: number): { r
 export function requestEnded(outcome: RequestOutcome, upload: boolean): void {
   live.requestsInFlight--;
   if (upload) live.uploadsInProgress--;
-  const { req, res, endpoint } = outcome;
-  httpRequests.inc({ endpoint, method: req.method, status: res.statusCode });
-  httpDuration.observe({ endpoint, method: req.method }, outcome.seconds);
-  if (outcome.received > 0) httpReceived.inc({ endpoint }, outcome.received);
-  if (outcome.sent > 0) httpSent.inc({ endpoint }, outcome.sent);
+  const row = requests.row(outcome.endpoint, outcome.req.method);
+  const status = outcome.res.statusCode;
+  row.statuses.set(status, (row.statuses.get(status) ?? 0) + 1);
+  row.duration.observe(outcome.seconds);
+  row.received += outcome.received;
+  row.sent += outcome.sent;
 }

@@ -1,6 +1,7 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, register } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, register } from 'prom-client';
 import { authCounts } from './auth-counts.ts';
 import { build } from './build-version.ts';
+import { Buckets, exportMetric, Table2, type Sample } from './exported-metric.ts';
 
 /**
  * The metrics of one serving process, in prom-client's global registry (which its cluster
@@ -13,30 +14,38 @@ import { build } from './build-version.ts';
 const REQUEST_BUCKETS = [0.001, 0.005, 0.025, 0.1, 0.5, 2.5, 10, 60];
 const STORAGE_BUCKETS = [0.0005, 0.002, 0.01, 0.05, 0.25, 1, 5, 30];
 
-export const httpRequests = new Counter({
-  name: 'berth_http_requests_total',
-  help: 'HTTP requests answered, by endpoint id (end-N of the distribution spec, or the path of an operations endpoint), method and status.',
-  labelNames: ['endpoint', 'method', 'status'] as const,
-});
+/** Per endpoint id and method: statuses, durations and bytes of the requests answered. */
+interface RequestRow {
+  statuses: Map<number, number>;
+  duration: Buckets;
+  received: number;
+  sent: number;
+}
 
-export const httpDuration = new Histogram({
-  name: 'berth_http_request_duration_seconds',
-  help: 'Time from a request arriving to its response ending, by endpoint id and method.',
-  labelNames: ['endpoint', 'method'] as const,
-  buckets: REQUEST_BUCKETS,
-});
+export const requests = new Table2<RequestRow>(() => ({ statuses: new Map(), duration: new Buckets(REQUEST_BUCKETS), received: 0, sent: 0 }));
 
-export const httpReceived = new Counter({
-  name: 'berth_http_request_received_bytes_total',
-  help: 'Bytes read from clients (headers and bodies), by endpoint id.',
-  labelNames: ['endpoint'] as const,
-});
+exportMetric(
+  'berth_http_requests_total',
+  'HTTP requests answered, by endpoint id (end-N of the distribution spec, or the path of an operations endpoint), method and status.',
+  'counter',
+  () =>
+    [...requests.entries()].flatMap(([endpoint, method, row]) => [...row.statuses].map(([status, value]) => ({ labels: { endpoint, method, status }, value }))),
+);
 
-export const httpSent = new Counter({
-  name: 'berth_http_response_sent_bytes_total',
-  help: 'Response body bytes sent to clients, by endpoint id.',
-  labelNames: ['endpoint'] as const,
-});
+exportMetric('berth_http_request_duration_seconds', 'Time from a request arriving to its response ending, by endpoint id and method.', 'histogram', () =>
+  [...requests.entries()].flatMap(([endpoint, method, row]) => row.duration.samples('berth_http_request_duration_seconds', { endpoint, method })),
+);
+
+/** Per endpoint: the sum over its methods of `pick`. */
+function byEndpoint(pick: (row: RequestRow) => number): Sample[] {
+  return [...requests.rows].map(([endpoint, methods]) => ({ labels: { endpoint }, value: [...methods.values()].reduce((sum, row) => sum + pick(row), 0) }));
+}
+
+exportMetric('berth_http_request_received_bytes_total', 'Bytes read from clients (headers and bodies), by endpoint id.', 'counter', () =>
+  byEndpoint((row) => row.received),
+);
+
+exportMetric('berth_http_response_sent_bytes_total', 'Response body bytes sent to clients, by endpoint id.', 'counter', () => byEndpoint((row) => row.sent));
 
 /** Plain numbers, read when scraped: a request costs an increment, not a metric update. */
 export const live = { requestsInFlight: 0, uploadsInProgress: 0 };
@@ -57,18 +66,22 @@ new Gauge({
   },
 });
 
-export const storageDuration = new Histogram({
-  name: 'berth_storage_operation_duration_seconds',
-  help: 'Storage driver calls and their duration, by driver (fs, s3) and action; the _count is the number of calls.',
-  labelNames: ['driver', 'action'] as const,
-  buckets: STORAGE_BUCKETS,
-});
+/** Per driver and action: the calls' durations and failures. */
+export const storageCalls = new Table2(() => ({ duration: new Buckets(STORAGE_BUCKETS), errors: 0 }));
 
-export const storageErrors = new Counter({
-  name: 'berth_storage_operation_errors_total',
-  help: 'Storage driver calls that failed (a missing path is not a failure), by driver and action.',
-  labelNames: ['driver', 'action'] as const,
-});
+exportMetric(
+  'berth_storage_operation_duration_seconds',
+  'Storage driver calls and their duration, by driver (fs, s3) and action; the _count is the number of calls.',
+  'histogram',
+  () => [...storageCalls.entries()].flatMap(([driver, action, row]) => row.duration.samples('berth_storage_operation_duration_seconds', { driver, action })),
+);
+
+exportMetric(
+  'berth_storage_operation_errors_total',
+  'Storage driver calls that failed (a missing path is not a failure), by driver and action.',
+  'counter',
+  () => [...storageCalls.entries()].map(([driver, action, row]) => ({ labels: { driver, action }, value: row.errors })),
+);
 
 /** A counter reporting a number the code keeps itself (auth-counts.ts). */
 function countedElsewhere(name: string, help: string, read: () => number): void {
