@@ -1,3 +1,4 @@
+import type { RetentionPlan } from '../analysis/retention.ts';
 import type { AnalysisReport } from '../analysis/analysis.ts';
 import { skippedLayersSummary } from './analysis-skipped.ts';
 import { formatBytes } from './format-bytes.ts';
@@ -41,6 +42,12 @@ function reclaimableLines({ gc }: AnalysisReport): string[] {
   ];
 }
 
+/** The last scheduled retention plan in one line: what the policies would free, and where. */
+function retentionLine(plan: RetentionPlan): string {
+  const where = plan.repositories.map((repository) => `${repository.name} (${repository.tags.length} tags, ${repository.manifests.length} manifests)`);
+  return `  retention (last plan, ${plan.plannedAt}) would free ${formatBytes(plan.bytesFreed)}${where.length ? `: ${where.join(', ')}` : ''}`;
+}
+
 /** The terminal report of `berth analyze`; `verbose` lists each layer `--deep` skipped. */
 export function renderTextReport(report: AnalysisReport, { verbose = false } = {}): string {
   const sections: string[] = [];
@@ -51,6 +58,7 @@ export function renderTextReport(report: AnalysisReport, { verbose = false } = {
       `  physical ${formatBytes(report.physicalBytes)} in ${report.blobCount} blobs, dedup ratio ${report.dedupRatio.toFixed(2)}x`,
       ...reclaimableLines(report),
       ...(report.missingBlobs ? [`  ${report.missingBlobs} referenced blobs are missing from the store`] : []),
+      ...(report.retention ? [retentionLine(report.retention)] : []),
     ].join('\n'),
   );
   sections.push(

@@ -142,5 +142,7 @@ describe('two replicas on one bucket with retention.schedule', () => {
     const analyzed = await runBerth(['analyze', '--storage', `s3://${s3.bucket}/registry`, '--html', html], '', s3.env);
     assert.equal(analyzed.code, 0, analyzed.stderr);
     assert.match(await readFile(html, 'utf8'), /Retention: the last plan.*would free <strong>/s);
+    const text = await runBerth(['analyze', '--storage', `s3://${s3.bucket}/registry`], '', s3.env);
+    assert.match(text.stdout, /\n {2}retention \(last plan, \S+\) would free /);
   });
 });
