@@ -16,7 +16,15 @@ export { GC_DEFAULTS } from './gc-plan.ts';
 export interface GcOptions extends PlanOptions, Partial<Pick<GcTiming, 'settleMs'>> {
   dryRun?: boolean;
   log?: (line: string) => void;
+  /** Leftovers of writes are purged once idle this long at least, whatever the grace period. */
+  staleWriteIdleMs?: number;
 }
+
+/**
+ * A write in progress touches its temp file or multipart upload often, but not every instant: a
+ * grace period of 0 (tests, a user emptying a registry) must not take one still being written.
+ */
+export const STALE_WRITE_IDLE_MS = 10 * 60_000;
 
 /** An unreferenced blob, with the images it belonged to where that can be known (garbage-images.ts). */
 export interface GarbageBlob {
@@ -59,7 +67,8 @@ export async function collectGarbage(store: Store, options: GcOptions = {}): Pro
   const graph = new ManifestGraph(store.blobs);
   if (!options.dryRun) await recoverQuarantine(store);
   const now = new Date();
-  const staleWrites = await purgeStaleWrites(store.driver, graceStart(options, now), { dryRun: options.dryRun ?? false });
+  const idleSince = Math.min(graceStart(options, now).getTime(), now.getTime() - (options.staleWriteIdleMs ?? STALE_WRITE_IDLE_MS));
+  const staleWrites = await purgeStaleWrites(store.driver, new Date(idleSince), { dryRun: options.dryRun ?? false });
   const plan = await planGarbage(store, graph, options, now);
   const figures = reclaimable(plan);
   // Named before anything goes: the sweep removes the links that place a deleted manifest.

@@ -117,7 +117,12 @@ describe('gc on a registry of images sharing layers', () => {
       assert.equal(existsSync(old), false, 'the temp file idle past the grace period is gone');
       assert.equal(existsSync(join(old, '..')), false, 'and the blob directory that held only it');
       assert.equal(existsSync(fresh), true, 'a fresh temp file (a write in progress) stays');
+      // A grace period of 0 still spares a write touched a minute ago: it may be under way.
+      const recent = await plant(randomBlob(32).digest.hex, 67, new Date(Date.now() - 60_000));
+      await collectGarbage(store, { gracePeriodMs: 0, settleMs: 0 });
+      assert.equal(existsSync(recent), true, 'a temp file idle for a minute stays, even with no grace period');
       await rm(join(fresh, '..'), { recursive: true });
+      await rm(join(recent, '..'), { recursive: true });
     },
   );
 

@@ -77,7 +77,7 @@ it('aborts the multipart uploads a killed process left, once idle past the grace
   const blobKey = (name: string) => `registry/docker/registry/v2/blobs/sha256/86/${name}/data`;
   const abandoned = await leave(blobKey('abandoned'));
   const elsewhere = await leave('not-the-registry/data');
-  const grace = { gracePeriodMs: 1000, settleMs: 0 };
+  const grace = { gracePeriodMs: 1000, settleMs: 0, staleWriteIdleMs: 1000 };
   await sleep(1500);
   const dry = await collectGarbage(store, { ...grace, dryRun: true });
   assert.deepEqual(dry.staleWrites, { count: 1, bytes: 1000 });
