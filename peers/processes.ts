@@ -65,6 +65,7 @@ export async function startProcess(
 ): Promise<RunningProcess> {
   const child = track(spawn(command, args, { env: options.env ?? process.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] }));
   let output = '';
+  let isReady = false;
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
@@ -74,7 +75,10 @@ export async function startProcess(
     const timer = setTimeout(() => reject(new Error(`${command} not ready after ${options.timeoutMs ?? 20000} ms:\n${output}`)), options.timeoutMs ?? 20000);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      if (ready.test(output)) {
+      // Tested until it matches only: a regex over the ever longer output flattens it on each chunk,
+      // which for a server logging each request (berth serve's request log) took a core of its own.
+      if (!isReady && ready.test(output)) {
+        isReady = true;
         clearTimeout(timer);
         resolve();
       }
