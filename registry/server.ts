@@ -11,7 +11,8 @@ import type { AuthConfig } from './auth/config.ts';
 import { loadAuth } from './auth/load-auth.ts';
 import { Readiness } from './health/readiness.ts';
 import { measureDriver } from '../storage/measured-driver.ts';
-import { storageMeter } from './metrics/storage-meter.ts';
+import { localCopyMeter, storageMeter } from './metrics/storage-meter.ts';
+import { measureLocalCopies } from '../storage/measured-local-copies.ts';
 import { metricsSource } from './metrics/metrics-source.ts';
 import type { LogSettings } from './request-log/log-settings.ts';
 import { createRequestLogger } from './request-log/logger.ts';
@@ -51,7 +52,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   // In a worker this also has prom-client answer the primary's requests for this worker's share.
   metricsSource();
   // Every storage call of the server is timed for `berth_storage_operation_*`.
-  const store = new Store(measureDriver(options.driver, storageMeter), cache);
+  const store = new Store(measureDriver(options.driver, storageMeter), cache && measureLocalCopies(cache, localCopyMeter));
   store.times.log = log;
   const requests = options.requestLog && options.requestLog.level !== 'silent' ? await createRequestLogger(options.requestLog) : undefined;
   const requestLog = requests && requestLine(requests.logger);

@@ -48,7 +48,7 @@ exportMetric('berth_http_request_received_bytes_total', 'Bytes read from clients
 exportMetric('berth_http_response_sent_bytes_total', 'Response body bytes sent to clients, by endpoint id.', 'counter', () => byEndpoint((row) => row.sent));
 
 /** Plain numbers, read when scraped: a request costs an increment, not a metric update. */
-export const live = { requestsInFlight: 0, uploadsInProgress: 0 };
+export const live = { requestsInFlight: 0, uploadsInProgress: 0, localCopyHits: 0, localCopyMisses: 0, localCopyBytes: 0 };
 
 new Gauge({
   name: 'berth_http_requests_in_flight',
@@ -94,6 +94,19 @@ function countedElsewhere(name: string, help: string, read: () => number): void 
     },
   });
 }
+
+new Counter({
+  name: 'berth_local_copy_reads_total',
+  help: 'Blob reads that asked the local copies of S3 blobs (storage.localCache): hit when a copy on disk served them, miss when storage did.',
+  labelNames: ['result'] as const,
+  collect() {
+    this.reset();
+    this.inc({ result: 'hit' }, live.localCopyHits);
+    this.inc({ result: 'miss' }, live.localCopyMisses);
+  },
+});
+
+countedElsewhere('berth_local_copy_served_bytes_total', 'Bytes served from local copies of S3 blobs instead of storage.', () => live.localCopyBytes);
 
 countedElsewhere('berth_auth_failed_logins_total', 'Logins refused for a wrong password or an unknown user.', () => authCounts.failedLogins);
 countedElsewhere(

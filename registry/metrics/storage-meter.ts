@@ -1,5 +1,6 @@
 import type { DriverAction, StorageMeter } from '../../storage/measured-driver.ts';
-import { storageCalls } from './metrics.ts';
+import type { LocalCopyMeter } from '../../storage/measured-local-copies.ts';
+import { live, storageCalls } from './metrics.ts';
 
 /** Driver calls into `berth_storage_operation_*`: what `measureDriver` reports, as metrics. */
 export const storageMeter: StorageMeter = {
@@ -7,5 +8,15 @@ export const storageMeter: StorageMeter = {
     const row = storageCalls.row(driver, action);
     row.duration.observe(seconds);
     if (failed) row.errors++;
+  },
+};
+
+/** Reads of local copies of S3 blobs into `berth_local_copy_*`. */
+export const localCopyMeter: LocalCopyMeter = {
+  read(hit: boolean, bytes: number): void {
+    if (hit) {
+      live.localCopyHits++;
+      live.localCopyBytes += bytes;
+    } else live.localCopyMisses++;
   },
 };

@@ -11,6 +11,12 @@ import { startBerth, startBerthProcess } from '../helpers/berth.ts';
 import { basic, startAuthBerth, USERS } from '../helpers/auth-berth.ts';
 import { needs } from '../helpers/peers.ts';
 import { loadServeConfig } from '../../registry/config/serve-config.ts';
+import { Readable } from 'node:stream';
+import { register } from '../../registry/metrics/metrics.ts';
+import { localCopyMeter } from '../../registry/metrics/storage-meter.ts';
+import { measureLocalCopies } from '../../storage/measured-local-copies.ts';
+import { noLocalCopies } from '../../storage/local-copies.ts';
+import { Digest } from '../../oci/digest.ts';
 
 /** Runs `promtool check metrics` on a scrape; resolves with its complaints (none when clean). */
 function promtoolCheck(scrape: string): Promise<string> {
@@ -133,5 +139,30 @@ describe('metrics listen address', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('local copy metrics', () => {
+  it('counts reads the local copies served (hits, with their bytes) and those storage served (misses)', async () => {
+    const scrape = () => register.metrics();
+    const before = await scrape();
+    const copies = measureLocalCopies(
+      { ...noLocalCopies, reader: async (_digest, _size, range) => (range.start === 0 ? Readable.from([Buffer.alloc(range.end)]) : undefined) },
+      localCopyMeter,
+    );
+    const digest = Digest.parse(`sha256:${'a'.repeat(64)}`);
+    assert.ok(await copies.reader(digest, 100, { start: 0, end: 100 }), 'a hit returns the copy');
+    assert.equal(await copies.reader(digest, 100, { start: 10, end: 100 }), undefined);
+    const after = await scrape();
+    const delta = (name: string, where?: (labels: string) => boolean) => sum(after, name, where) - sum(before, name, where);
+    assert.equal(
+      delta('berth_local_copy_reads_total', (labels) => labels.includes('hit')),
+      1,
+    );
+    assert.equal(
+      delta('berth_local_copy_reads_total', (labels) => labels.includes('miss')),
+      1,
+    );
+    assert.equal(delta('berth_local_copy_served_bytes_total'), 100);
   });
 });
