@@ -28,14 +28,15 @@ describe('the retention lease (storage/lease.ts)', () => {
     const root = await mkdtemp(join(tmpdir(), 'berth-lease-'));
     try {
       const driver = new FsDriver(root);
-      const lease = new Lease(driver, 'test', 400, 20);
+      // Margins of 700 ms or more either side of each expiry, so that a loaded machine cannot blur them.
+      const lease = new Lease(driver, 'test', 2000, 20);
       assert.equal(await lease.acquire('a'), true);
       assert.equal(await lease.acquire('b'), false, 'a holds it');
-      await sleep(250);
+      await sleep(1200);
       assert.equal(await lease.acquire('a'), true, 'a renews');
-      await sleep(250);
+      await sleep(1200);
       assert.equal(await lease.acquire('b'), false, 'the renewal extended it');
-      await sleep(300);
+      await sleep(1500);
       assert.equal(await lease.acquire('b'), true, 'a stopped renewing: b takes it');
       assert.equal((await lease.read())?.holder, 'b');
       await lease.release('a');
