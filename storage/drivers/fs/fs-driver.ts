@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream, open as openCallback, read as readCallback, type ReadStream } from 'node:fs';
+import { createReadStream, open as openCallback, read as readCallback, type ReadStream } from 'node:fs';
 import { access, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, writeFile, constants, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -136,6 +136,26 @@ function isNotFound(error: unknown): boolean {
   return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
+/** gc prunes a directory once a run, so one retry is the rule: the bound only ends a loop against something that keeps removing it. */
+const DIRECTORY_ATTEMPTS = 50;
+
+/**
+ * Makes `dir`, then runs `create`, which puts an entry in it. gc prunes empty directories while the
+ * registry serves (`pruneEmpty`), so the directory may be gone again before `create` runs: then
+ * `create` fails with ENOENT and the directory is made again. Once an entry is in it, it stays.
+ */
+async function inDirectory<T>(dir: string, create: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    await mkdir(dir, { recursive: true });
+    try {
+      return await create();
+    } catch (error) {
+      const pruned = (error as NodeJS.ErrnoException).code === 'ENOENT' && !(await stat(dir).catch(() => undefined));
+      if (!pruned || attempt >= DIRECTORY_ATTEMPTS) throw error;
+    }
+  }
+}
+
 /** Stores the tree under a local directory; atomic writes are temp file + rename. */
 export class FsDriver implements Driver {
   readonly root: string;
@@ -176,10 +196,9 @@ export class FsDriver implements Driver {
 
   async putContent(path: string, content: Buffer | string): Promise<void> {
     const full = this.full(path);
-    await mkdir(dirname(full), { recursive: true });
     const temp = tempPathFor(full);
     try {
-      await writeFile(temp, content, { flush: true });
+      await inDirectory(dirname(full), () => writeFile(temp, content, { flush: true }));
       await rename(temp, full);
     } catch (error) {
       await rm(temp, { force: true });
@@ -207,9 +226,9 @@ export class FsDriver implements Driver {
 
   async write(path: string, source: Readable): Promise<number> {
     const full = this.full(path);
-    await mkdir(dirname(full), { recursive: true });
     const temp = tempPathFor(full);
-    const sink = createWriteStream(temp, { highWaterMark: WRITE_BUFFER, flush: true });
+    const handle = await inDirectory(dirname(full), () => open(temp, 'w'));
+    const sink = handle.createWriteStream({ highWaterMark: WRITE_BUFFER, flush: true });
     try {
       await pipeline(source, sink);
       await rename(temp, full);
@@ -231,9 +250,8 @@ export class FsDriver implements Driver {
   }
 
   private async appendAt(full: string, path: string, source: Readable, offset: number): Promise<number> {
-    await mkdir(dirname(full), { recursive: true });
     // Never O_APPEND: positional writes must land where they say.
-    const handle = await open(full, offset === 0 ? constants.O_RDWR | constants.O_CREAT : 'r+').catch((error: unknown) => {
+    const handle = await inDirectory(dirname(full), () => open(full, offset === 0 ? constants.O_RDWR | constants.O_CREAT : 'r+')).catch((error: unknown) => {
       throw isNotFound(error) ? new OffsetMismatchError(path, offset, 0) : error;
     });
     const size = (await handle.stat()).size;
@@ -275,10 +293,9 @@ export class FsDriver implements Driver {
 
   async move(from: string, to: string): Promise<void> {
     const target = this.full(to);
-    await mkdir(dirname(target), { recursive: true });
     try {
       await datasync(this.full(from));
-      await rename(this.full(from), target);
+      await inDirectory(dirname(target), () => rename(this.full(from), target));
     } catch (error) {
       if (isNotFound(error)) throw new PathNotFoundError(from);
       throw error;
