@@ -31,6 +31,8 @@ export interface AppOptions {
   metricsRoute?: boolean;
   /** Called once per request as its response closes: the request log. */
   requestLog?: (outcome: RequestOutcome, requestId: string) => void;
+  /** Called likewise, after the request log: the webhooks (notifications/), which derive events from the outcome. */
+  notify?: (outcome: RequestOutcome, requestId: string) => void;
 }
 
 /** The registry's HTTP application: the distribution API under /v2/ and a health check. */
@@ -42,7 +44,7 @@ export function createApp(options: AppOptions): express.Express {
   app.disable('x-powered-by');
   app.disable('etag');
   app.set('query parser', 'simple');
-  app.use(observeRequests(options.requestLog));
+  app.use(observeRequests(afterRequest(options.requestLog, options.notify)));
 
   app.get('/healthz', (_req, res) => sendJSON(res, 200, { status: 'ok' }));
   app.get('/livez', livezHandler);
@@ -88,6 +90,17 @@ export function createApp(options: AppOptions): express.Express {
   });
 
   return app;
+}
+
+type AfterRequest = (outcome: RequestOutcome, requestId: string) => void;
+
+/** One callback for the observer: none, one, or both in turn (no closure per request either way). */
+function afterRequest(log?: AfterRequest, notify?: AfterRequest): AfterRequest | undefined {
+  if (!log || !notify) return log ?? notify;
+  return (outcome, requestId) => {
+    log(outcome, requestId);
+    notify(outcome, requestId);
+  };
 }
 
 /** Bodies up to this size are read and dropped after an error so the connection stays usable. */

@@ -34,6 +34,7 @@ async function startServerFor(config: ServeConfig): Promise<RunningServer> {
     immutableTags: config.file.retention.immutableTags,
     metricsRoute,
     requestLog: config.log,
+    notifications: config.file.notifications,
   });
 }
 

@@ -17,6 +17,8 @@ import { metricsSource } from './metrics/metrics-source.ts';
 import type { LogSettings } from './request-log/log-settings.ts';
 import { createRequestLogger } from './request-log/logger.ts';
 import { requestLine } from './request-log/request-line.ts';
+import type { NotificationsConfig } from './notifications/config.ts';
+import { createNotifier } from './notifications/notifier.ts';
 
 export interface RunningServer {
   url: string;
@@ -41,6 +43,8 @@ export interface StartOptions {
   metricsRoute?: boolean;
   /** One log line per request on stdout (`log` in the config); none when absent. */
   requestLog?: LogSettings;
+  /** Webhooks (`notifications` in the config); none when absent. Each process sends its own requests' events. */
+  notifications?: NotificationsConfig;
 }
 
 /** Starts the registry on one process; the caller has already checked the driver. */
@@ -56,7 +60,17 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   store.times.log = log;
   const requests = options.requestLog && options.requestLog.level !== 'silent' ? await createRequestLogger(options.requestLog) : undefined;
   const requestLog = requests && requestLine(requests.logger);
-  const app = createApp({ store, log, auth, readiness, immutableTags: options.immutableTags, metricsRoute: options.metricsRoute ?? true, requestLog });
+  const notifier = options.notifications && createNotifier(options.notifications);
+  const app = createApp({
+    store,
+    log,
+    auth,
+    readiness,
+    immutableTags: options.immutableTags,
+    metricsRoute: options.metricsRoute ?? true,
+    requestLog,
+    notify: notifier?.observe,
+  });
   // Blob uploads of many GiB may take long; idle and header timeouts still end stuck clients.
   const timeouts = { requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 65_000 };
   const tls = options.tls && { cert: await readFile(options.tls.cert), key: await readFile(options.tls.key) };
@@ -84,6 +98,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       await store.times.settled();
       await options.driver.close?.();
       requests?.flush();
+      notifier?.close();
     },
   };
 }

@@ -3,6 +3,7 @@ import { authSection } from '../auth/config.ts';
 import { retentionSection } from './retention-schema.ts';
 import { byteSize, duration, flag, listenAddress, oneOf, optionalSection, section, text, workerCount } from './values.ts';
 import { LOG_FORMATS, LOG_LEVELS } from '../request-log/log-settings.ts';
+import { notificationsSection } from '../notifications/config.ts';
 
 const url = text.refine((value) => URL.canParse(value), { error: 'must be a URL' });
 
@@ -46,6 +47,8 @@ export const configFileSchema = optionalSection(
     metrics: optionalSection({ listen: listenAddress.optional() }),
     /** The request log: pino's level (or `silent`) and `auto`, `json` or `text`. */
     log: optionalSection({ level: oneOf(LOG_LEVELS).optional(), format: oneOf(LOG_FORMATS).optional() }),
+    /** Webhooks (README "Operations"): Distribution's `endpoints`, with repository globs and a format each. */
+    notifications: notificationsSection,
     /** Read by `berth gc`. */
     gc: optionalSection({ deleteUntagged: flag.optional(), gracePeriod: duration.optional(), uploadMaxAge: duration.optional(), settle: duration.optional() }),
     /** Retention policies and immutable tags (README "Retention"), read by `berth retention` and `berth serve`. */

@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, register } from 'prom-client';
 import { authCounts } from './auth-counts.ts';
 import { build } from './build-version.ts';
+import { notificationCounts, type NotificationCount } from './notification-counts.ts';
 import { Buckets, exportMetric, Table2, type Sample } from './exported-metric.ts';
 
 /**
@@ -113,6 +114,31 @@ countedElsewhere(
   'berth_auth_rate_limited_requests_total',
   'Login attempts refused with 429 after too many failures of one user from one address.',
   () => authCounts.rateLimited,
+);
+
+/** A counter per endpoint name of `notifications.endpoints`, read from notification-counts.ts when scraped. */
+function notificationCounter(name: string, help: string, pick: (count: NotificationCount) => number): void {
+  new Counter({
+    name,
+    help,
+    labelNames: ['endpoint'] as const,
+    collect() {
+      this.reset();
+      for (const [endpoint, count] of notificationCounts) this.inc({ endpoint }, pick(count));
+    },
+  });
+}
+
+notificationCounter('berth_notification_events_sent_total', 'Events a webhook endpoint accepted (2xx), by endpoint name.', (count) => count.sent);
+notificationCounter(
+  'berth_notification_events_failed_total',
+  'Events given up on after the endpoint refused or missed every attempt (threshold), by endpoint name.',
+  (count) => count.failed,
+);
+notificationCounter(
+  'berth_notification_events_dropped_total',
+  'Events dropped unsent from a full queue (the oldest first), by endpoint name.',
+  (count) => count.dropped,
 );
 
 new Gauge({
