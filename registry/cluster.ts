@@ -4,6 +4,7 @@ import { BlobCache } from '../storage/local-copies/blob-cache.ts';
 import { openDriver } from '../storage/open-driver.ts';
 import { purgeStaleWritesAtStartup } from '../storage/gc/startup-purge.ts';
 import type { RunningServer } from './server.ts';
+import { gcSection } from './config/gc-section.ts';
 import { loadAuth } from './auth/load-auth.ts';
 
 /** Messages a worker sends the primary. */
@@ -77,6 +78,7 @@ export async function serve(config: ServeConfig, announce: (url: string) => void
   void purgeStaleWritesAtStartup(
     () => driverFor(config),
     (line) => console.error(`berth serve: ${line}`),
+    gcSection(config).gracePeriodMs,
   );
   // One retention runner across every replica on this storage: the processes here compete for its lease.
   if (config.file.retention.schedule !== undefined) {

@@ -8,7 +8,7 @@ import { Lease } from '../storage/lease.ts';
 import { openDriver } from '../storage/open-driver.ts';
 import { paths } from '../storage/paths.ts';
 import { Store } from '../storage/store.ts';
-import { parseDurationMs } from './config/parsers.ts';
+import { gcSection } from './config/gc-section.ts';
 import type { ServeConfig } from './config/serve-config.ts';
 
 /** How long a holder's lease lasts unless renewed (config `retention.lease`): a crashed holder's passes on after it. */
@@ -81,7 +81,7 @@ async function runOnce(store: Store, config: ServeConfig, holder: string, log: (
   const plan = await planRetention(store, settings, startedAt);
   await store.driver.putContent(paths.retentionLastPlan, JSON.stringify(plan));
   const result = await applyRetention(store, plan, settings);
-  const gc = await collectGarbage(store, { ...gcSettings(config), log: (line) => log(`retention gc: ${line}`) });
+  const gc = await collectGarbage(store, { ...gcSection(config), log: (line) => log(`retention gc: ${line}`) });
   const run: RetentionRun = {
     holder,
     startedAt: startedAt.toISOString(),
@@ -97,14 +97,6 @@ async function runOnce(store: Store, config: ServeConfig, holder: string, log: (
   log(
     `retention: deleted ${result.deletedTags} tags and ${result.deletedManifests} manifests (plan frees ${plan.bytesFreed} bytes); gc freed ${run.gcFreedBytes} bytes`,
   );
-}
-
-/** The config file's `gc:` section as `berth gc` reads it (cli/gc-settings.ts), for the run's collection. */
-function gcSettings(config: ServeConfig) {
-  const section = config.file.gc;
-  const ms = (value: number | string | undefined) => (value === undefined ? undefined : parseDurationMs(value));
-  const given = { gracePeriodMs: ms(section.gracePeriod), uploadMaxAgeMs: ms(section.uploadMaxAge), settleMs: ms(section.settle) };
-  return { deleteUntagged: section.deleteUntagged ?? false, ...Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined)) };
 }
 
 async function readJson<T>(driver: Driver, path: string): Promise<T | undefined> {

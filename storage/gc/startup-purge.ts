@@ -1,22 +1,26 @@
 import type { Driver } from '../driver.ts';
 import { paths } from '../paths.ts';
-import { GC_DEFAULTS, purgeStaleWrites } from './gc.ts';
+import { GC_DEFAULTS, purgeStaleWrites, STALE_WRITE_IDLE_MS } from './gc.ts';
 
 /** The most time a start-up spends on it: the rest waits for the next start or `berth gc`, which go everywhere. */
 const BUDGET_MS = 60_000;
 
 /**
  * At start-up, removes what blob writes cut off by the last crash left behind (storage/gc/gc.ts
- * `purgeStaleWrites`), with gc's default grace period: under blobs/ only, where the large ones are,
+ * `purgeStaleWrites`), with the config's grace period (gc's default when it has none): under blobs/ only, where the large ones are,
  * so a start does not walk every repository's links (a run of gc goes everywhere). It runs in the background on a driver of
  * its own, one directory or listing page at a time and within a time budget, so serving never
  * waits for it. Never rejects: a failure costs one line of `log`, and the next gc tries again.
  */
-export async function purgeStaleWritesAtStartup(open: () => Promise<Driver>, log: (line: string) => void): Promise<void> {
+export async function purgeStaleWritesAtStartup(
+  open: () => Promise<Driver>,
+  log: (line: string) => void,
+  gracePeriodMs = GC_DEFAULTS.gracePeriodMs,
+): Promise<void> {
   let driver: Driver | undefined;
   try {
     driver = await open();
-    const olderThan = new Date(Date.now() - GC_DEFAULTS.gracePeriodMs);
+    const olderThan = new Date(Date.now() - Math.max(gracePeriodMs, STALE_WRITE_IDLE_MS));
     const purged = await purgeStaleWrites(driver, olderThan, { signal: AbortSignal.timeout(BUDGET_MS) }, paths.blobsRoot);
     if (purged.count) log(`removed ${purged.count} leftovers of interrupted writes (${purged.bytes} bytes)`);
   } catch (error) {

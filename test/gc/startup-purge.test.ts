@@ -43,3 +43,21 @@ it(
     }
   },
 );
+
+it(
+  'takes the grace period from the config file',
+  onlyOnFs("temp files are what the fs driver's killed writes leave; on S3 start-up aborts abandoned multipart uploads, untested here"),
+  async () => {
+    // 30 minutes idle: past a 15-minute grace period, within gc's default hour.
+    const idle = await plantTemp('docker/registry/v2/blobs/sha256/aa/aa01cc', new Date(Date.now() - 30 * 60_000));
+    const config = join(root, 'berth.yml');
+    await writeFile(config, `storage: ${root}\ngc:\n  gracePeriod: 15m\n`);
+    const berth = await startBerthProcess(['--config', config, '--workers', '1']);
+    try {
+      for (let waited = 0; existsSync(idle) && waited < 20_000; waited += 100) await sleep(100);
+      assert.equal(existsSync(idle), false, 'a temp file idle past the configured grace period is gone');
+    } finally {
+      await berth.stop();
+    }
+  },
+);
