@@ -7,6 +7,8 @@ import type { EventTarget, RegistryEvent } from './event.ts';
 
 /** Names this process in `source.instanceID`: each worker sends its own events. */
 const INSTANCE_ID = randomUUID();
+/** `source.addr`: read once, not with a system call per event. */
+const HOST = hostname();
 const BLOB_TYPE = 'application/octet-stream';
 const DIGEST = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
 
@@ -75,6 +77,6 @@ export function deriveEvent(outcome: RequestOutcome, requestId: string): Registr
     target: { ...target, ...(target.size !== undefined ? { length: target.size } : {}), repository, ...(url ? { url } : {}) },
     request: { id: requestId, addr: req.socket?.remoteAddress, host, method: req.method, useragent: req.headers['user-agent'] },
     actor: { name: res.locals.user as string | undefined },
-    source: { addr: hostname(), instanceID: INSTANCE_ID },
+    source: { addr: HOST, instanceID: INSTANCE_ID },
   };
 }
