@@ -36,8 +36,9 @@ export async function checkDelete(
 ): Promise<void> {
   if (rules.length === 0) return;
   if ('tag' in target) {
+    // A tag that does not exist is not deleted: the route answers MANIFEST_UNKNOWN for it.
     const rule = immutableRule(rules, name, target.tag);
-    if (rule) throw denied(`tag ${name}:${target.tag} cannot be deleted`, rule);
+    if (rule && (await store.repositories.resolveTag(name, target.tag))) throw denied(`tag ${name}:${target.tag} cannot be deleted`, rule);
     return;
   }
   for (const tag of (await store.repositories.listTags(name)) ?? []) {

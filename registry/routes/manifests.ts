@@ -160,7 +160,7 @@ async function deleteManifest(context: RouteContext): Promise<void> {
   const { res, store, name } = context;
   const ref = existingReference(context);
   if (ref.tag !== undefined) {
-    if (await store.repositories.resolveTag(name, ref.tag)) await checkDelete(context.immutableTags, store, name, { tag: ref.tag });
+    await checkDelete(context.immutableTags, store, name, { tag: ref.tag });
     if (!(await store.repositories.deleteTag(name, ref.tag))) throw manifestUnknown(context);
     sendEmpty(res, 202);
     return;
