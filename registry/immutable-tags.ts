@@ -41,10 +41,12 @@ export async function checkDelete(
     if (rule && (await store.repositories.resolveTag(name, target.tag))) throw denied(`tag ${name}:${target.tag} cannot be deleted`, rule);
     return;
   }
-  for (const tag of (await store.repositories.listTags(name)) ?? []) {
+  // Only the immutable tags are resolved, all at once: on S3 each is a round trip.
+  const guarded = ((await store.repositories.listTags(name)) ?? []).flatMap((tag) => {
     const rule = immutableRule(rules, name, tag);
-    if (rule && (await store.repositories.resolveTag(name, tag))?.equals(target.digest)) {
-      throw denied(`manifest ${name}@${target.digest} cannot be deleted while immutable tag ${tag} names it`, rule);
-    }
-  }
+    return rule ? [{ tag, rule }] : [];
+  });
+  const targets = await Promise.all(guarded.map(({ tag }) => store.repositories.resolveTag(name, tag)));
+  const naming = guarded.find((_, i) => targets[i]?.equals(target.digest));
+  if (naming) throw denied(`manifest ${name}@${target.digest} cannot be deleted while immutable tag ${naming.tag} names it`, naming.rule);
 }
