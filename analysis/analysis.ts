@@ -168,13 +168,11 @@ export async function analyze(store: Store, options: AnalyzeOptions = {}): Promi
 
 /** The repository's tagged manifests, each with the tags naming it. */
 async function tagsByManifest(store: Store, name: string): Promise<Map<string, string[]>> {
-  const tags = (await store.repositories.listTags(name)) ?? [];
-  const digests = await Promise.all(tags.map((tag) => store.repositories.resolveTag(name, tag)));
   const byManifest = new Map<string, string[]>();
-  tags.forEach((tag, i) => {
-    const digest = digests[i]?.toString();
-    if (digest) byManifest.set(digest, [...(byManifest.get(digest) ?? []), tag]);
-  });
+  for (const [tag, target] of await store.repositories.tagTargets(name)) {
+    const digest = target.toString();
+    byManifest.set(digest, [...(byManifest.get(digest) ?? []), tag]);
+  }
   return byManifest;
 }
 

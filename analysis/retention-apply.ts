@@ -27,7 +27,7 @@ export async function applyRetention(store: Store, plan: RetentionPlan, settings
       if (immutableRule(settings.immutableTags, name, tag)) result.skipped.push(`${name}:${tag}`);
       else if (await store.repositories.deleteTag(name, tag)) result.deletedTags++;
     }
-    const tagged = await taggedDigests(store, name);
+    const tagged = new Set([...(await store.repositories.tagTargets(name)).values()].map(String));
     for (const text of manifests) {
       const digest = Digest.parse(text);
       if (tagged.has(text)) {
@@ -39,10 +39,4 @@ export async function applyRetention(store: Store, plan: RetentionPlan, settings
     }
   }
   return result;
-}
-
-async function taggedDigests(store: Store, name: string): Promise<Set<string>> {
-  const tags = (await store.repositories.listTags(name)) ?? [];
-  const targets = await Promise.all(tags.map((tag) => store.repositories.resolveTag(name, tag)));
-  return new Set(targets.filter((digest) => digest !== undefined).map(String));
 }

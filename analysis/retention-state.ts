@@ -6,12 +6,7 @@ import type { RepositoryState } from './retention-plan.ts';
 
 /** Reads what the policies judge a repository by: its tags, its manifests with their times, children and subjects. */
 export async function readRepositoryState(store: Store, graph: ManifestGraph, name: string): Promise<RepositoryState> {
-  const tagNames = (await store.repositories.listTags(name)) ?? [];
-  const targets = await Promise.all(tagNames.map((tag) => store.repositories.resolveTag(name, tag)));
-  const tags = new Map<string, string>();
-  tagNames.forEach((tag, i) => {
-    if (targets[i]) tags.set(tag, targets[i].toString());
-  });
+  const tags = new Map([...(await store.repositories.tagTargets(name))].map(([tag, digest]) => [tag, digest.toString()]));
   const revisions = await digestsUnder(store.driver, paths.revisionsRoot(name));
   const manifests = await Promise.all(
     revisions.map(async (digest) => {

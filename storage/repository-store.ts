@@ -134,6 +134,17 @@ export class RepositoryStore {
     return tags.sort(asciiOrder);
   }
 
+  /** Each tag (in ASCII order) with the manifest it names now; a tag whose link is gone is left out. */
+  async tagTargets(name: string): Promise<Map<string, Digest>> {
+    const tags = (await this.listTags(name)) ?? [];
+    const targets = await Promise.all(tags.map((tag) => this.resolveTag(name, tag)));
+    const byTag = new Map<string, Digest>();
+    tags.forEach((tag, i) => {
+      if (targets[i]) byTag.set(tag, targets[i]);
+    });
+    return byTag;
+  }
+
   /** Digests of the manifests in the repository whose `subject` is the given digest. */
   async referrers(name: string, subject: Digest): Promise<Digest[]> {
     const root = paths.referrersRoot(name, subject);

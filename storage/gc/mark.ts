@@ -37,10 +37,9 @@ export async function mark(store: Store, graph: ManifestGraph, options: MarkOpti
   for (const name of await store.repositories.catalog()) {
     const gone = options.without?.get(name);
     const revisions = (await digestsUnder(store.driver, paths.revisionsRoot(name))).filter((digest) => !gone?.manifests.has(digest.toString()));
-    const tags = ((await store.repositories.listTags(name)) ?? []).filter((tag) => !gone?.tags.has(tag));
-    const tagged = await Promise.all(tags.map((tag) => store.repositories.resolveTag(name, tag)));
+    const tagged = [...(await store.repositories.tagTargets(name))].filter(([tag]) => !gone?.tags.has(tag)).map(([, digest]) => digest);
     const untaggedRoots = options.deleteUntagged ? await writtenSince(store, name, revisions, options.untaggedRootsSince) : revisions;
-    const roots = [...tagged.filter((digest) => digest !== undefined), ...untaggedRoots];
+    const roots = [...tagged, ...untaggedRoots];
     const revisionByKey = new Map(revisions.map((digest) => [digest.toString(), digest]));
     const surviving = new Set<string>();
     const visited = new Set<string>();
