@@ -8,6 +8,13 @@ export function keyName(path: readonly PropertyKey[]): string {
 /** Values never echoed back in an error, wherever they sit: the line may end up in a CI log. */
 const SECRET_KEYS = new Set(['accessKeyId', 'secretAccessKey']);
 
+/** Sections whose every value may be a secret (a webhook's `Authorization` header). */
+const SECRET_SECTIONS = new Set(['headers']);
+
+function isSecret(path: readonly PropertyKey[]): boolean {
+  return SECRET_KEYS.has(String(path.at(-1))) || path.some((part) => SECRET_SECTIONS.has(String(part)));
+}
+
 /**
  * A short rendering of the value found, for ", not …": a scalar as written, and what a list or
  * mapping is only where a scalar was wanted (a rule about a whole section has its own words);
@@ -15,7 +22,7 @@ const SECRET_KEYS = new Set(['accessKeyId', 'secretAccessKey']);
  */
 function shown(issue: z.core.$ZodIssue): string | undefined {
   const { input } = issue as { input?: unknown };
-  if (input === undefined || SECRET_KEYS.has(String(issue.path.at(-1)))) return undefined;
+  if (input === undefined || isSecret(issue.path)) return undefined;
   if (input === null) return 'empty';
   if (typeof input === 'object') return issue.code !== 'invalid_type' ? undefined : Array.isArray(input) ? 'a list' : 'a mapping';
   const text = typeof input === 'string' ? JSON.stringify(input) : String(input);

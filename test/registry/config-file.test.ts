@@ -67,6 +67,10 @@ describe('the config file', () => {
       ['gc: { deleteUntagged: yes }', 'gc.deleteUntagged must be true or false, not "yes"'],
       ['- listen: 0.0.0.0:5000', 'must be a YAML mapping, not a list'],
     ];
+    // A webhook's header may hold a token: its value is never echoed.
+    const header = refusal('notifications: { endpoints: [{ name: a, url: "http://127.0.0.1:1/", headers: { Authorization: 98765 } }] }');
+    assert.doesNotMatch(header, /98765/);
+    assert.match(header, /notifications\.endpoints\[0\]\.headers\.Authorization/);
     for (const [content, message] of cases) assert.equal(refusal(content), `config file berth.yml: ${message}`);
   });
 
