@@ -176,10 +176,7 @@ async function relinkRetaggedRevisions(store: Store, revisions: GarbagePlan['rev
 }
 
 async function taggedIn(store: Store, repository: string, digest: Digest): Promise<boolean> {
-  for (const tag of (await store.repositories.listTags(repository)) ?? []) {
-    if ((await store.repositories.resolveTag(repository, tag))?.equals(digest)) return true;
-  }
-  return false;
+  return [...(await store.repositories.tagTargets(repository)).values()].some((target) => target.equals(digest));
 }
 
 /** Removes every repository's link to the candidates; returns, per candidate, the repositories it was linked in. */
