@@ -15,6 +15,21 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Starts a server on a port found free, and on another if it was taken in between: until the server
+ * binds it, the kernel may hand the same port to any connection's local end.
+ */
+export async function onFreePort<T>(start: (port: number) => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    try {
+      return await start(port);
+    } catch (error) {
+      if (attempt >= attempts || !/EADDRINUSE|address already in use/i.test(String(error))) throw error;
+    }
+  }
+}
+
 /** Children a helper started that are still running; see `track`. */
 const running = new Set<ChildProcess>();
 let stopsOnExit = false;

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, startProcess } from './processes.ts';
+import { onFreePort, startProcess } from './processes.ts';
 
 /** Debian's `docker-registry` (Distribution 2.8.2) running on loopback. */
 export interface ReferenceRegistry {
@@ -20,26 +20,29 @@ export interface ReferenceRegistry {
 export async function startReferenceRegistry(options: { root?: string; config?: string[] } = {}): Promise<ReferenceRegistry> {
   const ownsRoot = !options.root;
   const root = options.root ?? (await mkdtemp(join(tmpdir(), 'distribution-')));
-  const port = await freePort();
   const configDir = await mkdtemp(join(tmpdir(), 'distribution-config-'));
   const config = join(configDir, 'config.yml');
-  await writeFile(
-    config,
-    [
-      'version: 0.1',
-      'log: { level: info, accesslog: { disabled: true } }',
-      'storage:',
-      `  filesystem: { rootdirectory: "${root}" }`,
-      '  delete: { enabled: true }',
-      '  maintenance: { uploadpurging: { enabled: false } }',
-      `http: { addr: "127.0.0.1:${port}" }`,
-      ...(options.config ?? []),
-      '',
-    ].join('\n'),
-  );
-  const probe = await startProcess('docker-registry', ['serve', config], /listening on|msg="listening/i, {
-    env: { ...process.env, OTEL_TRACES_EXPORTER: 'none' },
-  });
+  const launch = async (port: number) => {
+    await writeFile(
+      config,
+      [
+        'version: 0.1',
+        'log: { level: info, accesslog: { disabled: true } }',
+        'storage:',
+        `  filesystem: { rootdirectory: "${root}" }`,
+        '  delete: { enabled: true }',
+        '  maintenance: { uploadpurging: { enabled: false } }',
+        `http: { addr: "127.0.0.1:${port}" }`,
+        ...(options.config ?? []),
+        '',
+      ].join('\n'),
+    );
+    const probe = await startProcess('docker-registry', ['serve', config], /listening on|msg="listening/i, {
+      env: { ...process.env, OTEL_TRACES_EXPORTER: 'none' },
+    });
+    return { port, probe };
+  };
+  const { port, probe } = await onFreePort(launch);
   return {
     url: `http://127.0.0.1:${port}`,
     host: `127.0.0.1:${port}`,

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, startProcess } from './processes.ts';
+import { onFreePort, startProcess } from './processes.ts';
 
 /** A real S3-compatible server (s3rver) on loopback, in its own process, with one bucket. */
 export interface S3Server {
@@ -182,14 +182,15 @@ export async function startS3Server(
   { checkSignatures = false, pageSize }: { checkSignatures?: boolean; pageSize?: number } = {},
 ): Promise<S3Server> {
   const directory = await mkdtemp(join(tmpdir(), 's3rver-'));
-  const port = await freePort();
   const lacking = without.map((feature) => CONTROLLERS[feature]).join(',');
-  const launch = () =>
+  const launch = (port: number) =>
     startProcess(process.execPath, ['-e', SCRIPT, String(port), directory, bucket, lacking, String(checkSignatures), String(pageSize ?? '')], /s3rver ready/, {
       env: { ...process.env, NODE_OPTIONS: '--openssl-legacy-provider' },
       cwd: join(import.meta.dirname, '..'),
     });
-  let server = await launch();
+  const started = await onFreePort(async (port) => ({ port, server: await launch(port) }));
+  const port = started.port;
+  let server = started.server;
   const endpoint = `http://127.0.0.1:${port}`;
   return {
     endpoint,
@@ -205,7 +206,7 @@ export async function startS3Server(
     },
     async restart() {
       await server.stop();
-      server = await launch();
+      server = await launch(port);
     },
     async stop() {
       await server.stop();

@@ -10,7 +10,8 @@ import { ACCESS } from '../helpers/auth-berth.ts';
 import { BERTH_CLI, runBerth } from '../helpers/berth-cli.ts';
 import { buildImage, run, skopeoCopy } from '../../peers/oci-image.ts';
 import { needs } from '../helpers/peers.ts';
-import { freePort, startProcess, type RunningProcess } from '../../peers/processes.ts';
+import { startProcess, type RunningProcess } from '../../peers/processes.ts';
+import { announcedUrl } from '../helpers/berth.ts';
 import { selfSignedCertificate } from '../../peers/certificate.ts';
 
 describe('berth user', () => {
@@ -56,8 +57,6 @@ describe('berth serve with token auth over HTTPS, two workers', needs('openssl',
     assert.equal((await runBerth(['user', 'add', 'alice', '--htpasswd', htpasswd], 'wonderland\n')).code, 0);
     const config = join(dir, 'config.yml');
     await writeFile(config, stringify({ auth: { mode: 'token', htpasswd, access: ACCESS, token: { key: join(dir, 'token-key.pem') } } }));
-    const port = await freePort();
-    host = `127.0.0.1:${port}`;
     server = await startProcess(
       process.execPath,
       [
@@ -66,7 +65,7 @@ describe('berth serve with token auth over HTTPS, two workers', needs('openssl',
         BERTH_CLI,
         'serve',
         '--listen',
-        host,
+        '127.0.0.1:0',
         '--storage',
         join(dir, 'data'),
         '--config',
@@ -80,6 +79,7 @@ describe('berth serve with token auth over HTTPS, two workers', needs('openssl',
       ],
       /listening on https:\/\/\S+/,
     );
+    host = new URL(announcedUrl(server.output(), 'listening on')).host;
     layout = await buildImage('v1', [50_000]);
   });
   after(async () => {

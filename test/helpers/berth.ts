@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Driver } from '../../storage/driver.ts';
 import { startServer, type StartOptions } from '../../registry/server.ts';
-import { freePort, startProcess, type RunningProcess } from '../../peers/processes.ts';
+import { startProcess, type RunningProcess } from '../../peers/processes.ts';
 import { backend, fsStorage, newStorage, type TestStorage } from './backend.ts';
 
 export interface RunningBerth {
@@ -66,19 +66,26 @@ export interface BerthProcess extends Omit<RunningBerth, 'storage'> {
 
 const CLI = join(import.meta.dirname, '../../cli/main.ts');
 
-/** Starts `berth serve` as a child process, as a user would run it. */
+/** Starts `berth serve` as a child process, as a user would run it, on a port the kernel picks as it binds. */
 export async function startBerthProcess(args: string[], env: NodeJS.ProcessEnv = {}): Promise<BerthProcess> {
-  const port = await freePort();
-  const child = await startProcess(process.execPath, ['--import', 'tsx', CLI, 'serve', '--listen', `127.0.0.1:${port}`, ...args], /listening on http:\/\/\S+/, {
+  const child = await startProcess(process.execPath, ['--import', 'tsx', CLI, 'serve', '--listen', '127.0.0.1:0', ...args], /listening on http:\/\/\S+/, {
     env: { ...process.env, ...env },
   });
+  const url = announcedUrl(child.output(), 'listening on');
   return {
-    url: `http://127.0.0.1:${port}`,
-    host: `127.0.0.1:${port}`,
+    url,
+    host: new URL(url).host,
     root: args[args.indexOf('--storage') + 1] ?? '',
     process: child,
     async stop() {
       await child.stop();
     },
   };
+}
+
+/** The URL a server printed after `label` (a port picked at bind time is known only from there). */
+export function announcedUrl(output: string, label: string): string {
+  const url = new RegExp(`${label} (https?://[^\\s/]+)`).exec(output)?.[1];
+  if (!url) throw new Error(`no "${label} <url>" in:\n${output}`);
+  return url;
 }

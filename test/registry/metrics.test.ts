@@ -6,8 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { buildImage, skopeoCopy } from '../../peers/oci-image.ts';
-import { freePort } from '../../peers/processes.ts';
-import { startBerth, startBerthProcess } from '../helpers/berth.ts';
+import { announcedUrl, startBerth, startBerthProcess } from '../helpers/berth.ts';
 import { basic, startAuthBerth, USERS } from '../helpers/auth-berth.ts';
 import { needs } from '../helpers/peers.ts';
 import { loadServeConfig } from '../../registry/config/serve-config.ts';
@@ -64,8 +63,8 @@ describe('metrics', () => {
 
   it('sums the requests of two workers in one scrape, on the main listener and on --metrics-listen', needs('promtool'), async () => {
     const root = await mkdtemp(join(tmpdir(), 'metrics-workers-'));
-    const metricsPort = await freePort();
-    const berth = await startBerthProcess(['--storage', root, '--workers', '2', '--metrics-listen', `127.0.0.1:${metricsPort}`]);
+    const berth = await startBerthProcess(['--storage', root, '--workers', '2', '--metrics-listen', '127.0.0.1:0']);
+    const metricsUrl = announcedUrl(berth.process.output(), 'metrics on');
     try {
       const N = 60;
       // A new connection each: the kernel spreads them over both workers.
@@ -73,7 +72,7 @@ describe('metrics', () => {
         const response = await fetch(`${berth.url}/v2/`, { headers: { Connection: 'close' } });
         await response.arrayBuffer();
       }
-      const scrape = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      const scrape = await (await fetch(`${metricsUrl}/metrics`)).text();
       assert.equal(await promtoolCheck(scrape), '', 'promtool finds nothing to fix');
       assert.equal(
         sum(scrape, 'berth_http_requests_total', (labels) => labels.includes('endpoint="end-1"')),

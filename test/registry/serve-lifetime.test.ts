@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
-import { childPids, freePort, startProcess } from '../../peers/processes.ts';
+import { childPids, startProcess } from '../../peers/processes.ts';
 import { basic } from '../helpers/auth-berth.ts';
 import { startBerthProcess } from '../helpers/berth.ts';
 import { BERTH_CLI, runBerth } from '../helpers/berth-cli.ts';
@@ -53,17 +53,11 @@ after(() => rm(root, { recursive: true, force: true }));
 
 describe('berth serve ends with what started it', { skip: linux !== true && linux }, () => {
   it('leaves no process behind after a kill -TERM of `npm start`', { timeout: 240_000 }, async () => {
-    const port = await freePort();
     // `npm start` builds first when the sources changed: that may take a while on a loaded machine.
-    const npm = await startProcess(
-      'npm',
-      ['start', '--', '--listen', `127.0.0.1:${port}`, '--storage', join(root, 'npm-start'), '--workers', '2'],
-      /listening on/,
-      {
-        cwd: REPOSITORY_ROOT,
-        timeoutMs: 200_000,
-      },
-    );
+    const npm = await startProcess('npm', ['start', '--', '--listen', '127.0.0.1:0', '--storage', join(root, 'npm-start'), '--workers', '2'], /listening on/, {
+      cwd: REPOSITORY_ROOT,
+      timeoutMs: 200_000,
+    });
     const tree = await processTree(npm.child.pid!);
     assert.ok(tree.length >= 4, `npm, the primary and two workers: ${tree.join(' ')}`);
     npm.child.kill('SIGTERM');

@@ -10,7 +10,7 @@ import { ConfigError, loadServeConfig } from '../../registry/config/serve-config
 import { startBerthProcess } from '../helpers/berth.ts';
 import { randomBlob } from '../helpers/content.ts';
 import { RegistryAPI } from '../helpers/registry-api.ts';
-import { childPids, freePort, startProcess } from '../../peers/processes.ts';
+import { childPids, startProcess } from '../../peers/processes.ts';
 
 const CLI = join(import.meta.dirname, '../../cli/main.ts');
 const berth = (args: string[]) =>
@@ -54,8 +54,7 @@ describe('berth serve', () => {
 
   for (const given of ['--initial-old-space-size=128', '--initial_old_space_size=128']) {
     it(`leaves the old-generation limit to an operator who gave Node one (${given})`, async () => {
-      const port = await freePort();
-      const args = [given, '--import', 'tsx', CLI, 'serve', '--listen', `127.0.0.1:${port}`, '--storage', root, '--workers', '2'];
+      const args = [given, '--import', 'tsx', CLI, 'serve', '--listen', '127.0.0.1:0', '--storage', root, '--workers', '2'];
       const primary = await startProcess(process.execPath, args, /listening on/);
       try {
         const workers = await childPids(primary.child.pid!);
@@ -71,14 +70,16 @@ describe('berth serve', () => {
   }
 
   it('takes its settings from a YAML config file and the environment', async () => {
-    const port = await freePort();
     const config = join(root, 'berth.yml');
-    await writeFile(config, `listen: 127.0.0.1:${port}\nstorage: ${join(root, 'from-config')}\nworkers: 1\n`);
+    await writeFile(config, `listen: 127.0.0.2:0\nstorage: ${join(root, 'from-config')}\nworkers: 1\n`);
     const child = await startProcess(process.execPath, ['--import', 'tsx', CLI, 'serve'], /listening on/, {
       env: { ...process.env, BERTH_CONFIG: config },
     });
     try {
-      assert.match(child.output(), new RegExp(`listening on http://127.0.0.1:${port}`));
+      assert.match(
+        child.output(),
+        new RegExp(`^listening on http://127\\.0\\.0\\.2:\\d+ \\(storage ${join(root, 'from-config')}, auth none, 1 process\\)$`, 'm'),
+      );
     } finally {
       await child.stop();
     }
