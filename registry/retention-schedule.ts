@@ -9,6 +9,7 @@ import { openDriver } from '../storage/open-driver.ts';
 import { paths } from '../storage/paths.ts';
 import { Store } from '../storage/store.ts';
 import { gcSection } from './config/gc-section.ts';
+import { maintenanceMetrics } from './metrics/maintenance-metrics.ts';
 import type { ServeConfig } from './config/serve-config.ts';
 
 /** How long a holder's lease lasts unless renewed (config `retention.lease`): a crashed holder's passes on after it. */
@@ -50,8 +51,12 @@ export async function scheduleRetention(config: ServeConfig, log: (line: string)
       () => void lease.acquire(holder).catch((error: unknown) => log(`retention: renewing the lease failed: ${String(error)}`)),
       lease.ttlMs / 3,
     );
+    const started = performance.now();
     try {
       await runOnce(store, config, holder, log);
+    } catch (error) {
+      maintenanceMetrics.retentionFailed((performance.now() - started) / 1000);
+      throw error;
     } finally {
       clearInterval(renew);
     }
@@ -77,11 +82,14 @@ export async function scheduleRetention(config: ServeConfig, log: (line: string)
 /** Plans, keeps the plan for the report, applies it, collects garbage, and records the run. */
 async function runOnce(store: Store, config: ServeConfig, holder: string, log: (line: string) => void): Promise<void> {
   const startedAt = new Date();
+  const started = performance.now();
   const settings = config.file.retention;
   const plan = await planRetention(store, settings, startedAt);
   await store.driver.putContent(paths.retentionLastPlan, JSON.stringify(plan));
   const result = await applyRetention(store, plan, settings);
+  const gcStarted = performance.now();
   const gc = await collectGarbage(store, { ...gcSection(config), log: (line) => log(`retention gc: ${line}`) });
+  maintenanceMetrics.gcCompleted((performance.now() - gcStarted) / 1000, gc.blobBytes + gc.uploadBytes);
   const run: RetentionRun = {
     holder,
     startedAt: startedAt.toISOString(),
@@ -94,6 +102,7 @@ async function runOnce(store: Store, config: ServeConfig, holder: string, log: (
   const record = JSON.stringify(run);
   await store.driver.putContent(`${paths.retentionRuns}/${run.startedAt.replace(/[:.]/g, '-')}-${holder.replace(/[^\w.-]/g, '_')}.json`, record);
   await store.driver.putContent(paths.retentionLastRun, record);
+  maintenanceMetrics.retentionCompleted((performance.now() - started) / 1000, result.deletedTags, result.deletedManifests);
   log(
     `retention: deleted ${result.deletedTags} tags and ${result.deletedManifests} manifests (plan frees ${plan.bytesFreed} bytes); gc freed ${run.gcFreedBytes} bytes`,
   );

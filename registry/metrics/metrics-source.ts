@@ -1,6 +1,7 @@
 import cluster from 'node:cluster';
 import { AggregatorRegistry } from 'prom-client';
 import { isMetricsAnswer, type MetricsRequest } from './ipc.ts';
+import { maintenanceRegistry } from './maintenance-metrics.ts';
 import { register } from './metrics.ts';
 
 /** Where a scrape's text comes from in this process. */
@@ -9,8 +10,8 @@ export type MetricsSource = () => Promise<string>;
 /** A primary that does not answer in this time fails the scrape (prom-client's own wait for workers is 5 s). */
 const ANSWER_TIMEOUT_MS = 10_000;
 
-/** A single process: its own registry is the whole server. */
-const local: MetricsSource = () => register.metrics();
+/** A single process: its own registries are the whole server. */
+const local: MetricsSource = async () => (await register.metrics()) + (await maintenanceRegistry.metrics());
 
 /**
  * In a worker: asks the primary, which sums every worker's metrics. Creating the AggregatorRegistry

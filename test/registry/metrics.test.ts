@@ -16,6 +16,8 @@ import { localCopyMeter } from '../../registry/metrics/storage-meter.ts';
 import { measureLocalCopies } from '../../storage/measured-local-copies.ts';
 import { noLocalCopies } from '../../storage/local-copies.ts';
 import { Digest } from '../../oci/digest.ts';
+import { blobOf, imageManifest, randomBlob } from '../helpers/content.ts';
+import { RegistryAPI } from '../helpers/registry-api.ts';
 
 /** Runs `promtool check metrics` on a scrape; resolves with its complaints (none when clean). */
 function promtoolCheck(scrape: string): Promise<string> {
@@ -102,6 +104,52 @@ describe('metrics', () => {
         sum(scrape, 'berth_http_requests_total', (labels) => labels.includes('endpoint="end-1"')),
         N,
       );
+    } finally {
+      await berth.stop();
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('counts the retention and gc runs the primary of a two-worker server makes, once, in a scrape a worker answers', needs('promtool'), async () => {
+    const root = await mkdtemp(join(tmpdir(), 'metrics-retention-'));
+    const config = join(root, 'berth.yml');
+    await writeFile(
+      config,
+      [
+        `storage: ${join(root, 'data')}`,
+        'gc:\n  gracePeriod: 0s\n  settle: 0s',
+        'retention:\n  schedule: 1s',
+        '  policies:\n    - repositories: ["ci/**"]\n      keepTags:\n        - patterns: ["^keep"]',
+      ].join('\n'),
+    );
+    const berth = await startBerthProcess(['--config', config, '--workers', '2']);
+    try {
+      const api = new RegistryAPI(berth.url);
+      const dropped = randomBlob(5000);
+      for (const [tag, layer] of [
+        ['keep-1', randomBlob(3000)],
+        ['drop-1', dropped],
+      ] as const) {
+        const image = blobOf(JSON.stringify({ architecture: 'amd64', os: 'linux', tag }));
+        for (const blob of [image, layer]) await api.pushBlob('ci/app', blob);
+        assert.equal((await api.pushManifest('ci/app', tag, imageManifest(image, [layer]))).status, 201);
+      }
+      let scrape = '';
+      for (const end = Date.now() + 30_000; Date.now() < end; await new Promise((resolve) => setTimeout(resolve, 200))) {
+        scrape = await (await fetch(`${berth.url}/metrics`, { headers: { Connection: 'close' } })).text();
+        if (sum(scrape, 'berth_gc_freed_bytes_total') >= dropped.bytes.length) break;
+      }
+      assert.equal(await promtoolCheck(scrape), '', 'promtool finds nothing to fix');
+      assert.ok(sum(scrape, 'berth_gc_freed_bytes_total') >= dropped.bytes.length, 'the dropped image’s layer freed by gc');
+      assert.equal(sum(scrape, 'berth_retention_deleted_tags_total'), 1, 'drop-1, counted once (not once per worker)');
+      assert.ok(sum(scrape, 'berth_retention_runs_total', (labels) => labels === 'result="completed"') >= 1, 'a completed run counted');
+      assert.equal(
+        sum(scrape, 'berth_retention_runs_total', (labels) => labels === 'result="failed"'),
+        0,
+      );
+      assert.ok(sum(scrape, 'berth_gc_run_duration_seconds_count') >= 1, 'a gc run timed');
+      assert.ok(sum(scrape, 'berth_retention_last_success_timestamp_seconds') > Date.now() / 1000 - 60, 'the last success is recent');
+      assert.equal(scrape.match(/^# TYPE berth_retention_runs_total /gm)?.length, 1, 'one family, not one per process');
     } finally {
       await berth.stop();
       await rm(root, { recursive: true, force: true });
