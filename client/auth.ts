@@ -1,7 +1,7 @@
-import type { Got } from 'got';
 import { parseChallenge, scopeKey } from './challenge.ts';
 import type { Credentials } from './credentials.ts';
 import { RegistryResponseError, retryAfterSeconds } from './errors.ts';
+import type { Http } from './http.ts';
 
 /**
  * Answers a registry's 401 challenges (auth-token.md): a Bearer token from the realm for the
@@ -13,7 +13,7 @@ export class Authenticator {
   private readonly byRepository = new Map<string, string>();
 
   constructor(
-    private readonly http: Got,
+    private readonly http: Http,
     private readonly credentials: () => Promise<Credentials | undefined>,
     /** The registry as the user named it, for error messages. */
     private readonly registry: string,
@@ -66,10 +66,7 @@ export class Authenticator {
     if (service) url.searchParams.set('service', service);
     for (const resource of (scope ?? '').split(' ').filter(Boolean)) url.searchParams.append('scope', resource);
     const credentials = await this.credentials();
-    const response = await this.http.get(url, {
-      headers: credentials ? { authorization: basic(credentials) } : {},
-      responseType: 'buffer',
-    });
+    const response = await this.http.request(url, { headers: credentials ? { authorization: basic(credentials) } : {} });
     if (response.statusCode !== 200) {
       const context = { registry: this.registry, repository: '', retryAfterSeconds: retryAfterSeconds(response.headers['retry-after']) };
       throw RegistryResponseError.from('GET', url.origin + url.pathname, response.statusCode, response.body, context);

@@ -1,4 +1,4 @@
-import type { Got } from 'got';
+import type { Http } from './http.ts';
 import { codeOf, connectionError } from './connection-errors.ts';
 
 export interface OriginOptions {
@@ -9,8 +9,8 @@ export interface OriginOptions {
 }
 
 /** Any answer at all, even 401 or 404, shows the protocol is spoken there. */
-async function answers(http: Got, origin: string): Promise<void> {
-  await http.get(`${origin}/v2/`, { retry: { limit: 0 }, followRedirect: false });
+async function answers(http: Http, origin: string): Promise<void> {
+  await http.request(`${origin}/v2/`, { retry: false, followRedirect: false });
 }
 
 /**
@@ -19,7 +19,7 @@ async function answers(http: Got, origin: string): Promise<void> {
  * listens or a certificate that is not trusted is reported as such, never answered by falling
  * back to plain HTTP (which would send credentials in clear to whatever does answer).
  */
-export async function chooseOrigin(http: Got, registry: string, host: string, options: OriginOptions): Promise<string> {
+export async function chooseOrigin(http: Http, registry: string, host: string, options: OriginOptions): Promise<string> {
   const log = options.log ?? (() => undefined);
   const secure = `https://${host}`;
   if (!options.plainAllowed) {

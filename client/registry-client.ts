@@ -1,6 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { Got, OptionsOfBufferResponseBody, Response } from 'got';
 import { Digest, DigestMismatchError } from '../oci/digest.ts';
 import type { Descriptor } from '../oci/descriptor.ts';
 import { parseManifest, type Manifest } from '../oci/manifest.ts';
@@ -10,10 +9,11 @@ import { Authenticator } from './auth.ts';
 import { connectionError } from './connection-errors.ts';
 import type { Credentials } from './credentials.ts';
 import { RegistryResponseError, retryAfterSeconds } from './errors.ts';
+import type { Http, HttpRequest, HttpResponse } from './http.ts';
 import { chooseOrigin } from './origin.ts';
 
 export interface RegistryClientOptions {
-  http: Got;
+  http: Http;
   /**
    * An insecure registry (docker's `insecure-registries`): its certificate is not verified, and
    * plain HTTP serves where it does not speak HTTPS (as it may on localhost and loopback addresses).
@@ -35,12 +35,9 @@ export interface FetchedManifest {
 /** A blob body being received; `status` 206 means the server honoured the Range asked for. */
 export interface BlobResponse {
   status: number;
+  headers: IncomingHttpHeaders;
   body: Readable;
 }
-
-type RequestInit = Omit<OptionsOfBufferResponseBody, 'method' | 'url' | 'responseType' | 'headers'> & {
-  headers?: Record<string, string>;
-};
 
 const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/;
 
@@ -60,7 +57,7 @@ function checkDigest(expected: Digest, bytes: Buffer, source: string): void {
  * referrers and deletes, with the auth challenge answered on the way.
  */
 export class RegistryClient {
-  private readonly http: Got;
+  private readonly http: Http;
   private readonly auth: Authenticator;
   private origin?: Promise<string>;
 
@@ -68,7 +65,7 @@ export class RegistryClient {
     readonly registry: string,
     private readonly options: RegistryClientOptions,
   ) {
-    this.http = options.insecure ? options.http.extend({ https: { rejectUnauthorized: false } }) : options.http;
+    this.http = options.insecure ? options.http.insecure() : options.http;
     this.auth = new Authenticator(this.http, options.credentials, registry);
   }
 
@@ -90,14 +87,12 @@ export class RegistryClient {
    * One request, answering a 401 challenge once. Bodies that are streams cannot be sent twice, so
    * callers send those only after an earlier request of the same scope authenticated.
    */
-  async request(method: string, repository: string, target: string | URL, init: RequestInit = {}): Promise<Response<Buffer>> {
+  async request(method: string, repository: string, target: string | URL, init: Omit<HttpRequest, 'method'> = {}): Promise<HttpResponse> {
     const url = typeof target === 'string' ? await this.url(target) : target;
     const send = (authorization: string | undefined) =>
-      this.http(url, { ...init, method: method as 'GET', headers: withAuthorization(init.headers, authorization), responseType: 'buffer' }).catch(
-        (error: unknown) => {
-          throw this.unreached(error, url);
-        },
-      );
+      this.http.request(url, { ...init, method, headers: withAuthorization(init.headers, authorization) }).catch((error: unknown) => {
+        throw this.unreached(error, url);
+      });
     const sent = this.auth.current(repository);
     const response = await send(sent);
     const challenge = response.headers['www-authenticate'];
@@ -110,7 +105,7 @@ export class RegistryClient {
     return RegistryResponseError.from(method, String(url), status, body, context);
   }
 
-  private fail(method: string, repository: string, response: Response<Buffer>): never {
+  private fail(method: string, repository: string, response: HttpResponse): never {
     throw this.error(method, response.requestUrl, repository, response.statusCode, response.headers, response.body);
   }
 
@@ -192,27 +187,24 @@ export class RegistryClient {
     const url = await this.url(`/v2/${repository}/blobs/${digest}`);
     let authorization = this.auth.current(repository);
     for (let attempt = 0; ; attempt++) {
-      const stream = this.http.stream(url, {
-        headers: withAuthorization(offset > 0 ? { range: `bytes=${offset}-` } : {}, authorization),
-        retry: { limit: 0 },
-      });
-      const response = await new Promise<{ statusCode: number; headers: IncomingHttpHeaders }>((resolve, reject) => {
-        stream.once('response', resolve);
-        stream.once('error', (error) => reject(this.unreached(error, url)));
-      });
+      const response = await this.http
+        .stream(url, { headers: withAuthorization(offset > 0 ? { range: `bytes=${offset}-` } : {}, authorization), retry: false })
+        .catch((error: unknown) => {
+          throw this.unreached(error, url);
+        });
       const challenge = response.headers['www-authenticate'];
       const answered =
         response.statusCode === 401 && attempt === 0 && typeof challenge === 'string'
           ? await this.auth.answer(challenge, repository, authorization)
           : undefined;
       if (answered) {
-        stream.destroy();
+        response.body.destroy();
         authorization = answered;
         continue;
       }
-      if (response.statusCode === 200 || response.statusCode === 206) return { status: response.statusCode, body: stream };
+      if (response.statusCode === 200 || response.statusCode === 206) return { status: response.statusCode, headers: response.headers, body: response.body };
       const chunks: Buffer[] = [];
-      for await (const chunk of stream) chunks.push(chunk as Buffer);
+      for await (const chunk of response.body) chunks.push(chunk as Buffer);
       throw this.error('GET', url, repository, response.statusCode, response.headers, Buffer.concat(chunks));
     }
   }
@@ -229,7 +221,7 @@ export class RegistryClient {
     return this.fail('POST', repository, response);
   }
 
-  private location(response: Response<Buffer>): URL {
+  private location(response: HttpResponse): URL {
     const location = response.headers.location;
     if (!location) throw new Error(`${response.url}: ${response.statusCode} without a Location`);
     return new URL(location, response.url);
@@ -292,7 +284,7 @@ export class RegistryClient {
       headers['content-length'] = String(length);
       if (length > 0) headers['content-range'] = `${offset}-${offset + length - 1}`;
     }
-    const response = await this.request('PATCH', repository, location, { body, headers, retry: { limit: 0 } });
+    const response = await this.request('PATCH', repository, location, { body, headers, retry: false });
     if (response.statusCode !== 202 && response.statusCode !== 204) this.fail('PATCH', repository, response);
     return this.location(response);
   }
