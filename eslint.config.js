@@ -34,6 +34,11 @@ const BOUNDARIES = [
   },
   { target: './conformance', from: ['./registry', './storage', './analysis', './cli'], message: 'conformance/ speaks HTTP only: no registry/ or storage/.' },
   { target: './registry', from: ['./cli', './conformance'], message: 'registry/ is a library: cli/ is above it.' },
+  {
+    target: ['./registry/*.ts', './registry/!(mirror)/**'],
+    from: './client',
+    message: 'registry/ serves; only the mirror (registry/mirror/) speaks to other registries, through client/.',
+  },
   { target: LIBRARIES, from: ['./cli'], message: 'libraries never import the command line.' },
   {
     target: ['./oci', './storage', './analysis', './registry', './client', './conformance', './cli', './bench', './peers'],

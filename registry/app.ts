@@ -14,6 +14,8 @@ import { livezHandler, readyzHandler } from './health/health-routes.ts';
 import { Readiness } from './health/readiness.ts';
 import { metricsHandler } from './metrics/metrics-route.ts';
 import { observeRequests } from './observe-requests.ts';
+import type { MirrorSection } from './config/mirror-schema.ts';
+import { mirrorLayer } from './mirror/middleware.ts';
 import type { RequestOutcome } from './metrics/http-metrics.ts';
 
 export interface AppOptions {
@@ -33,6 +35,8 @@ export interface AppOptions {
   requestLog?: (outcome: RequestOutcome, requestId: string) => void;
   /** Called likewise, after the request log: the webhooks (notifications/), which derive events from the outcome. */
   notify?: (outcome: RequestOutcome, requestId: string) => void;
+  /** The pull-through cache (config `mirror`): none without upstreams. */
+  mirror?: MirrorSection;
 }
 
 /** The registry's HTTP application: the distribution API under /v2/ and a health check. */
@@ -60,7 +64,10 @@ export function createApp(options: AppOptions): express.Express {
     res.locals.match = matchRoute(req.method, req.path);
     next();
   });
+  const mirror = options.mirror?.upstreams.length ? mirrorLayer(options.mirror, store) : undefined;
+  if (mirror) app.use(mirror.route);
   if (auth) app.use(authMiddleware(auth));
+  if (mirror) app.use(mirror.fill);
 
   app.use(async (req: Request, res: Response, next: NextFunction) => {
     const match = res.locals.match as RouteMatch | undefined;

@@ -36,6 +36,7 @@ async function startServerFor(config: ServeConfig): Promise<RunningServer> {
     metricsRoute,
     requestLog: config.log,
     notifications: config.file.notifications,
+    mirror: config.file.mirror,
   });
 }
 

@@ -18,6 +18,7 @@ import type { LogSettings } from './request-log/log-settings.ts';
 import { createRequestLogger } from './request-log/logger.ts';
 import { requestLine } from './request-log/request-line.ts';
 import type { NotificationsConfig } from './notifications/config.ts';
+import type { MirrorSection } from './config/mirror-schema.ts';
 import { createNotifier } from './notifications/notifier.ts';
 
 export interface RunningServer {
@@ -45,6 +46,8 @@ export interface StartOptions {
   requestLog?: LogSettings;
   /** Webhooks (`notifications` in the config); none when absent. Each process sends its own requests' events. */
   notifications?: NotificationsConfig;
+  /** The pull-through cache (`mirror` in the config). */
+  mirror?: MirrorSection;
 }
 
 /** Starts the registry on one process; the caller has already checked the driver. */
@@ -70,6 +73,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     metricsRoute: options.metricsRoute ?? true,
     requestLog,
     notify: notifier?.observe,
+    mirror: options.mirror,
   });
   // Blob uploads of many GiB may take long; idle and header timeouts still end stuck clients.
   const timeouts = { requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 65_000 };

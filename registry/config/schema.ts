@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { authSection } from '../auth/config.ts';
+import { mirrorSection } from './mirror-schema.ts';
 import { retentionSection } from './retention-schema.ts';
 import { byteSize, duration, flag, listenAddress, oneOf, optionalSection, section, text, workerCount } from './values.ts';
 import { LOG_FORMATS, LOG_LEVELS } from '../request-log/log-settings.ts';
@@ -53,6 +54,8 @@ export const configFileSchema = optionalSection(
     gc: optionalSection({ deleteUntagged: flag.optional(), gracePeriod: duration.optional(), uploadMaxAge: duration.optional(), settle: duration.optional() }),
     /** Retention policies and immutable tags (README "Retention"), read by `berth retention` and `berth serve`. */
     retention: retentionSection,
+    /** Pull-through cache of other registries (README "Mirror (pull-through cache)"). */
+    mirror: mirrorSection,
   },
   'must be a YAML mapping',
 );
