@@ -50,6 +50,9 @@ export interface StartOptions {
   mirror?: MirrorSection;
 }
 
+/** On a clean stop, webhook events still queued get this long to go out (README "Operations"). */
+const NOTIFY_GRACE_MS = 5000;
+
 /** Starts the registry on one process; the caller has already checked the driver. */
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const log = options.log ?? ((message: string) => console.error(message));
@@ -102,7 +105,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       await store.times.settled();
       await options.driver.close?.();
       requests?.flush();
-      notifier?.close();
+      await notifier?.close(NOTIFY_GRACE_MS);
     },
   };
 }

@@ -27,32 +27,41 @@ const MAX_BACKOFF_MS = 60_000;
 export class EndpointQueue {
   private readonly events: RegistryEvent[] = [];
   private readonly count: NotificationCount;
-  private sending = false;
+  private sending: Promise<void> | undefined;
+  private accepting = true;
   private closed = false;
   private timer: NodeJS.Timeout | undefined;
+  private wake: (() => void) | undefined;
 
   constructor(private readonly settings: DeliverySettings) {
     this.count = notificationCount(settings.name);
   }
 
   add(event: RegistryEvent): void {
-    if (this.closed) return;
+    if (!this.accepting) return;
     if (this.events.length >= this.settings.queueSize) {
       this.events.shift();
       this.count.dropped++;
     }
     this.events.push(event);
-    if (!this.sending) void this.drain();
+    this.sending ??= this.drain();
   }
 
-  /** Stops sending; what is queued is lost, as on a crash (README "Operations"). */
-  close(): void {
+  /**
+   * Takes no more events and gives those queued until `graceMs` to go out (a clean stop); then
+   * stops sending, and what is left is lost, as on a crash (README "Operations").
+   */
+  async close(graceMs: number): Promise<void> {
+    this.accepting = false;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.sending, new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+    clearTimeout(timer);
     this.closed = true;
     clearTimeout(this.timer);
+    this.wake?.();
   }
 
   private async drain(): Promise<void> {
-    this.sending = true;
     try {
       while (!this.closed && this.events.length > 0) {
         const batch = this.events.splice(0, batchLimit(this.settings.format));
@@ -60,7 +69,7 @@ export class EndpointQueue {
         else this.count.failed += batch.length;
       }
     } finally {
-      this.sending = false;
+      this.sending = undefined;
     }
   }
 
@@ -90,9 +99,10 @@ export class EndpointQueue {
     }
   }
 
-  /** A wait that never keeps the process alive. */
+  /** A wait that never keeps the process alive, and that `close` cuts short. */
   private wait(ms: number): Promise<void> {
     return new Promise((resolve) => {
+      this.wake = resolve;
       this.timer = setTimeout(resolve, ms);
       this.timer.unref();
     });

@@ -44,7 +44,8 @@ function wanted(route: Route, event: RegistryEvent): boolean {
 export interface Notifier {
   /** Given each finished request by the request observer; queues its event, if any, and returns. */
   observe(outcome: RequestOutcome, requestId: string): void;
-  close(): void;
+  /** After the last request: what is queued gets `graceMs` to go out. */
+  close(graceMs: number): Promise<void>;
 }
 
 /** The webhooks of `notifications.endpoints`; undefined when there are none (then nothing is derived per request). */
@@ -57,8 +58,8 @@ export function createNotifier(config: NotificationsConfig): Notifier | undefine
       if (!event) return;
       for (const route of routes) if (wanted(route, event)) route.queue.add(event);
     },
-    close() {
-      for (const route of routes) route.queue.close();
+    async close(graceMs) {
+      await Promise.all(routes.map((route) => route.queue.close(graceMs)));
     },
   };
 }

@@ -216,6 +216,36 @@ describe('webhooks', () => {
     }
   });
 
+  it('gives the events still queued up to 5 s to go out on a clean stop, and stops after that though a receiver never answers', async () => {
+    const receiver = new Receiver();
+    const url = await receiver.listen();
+    receiver.holding = true;
+    const berth = await berthWith([{ name: 'slow', url, timeout: '60s' }]);
+    const silent = new Receiver();
+    const never = await berthWith([{ name: 'silent', url: await silent.listen(), timeout: '60s' }]);
+    silent.holding = true;
+    try {
+      await pushSmallImage(new RegistryAPI(berth.url), 'team/app', 'v1');
+      await receiver.waitFor(() => receiver.deliveries.length === 1, 'the first POST, held');
+      const stopped = berth.stop();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      receiver.release();
+      await stopped;
+      assert.equal(berth.process.child.exitCode, 0);
+      assert.equal(receiver.events.length, 3, 'the two events queued behind the held POST went out during the stop');
+
+      await pushSmallImage(new RegistryAPI(never.url), 'team/app', 'v1');
+      await silent.waitFor(() => silent.deliveries.length === 1, 'the first POST, never answered');
+      await never.stop();
+      assert.equal(never.process.child.exitCode, 0, 'stopped after the grace, not after the 60 s timeout');
+    } finally {
+      await berth.stop();
+      await never.stop();
+      await receiver.close();
+      await silent.close();
+    }
+  });
+
   it('a slow receiver delays no push: the push completes while the receiver still holds its first request', needs('skopeo', 'umoci'), async (t) => {
     const receiver = new Receiver();
     receiver.holding = true;
@@ -310,7 +340,7 @@ describe('webhooks', () => {
       );
       assert.deepEqual(notificationCount('tiny'), { sent: 3, failed: 0, dropped: 2 });
     } finally {
-      queue.close();
+      await queue.close(0);
       await receiver.close();
     }
   });
