@@ -5,7 +5,7 @@ import { defaultStoreDir, LayoutStore } from '../client/layout-store.ts';
 import { silentProgress, type TransferProgress } from '../client/progress.ts';
 import { RegistryClient } from '../client/registry-client.ts';
 import { explainFailure, printFailure } from './failure.ts';
-import { BarProgress, LineProgress } from './progress-display.ts';
+import { LineProgress } from './progress-display.ts';
 
 /** Flags every client command shares. */
 export interface ClientFlags {
@@ -74,10 +74,13 @@ export function openLocalStore(flags: ClientFlags): Promise<LayoutStore> {
   return LayoutStore.open(flags.store ?? defaultStoreDir());
 }
 
-/** Bars on a terminal, a line per blob otherwise, nothing when stdout is JSON for a pipeline. */
-export function progressFor(flags: ClientFlags): TransferProgress {
+/**
+ * Bars on a terminal, a line per blob otherwise, nothing when stdout is JSON for a pipeline. The
+ * bars' library is loaded only for a terminal: a pipeline's pull does not pay for it.
+ */
+export async function progressFor(flags: ClientFlags): Promise<TransferProgress> {
   if (flags.json) return silentProgress;
-  return process.stderr.isTTY ? new BarProgress() : new LineProgress();
+  return process.stderr.isTTY ? new (await import('./progress-bars.ts')).BarProgress() : new LineProgress();
 }
 
 /** Prints the JSON form with --json, the human lines otherwise. */

@@ -173,8 +173,13 @@ export class LayoutStore {
     return undefined;
   }
 
-  /** Points `name` at `descriptor` in index.json, replacing what the name pointed at before. */
+  /**
+   * Points `name` at `descriptor` in index.json, replacing what the name pointed at before. A name
+   * that already points there is left as it is: a re-pull takes no lock and writes nothing.
+   */
   async tag(name: string, descriptor: Descriptor): Promise<void> {
+    const current = await this.resolve(name);
+    if (current?.digest.equals(descriptor.digest) && current.mediaType === descriptor.mediaType && current.size === descriptor.size) return;
     await this.serially(async () => {
       const index = await this.readIndex();
       index.manifests = index.manifests.filter((entry) => (entry.annotations as Record<string, string> | undefined)?.[REF_NAME] !== name);
@@ -195,9 +200,11 @@ export class LayoutStore {
     }
   }
 
-  /** Notes that these blobs exist in `registry/repository`, so a push there can mount them. */
+  /** Notes that these blobs exist in `registry/repository`, so a push there can mount them; nothing to write when all are noted. */
   async recordSource(digests: Digest[], registry: string, repository: string): Promise<void> {
     const source = `${registry}/${repository}`;
+    const known = await this.readSources();
+    if (digests.every((digest) => known[digest.toString()]?.includes(source))) return;
     await this.serially(async () => {
       const sources = await this.readSources();
       for (const digest of digests) {

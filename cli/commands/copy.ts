@@ -21,7 +21,7 @@ export function registerCopy(program: Command): void {
     const to = Reference.parse(targetText);
     const result = await copy(clientFor(from.registry, flags), from, clientFor(to.registry, flags), to, {
       platform: parsePlatform(flags.platform),
-      progress: progressFor(flags),
+      progress: await progressFor(flags),
     });
     report(flags, result, () => transferSummary(`copied ${result.source} to`, result));
   });

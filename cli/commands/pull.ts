@@ -24,7 +24,7 @@ export function registerPull(program: Command): void {
       store,
       platform: parsePlatform(flags.platform),
       ...(flags.concurrency ? { concurrency: flags.concurrency } : {}),
-      progress: progressFor(flags),
+      progress: await progressFor(flags),
     });
     report(flags, { ...result, store: store.dir }, () =>
       [

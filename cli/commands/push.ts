@@ -30,7 +30,7 @@ export function registerPush(program: Command): void {
     const result = await push(clientFor(reference.registry, flags), reference, {
       store: await openLocalStore(flags),
       ...(flags.from ? { from: flags.from } : {}),
-      progress: progressFor(flags),
+      progress: await progressFor(flags),
     });
     report(flags, result, () => transferSummary('pushed', result));
   });

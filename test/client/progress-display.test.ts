@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { describe, test } from 'node:test';
-import { BarProgress, LineProgress } from '../../cli/progress-display.ts';
+import { BarProgress } from '../../cli/progress-bars.ts';
+import { LineProgress } from '../../cli/progress-display.ts';
 
 const DIGEST = `sha256:${'ab12'.repeat(16)}`;
 const MiB = 1024 * 1024;

@@ -108,6 +108,28 @@ for (const registry of REGISTRIES) {
       }
     });
 
+    test('a re-pull of an image the store holds asks for its manifest only and writes nothing (issue 26: it should cost a manifest request)', async () => {
+      const { store, remove } = await tempStore();
+      try {
+        const client = clientFor(proxy.host);
+        const reference = Reference.parse(`${proxy.host}/app:v1`);
+        await pull(client, reference, { store, platform });
+        const written = async () => Promise.all(['index.json', '.berth/sources.json'].map(async (file) => (await stat(join(store.dir, file))).mtimeMs));
+        const before = await written();
+        proxy.reset();
+        const again = await pull(client, reference, { store, platform });
+        assert.deepEqual(again.fetched, { blobs: 0, bytes: 0 });
+        assert.deepEqual(
+          proxy.requests.map((r) => `${r.method} ${r.path}`),
+          [`GET /v2/app/manifests/v1`],
+        );
+        assert.deepEqual(await written(), before, 'index.json and sources.json are not written again');
+        assert.deepEqual(await readdir(join(store.dir, '.berth', 'incoming')), []);
+      } finally {
+        await remove();
+      }
+    });
+
     test('Docker schema2 images pull byte for byte (same digests) and push back', async () => {
       const { store, remove } = await tempStore();
       try {
