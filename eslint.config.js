@@ -90,4 +90,15 @@ export default tseslint.config(
     files: ['**/*.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },
+  {
+    // The web interface's pages: plain modules run by the browser, no build step.
+    files: ['ui/**/*.js'],
+    languageOptions: {
+      globals: Object.fromEntries(
+        ['window', 'document', 'location', 'navigator', 'sessionStorage', 'fetch', 'URLSearchParams', 'TextEncoder', 'btoa', 'Node', 'setTimeout'].map(
+          (name) => [name, 'readonly'],
+        ),
+      ),
+    },
+  },
 );

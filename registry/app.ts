@@ -17,6 +17,8 @@ import { observeRequests } from './observe-requests.ts';
 import type { MirrorSection } from './config/mirror-schema.ts';
 import { mirrorLayer } from './mirror/middleware.ts';
 import type { RequestOutcome } from './metrics/http-metrics.ts';
+import { toUiSettings, type UiSettings } from './config/ui-schema.ts';
+import { uiRouter } from './ui/ui-router.ts';
 
 export interface AppOptions {
   store: Store;
@@ -37,6 +39,8 @@ export interface AppOptions {
   notify?: (outcome: RequestOutcome, requestId: string) => void;
   /** The pull-through cache (config `mirror`): none without upstreams. */
   mirror?: MirrorSection;
+  /** The web interface at `/` (config `ui`); on with its defaults when absent. */
+  ui?: UiSettings;
 }
 
 /** The registry's HTTP application: the distribution API under /v2/ and a health check. */
@@ -57,6 +61,8 @@ export function createApp(options: AppOptions): express.Express {
   if (auth?.issuer) app.use(tokenRouter(auth));
   if (options.metricsRoute) app.get('/metrics', ...(auth ? [catalogMiddleware(auth)] : []), metricsHandler);
   app.get('/api/v1/analysis', ...(auth ? [adminMiddleware(auth)] : []), analysisHandler(store));
+  const ui = options.ui ?? toUiSettings({ enabled: true });
+  if (ui.enabled) app.use(uiRouter({ store, auth, immutableTags: options.immutableTags ?? [], settings: ui, log }));
 
   app.use((req: Request, res: Response, next: NextFunction) => {
     if (!req.path.startsWith('/v2')) return next();

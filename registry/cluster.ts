@@ -6,6 +6,7 @@ import { purgeStaleWritesAtStartup } from '../storage/gc/startup-purge.ts';
 import type { RunningServer } from './server.ts';
 import { gcSection } from './config/gc-section.ts';
 import { loadAuth } from './auth/load-auth.ts';
+import { toUiSettings } from './config/ui-schema.ts';
 
 /** Messages a worker sends the primary. */
 type WorkerMessage = { type: 'listening'; url: string } | { type: 'failed'; error: string };
@@ -37,6 +38,7 @@ async function startServerFor(config: ServeConfig): Promise<RunningServer> {
     requestLog: config.log,
     notifications: config.file.notifications,
     mirror: config.file.mirror,
+    ui: toUiSettings(config.file.ui),
   });
 }
 

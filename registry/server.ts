@@ -20,6 +20,7 @@ import { requestLine } from './request-log/request-line.ts';
 import type { NotificationsConfig } from './notifications/config.ts';
 import type { MirrorSection } from './config/mirror-schema.ts';
 import { createNotifier } from './notifications/notifier.ts';
+import type { UiSettings } from './config/ui-schema.ts';
 
 export interface RunningServer {
   url: string;
@@ -48,6 +49,8 @@ export interface StartOptions {
   notifications?: NotificationsConfig;
   /** The pull-through cache (`mirror` in the config). */
   mirror?: MirrorSection;
+  /** The web interface (`ui` in the config); on with its defaults when absent. */
+  ui?: UiSettings;
 }
 
 /** On a clean stop, webhook events still queued get this long to go out (README "Operations"). */
@@ -77,6 +80,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     requestLog,
     notify: notifier?.observe,
     mirror: options.mirror,
+    ui: options.ui,
   });
   // Blob uploads of many GiB may take long; idle and header timeouts still end stuck clients.
   const timeouts = { requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 65_000 };

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { authSection } from '../auth/config.ts';
 import { mirrorSection } from './mirror-schema.ts';
 import { retentionSection } from './retention-schema.ts';
+import { uiSection } from './ui-schema.ts';
 import { byteSize, duration, flag, listenAddress, oneOf, optionalSection, section, text, workerCount } from './values.ts';
 import { LOG_FORMATS, LOG_LEVELS } from '../request-log/log-settings.ts';
 import { notificationsSection } from '../notifications/config.ts';
@@ -56,6 +57,8 @@ export const configFileSchema = optionalSection(
     retention: retentionSection,
     /** Pull-through cache of other registries (README "Mirror (pull-through cache)"). */
     mirror: mirrorSection,
+    /** The web interface (README "Web interface"): on unless `enabled: false`. */
+    ui: uiSection,
   },
   'must be a YAML mapping',
 );

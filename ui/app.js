@@ -1,0 +1,83 @@
+import { ApiError, get, logOut } from './api.js';
+import { h } from './dom.js';
+import { imagePage } from './pages/image.js';
+import { loginPage } from './pages/login.js';
+import { repositoriesPage } from './pages/repositories.js';
+import { repositoryPage } from './pages/repository.js';
+import { storagePage } from './pages/storage.js';
+
+const main = () => document.getElementById('main');
+
+/** Routes are in the fragment (`#/repository/<name>`), so any page can be bookmarked and the server serves one file. */
+function parseRoute(hash) {
+  const [path, search = ''] = hash.replace(/^#/, '').split('?');
+  const parts = (path || '/').split('/').slice(1).map(decodeURIComponent);
+  return { parts, query: new URLSearchParams(search) };
+}
+
+async function showSession() {
+  const area = document.getElementById('session');
+  let session;
+  try {
+    session = await get('session');
+  } catch {
+    logOut();
+    session = await get('session');
+  }
+  document.getElementById('storage-link').hidden = !session.isAdmin;
+  if (session.auth === 'none') return area.replaceChildren();
+  if (session.user) {
+    const out = () => {
+      logOut();
+      location.hash = '#/login';
+      showSession();
+    };
+    area.replaceChildren(h('span', {}, `Logged in as ${session.user}`), ' ', h('button', { type: 'button', onclick: out }, 'Log out'));
+  } else {
+    area.replaceChildren(h('a', { href: '#/login' }, 'Log in'));
+  }
+}
+
+async function render(navigated) {
+  const hash = location.hash;
+  const { parts, query } = parseRoute(hash);
+  const target = main();
+  if (navigated) document.getElementById('errors').replaceChildren();
+  // A page that refreshes itself (sizes being computed) does so only while it is still shown.
+  const rerender = () => {
+    if (location.hash === hash) render(false);
+  };
+  try {
+    if (parts[0] === 'login') {
+      loginPage(target, query.get('why'), async () => {
+        await showSession();
+        location.hash = '#/';
+      });
+      return;
+    }
+    if (parts[0] === 'repository' && parts[1]) await repositoryPage(target, parts[1], query, rerender);
+    else if (parts[0] === 'image' && parts[1] && parts[2]) await imagePage(target, parts[1], parts[2], rerender);
+    else if (parts[0] === 'storage') await storagePage(target, rerender);
+    else await repositoriesPage(target, query, rerender);
+    document.title = `${target.querySelector('h1')?.textContent ?? 'Berth'} · Berth`;
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) {
+      loginPage(target, error.message, async () => {
+        await showSession();
+        render(true);
+      });
+      return;
+    }
+    target.replaceChildren(
+      h('h1', {}, error instanceof ApiError && error.status === 403 ? 'Not allowed' : 'Something went wrong'),
+      h('p', { class: 'error' }, error.message),
+    );
+  }
+  if (navigated) target.focus();
+}
+
+window.addEventListener('hashchange', () => render(true));
+document.addEventListener('DOMContentLoaded', async () => {
+  await showSession();
+  await render(false);
+});
