@@ -17,6 +17,7 @@ const PACKAGES = {
   openssl: 'openssl',
   script: 'bsdutils',
   promtool: 'prometheus',
+  ctr: 'containerd',
 } as const;
 
 export type Peer = keyof typeof PACKAGES;

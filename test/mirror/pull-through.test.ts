@@ -113,6 +113,9 @@ describe('the mirror (pull-through cache)', needs('docker-registry'), () => {
     const local = clientFor(mirror.host);
     const own = await pushImage(local, 'team/app', 'v1');
     assert.equal(await pullCompletely(mirror.url, 'team/app', 'v1'), 4, 'a push to a name no upstream serves works beside the mirror');
+    const byNs = await manifestAt(mirror.url, 'team/app', 'v1', '?ns=ghcr.io');
+    assert.equal(byNs.headers.get('docker-content-digest'), `${image.manifest.digest}`, "containerd's ?ns= names the upstream for a bare name");
+    await byNs.arrayBuffer();
     const ownByPrefix = await manifestAt(mirror.url, 'ghcr.io/other/tool', 'v1');
     assert.equal(ownByPrefix.status, 404, "ghcr.io/other/* is outside the upstream's repositories: an ordinary (empty) repository");
     await ownByPrefix.arrayBuffer();
