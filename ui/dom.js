@@ -1,3 +1,8 @@
+/** Replaces an element's content with `children`, as `h` takes them (nested lists, nulls skipped). */
+export function fill(element, ...children) {
+  element.replaceChildren(...children.flat(Infinity).filter((child) => child !== undefined && child !== null && child !== false));
+}
+
 /** Builds an element: attributes (on* as listeners), then children (strings become text, never HTML). */
 export function h(tag, attributes = {}, ...children) {
   const svg = ['svg', 'rect', 'text', 'title', 'g'].includes(tag);

@@ -5,36 +5,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { RepositoryPage } from '../../registry/ui/repository-list.ts';
 import type { RepositoryView } from '../../registry/ui/repository-view.ts';
-import { basic, fetchToken, startAuthBerth, USERS, type AuthBerth } from '../helpers/auth-berth.ts';
+import { basic, startAuthBerth, USERS, type AuthBerth } from '../helpers/auth-berth.ts';
 import { startBerthProcess } from '../helpers/berth.ts';
-import { blobOf, imageManifest, randomBlob } from '../helpers/content.ts';
-import { RegistryAPI } from '../helpers/registry-api.ts';
-import { UiAPI } from './ui-api.ts';
-
-/** An image tagged `tags` in each repository, pushed with alice's rights (she may push team/**). */
-async function pushImages(url: string, mode: 'htpasswd' | 'token', repositories: string[], tags: string[]): Promise<void> {
-  const api = new RegistryAPI(url);
-  for (const repository of repositories) {
-    const authorization = mode === 'token' ? `Bearer ${await fetchToken(url, [`repository:${repository}:pull,push`], 'alice')}` : basic('alice', USERS.alice);
-    const config = blobOf(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }));
-    const layer = randomBlob(2_000);
-    for (const blob of [config, layer]) {
-      const response = await api.request('POST', `/v2/${repository}/blobs/uploads/?digest=${blob.digest}`, {
-        body: blob.bytes,
-        headers: { Authorization: authorization, 'Content-Type': 'application/octet-stream' },
-      });
-      assert.equal(response.status, 201, `blob push to ${repository}`);
-    }
-    const manifest = imageManifest(config, [layer]);
-    for (const tag of tags) {
-      const response = await api.request('PUT', `/v2/${repository}/manifests/${tag}`, {
-        body: manifest.bytes,
-        headers: { Authorization: authorization, 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' },
-      });
-      assert.equal(response.status, 201, `manifest push to ${repository}`);
-    }
-  }
-}
+import { pushImages, UiAPI } from './ui-api.ts';
 
 for (const mode of ['htpasswd', 'token'] as const) {
   describe(`the web interface with auth.mode ${mode} acts with the logged-in user's rights only`, () => {

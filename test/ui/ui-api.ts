@@ -1,5 +1,7 @@
-import { blobOf, imageManifest, type TestBlob } from '../helpers/content.ts';
-import type { RegistryAPI } from '../helpers/registry-api.ts';
+import assert from 'node:assert/strict';
+import { basic, fetchToken, USERS } from '../helpers/auth-berth.ts';
+import { blobOf, imageManifest, randomBlob, type TestBlob } from '../helpers/content.ts';
+import { RegistryAPI } from '../helpers/registry-api.ts';
 import type { RepositoryPage } from '../../registry/ui/repository-list.ts';
 
 /** The spec's error body (or, on success, whatever the endpoint answers). */
@@ -58,4 +60,29 @@ export async function pushReferrer(
   const response = await api.pushManifest(repository, manifest.digest.toString(), manifest);
   if (response.status !== 201) throw new Error(`referrer push: ${response.status} ${await response.text()}`);
   return manifest;
+}
+
+/** An image tagged `tags` in each repository, pushed with alice's rights (she may push team/**). */
+export async function pushImages(url: string, mode: 'htpasswd' | 'token', repositories: string[], tags: string[]): Promise<void> {
+  const api = new RegistryAPI(url);
+  for (const repository of repositories) {
+    const authorization = mode === 'token' ? `Bearer ${await fetchToken(url, [`repository:${repository}:pull,push`], 'alice')}` : basic('alice', USERS.alice);
+    const config = blobOf(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }));
+    const layer = randomBlob(2_000);
+    for (const blob of [config, layer]) {
+      const response = await api.request('POST', `/v2/${repository}/blobs/uploads/?digest=${blob.digest}`, {
+        body: blob.bytes,
+        headers: { Authorization: authorization, 'Content-Type': 'application/octet-stream' },
+      });
+      assert.equal(response.status, 201, `blob push to ${repository}`);
+    }
+    const manifest = imageManifest(config, [layer]);
+    for (const tag of tags) {
+      const response = await api.request('PUT', `/v2/${repository}/manifests/${tag}`, {
+        body: manifest.bytes,
+        headers: { Authorization: authorization, 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' },
+      });
+      assert.equal(response.status, 201, `manifest push to ${repository}`);
+    }
+  }
 }

@@ -1,6 +1,6 @@
 import { get } from '../api.js';
 import { deleteManifest } from '../delete-actions.js';
-import { announce, h } from '../dom.js';
+import { announce, fill, h } from '../dom.js';
 import { formatBytes, formatTime, plural, shortDigest } from '../format.js';
 import { arrowNavigation } from '../list-keys.js';
 import { repositoryHref } from './repositories.js';
@@ -193,7 +193,8 @@ export async function imagePage(main, repository, digest, rerender) {
   const afterDelete = () => {
     location.hash = repositoryHref(repository);
   };
-  main.replaceChildren(
+  fill(
+    main,
     h('p', { class: 'breadcrumb' }, h('a', { href: repositoryHref(repository) }, repository)),
     h('h1', {}, `${repository}${view.tags.length ? `:${view.tags.join(', ')}` : `@${shortDigest(digest)}`}`),
     definitionList([

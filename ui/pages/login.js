@@ -1,5 +1,5 @@
 import { get, logIn, logOut } from '../api.js';
-import { h } from '../dom.js';
+import { fill, h } from '../dom.js';
 
 /** The login form: the credentials are checked by asking who they are, and kept for this tab only. */
 export function loginPage(main, message, done) {
@@ -30,6 +30,6 @@ export function loginPage(main, message, done) {
     password,
     h('button', { type: 'submit' }, 'Log in'),
   );
-  main.replaceChildren(h('h1', {}, 'Log in'), message ? h('p', {}, message) : null, form, error);
+  fill(main, h('h1', {}, 'Log in'), message ? h('p', {}, message) : null, form, error);
   user.focus();
 }

@@ -1,5 +1,5 @@
 import { get } from '../api.js';
-import { h } from '../dom.js';
+import { fill, h } from '../dom.js';
 import { formatBytes, formatTime, plural } from '../format.js';
 import { arrowNavigation } from '../list-keys.js';
 
@@ -59,7 +59,8 @@ export async function repositoriesPage(main, query, rerender) {
     last ? h('a', { href: `#/?${new URLSearchParams(q ? { q } : {})}` }, 'First page') : null,
     page.next ? h('a', { href: `#/?${new URLSearchParams({ ...(q ? { q } : {}), last: page.next })}`, rel: 'next' }, 'Next page') : null,
   );
-  main.replaceChildren(
+  fill(
+    main,
     h('h1', {}, 'Repositories'),
     form,
     h('p', { id: 'summary' }, `${plural(page.matched, 'repository', 'repositories')}${q ? (page.matched === 1 ? ' matches' : ' match') : ''}. ${figures}`),

@@ -1,6 +1,6 @@
 import { get } from '../api.js';
 import { deleteManifest, deleteTag } from '../delete-actions.js';
-import { h } from '../dom.js';
+import { fill, h } from '../dom.js';
 import { formatBytes, formatTime, plural, shortDigest } from '../format.js';
 import { arrowNavigation } from '../list-keys.js';
 
@@ -116,7 +116,8 @@ export async function repositoryPage(main, name, query, rerender) {
     last ? h('a', { href: `#/repository/${encodeURIComponent(name)}` }, 'First tags') : null,
     view.next ? h('a', { href: `#/repository/${encodeURIComponent(name)}?${new URLSearchParams({ last: view.next })}`, rel: 'next' }, 'Next tags') : null,
   );
-  main.replaceChildren(
+  fill(
+    main,
     h('h1', {}, name),
     h('p', {}, `${plural(view.tagCount, 'tag')}, ${plural(view.untaggedCount, 'untagged manifest')}.`),
     h('h2', {}, 'Tags'),

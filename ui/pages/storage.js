@@ -1,6 +1,6 @@
 import { get, request } from '../api.js';
 import { barChart } from '../chart.js';
-import { announce, h } from '../dom.js';
+import { announce, fill, h } from '../dom.js';
 import { formatBytes, formatTime, plural, shortDigest } from '../format.js';
 import { repositoryHref } from './repositories.js';
 
@@ -46,13 +46,14 @@ function deepSection(view, rerender) {
 export async function storagePage(main, rerender) {
   const view = await get('storage');
   if (!view.report) {
-    main.replaceChildren(h('h1', {}, 'Storage'), h('p', {}, 'The storage figures are being computed…'));
+    fill(main, h('h1', {}, 'Storage'), h('p', {}, 'The storage figures are being computed…'));
     setTimeout(rerender, 2000);
     return;
   }
   const report = view.report;
   const gc = report.gc;
-  main.replaceChildren(
+  fill(
+    main,
     h('h1', {}, 'Storage'),
     h(
       'p',
