@@ -154,4 +154,12 @@ export function blobGetsByDigest(proxy: CountingProxy): Map<string, number> {
   return counts;
 }
 
+/** Body bytes of the whole blob fetches (200) behind `proxy`: a refused first try (401) carries an error body only. */
+export function fetchedBytes(proxy: CountingProxy): number {
+  return proxy
+    .blobGets()
+    .filter((request) => request.status === 200)
+    .reduce((sum, request) => sum + request.bytes, 0);
+}
+
 export const digests = (image: PushedImage): Digest[] => [image.config.digest, ...image.layers.map((layer) => layer.digest)];

@@ -18,7 +18,7 @@ import { clientFor } from '../helpers/client-fixtures.ts';
 import { blobOf, randomBlob } from '../helpers/content.ts';
 import { needs } from '../helpers/peers.ts';
 import { pullCompletely } from '../helpers/pull-check.ts';
-import { blobGetsByDigest, digests, pushImage, startMirror, startUpstreams, type Mirror, type Upstreams } from './mirror-rig.ts';
+import { blobGetsByDigest, digests, fetchedBytes, pushImage, startMirror, startUpstreams, type Mirror, type Upstreams } from './mirror-rig.ts';
 
 async function manifestAt(url: string, name: string, reference: string, query = ''): Promise<Response> {
   return fetch(`${url}/v2/${name}/manifests/${reference}${query}`, { headers: { Accept: MANIFEST_ACCEPT } });
@@ -91,6 +91,20 @@ describe('the mirror (pull-through cache)', needs('docker-registry'), () => {
       digests(image).map(() => 1),
     );
     assert.equal(upstreams.hubProxy.blobBytes(), image.blobBytes);
+  });
+
+  it('finishes a fetch whose client hung up, and serves the next request from the store', async () => {
+    const image = await pushImage(upstreams.hubClient, 'library/abandoned', '1', [4_000_000]);
+    const layer = image.layers[0]!;
+    upstreams.hubProxy.reset();
+    const abort = new AbortController();
+    const response = await fetch(`${mirror.url}/v2/docker.io/library/abandoned/blobs/${layer.digest}`, { signal: abort.signal });
+    await response.body!.getReader().read();
+    abort.abort();
+    while (!(await mirror.store.repositories.holdsBlob('docker.io/library/abandoned', layer.digest))) await sleep(50);
+    const again = await fetch(`${mirror.url}/v2/docker.io/library/abandoned/blobs/${layer.digest}`);
+    assert.ok(Digest.of(Buffer.from(await again.arrayBuffer())).equals(layer.digest), 'the whole blob from the store');
+    assert.equal(fetchedBytes(upstreams.hubProxy), layer.bytes.length, 'one whole fetch upstream');
   });
 
   it('answers a HEAD of a blob it lacks from the upstream, fetching nothing', async () => {
