@@ -48,9 +48,7 @@ export interface GarbagePlan {
 export async function planGarbage(store: Store, graph: ManifestGraph, options: PlanOptions = {}, now = new Date()): Promise<GarbagePlan> {
   const gracePeriodMs = options.gracePeriodMs ?? GC_DEFAULTS.gracePeriodMs;
   const uploadMaxAgeMs = options.uploadMaxAgeMs ?? GC_DEFAULTS.uploadMaxAgeMs;
-  const stored: StoredBlob[] = [];
-  for await (const blob of storedBlobs(store.driver)) stored.push(blob);
-  const marks = await mark(store, graph, markOptions(options, now));
+  const [stored, marks] = await Promise.all([storedBlobs(store.driver), mark(store, graph, markOptions(options, now))]);
   const unreferenced = stored.filter((blob) => !marks.blobs.has(blob.digest.toString()));
   const revisions = [...marks.repositories].flatMap(([repository, { revisions, surviving }]) =>
     revisions.filter((digest) => !surviving.has(digest.toString())).map((digest) => ({ repository, digest })),

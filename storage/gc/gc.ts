@@ -68,8 +68,11 @@ export async function collectGarbage(store: Store, options: GcOptions = {}): Pro
   if (!options.dryRun) await recoverQuarantine(store);
   const now = new Date();
   const idleSince = Math.min(graceStart(options, now).getTime(), now.getTime() - (options.staleWriteIdleMs ?? STALE_WRITE_IDLE_MS));
-  const staleWrites = await purgeStaleWrites(store.driver, new Date(idleSince), { dryRun: options.dryRun ?? false });
-  const plan = await planGarbage(store, graph, options, now);
+  // Side by side: the purge walks the whole tree one directory at a time, and what it removes no listing shows anyway.
+  const [staleWrites, plan] = await Promise.all([
+    purgeStaleWrites(store.driver, new Date(idleSince), { dryRun: options.dryRun ?? false }),
+    planGarbage(store, graph, options, now),
+  ]);
   const figures = reclaimable(plan);
   // Named before anything goes: the sweep removes the links that place a deleted manifest.
   const images = await imagesOfGarbage(store, graph, plan);

@@ -1,8 +1,9 @@
+import pMap from 'p-map';
 import type { Digest } from '../../oci/digest.ts';
 import type { ManifestGraph } from '../manifest-graph.ts';
 import { paths } from '../paths.ts';
 import type { Store } from '../store.ts';
-import { digestsUnder } from './walk.ts';
+import { digestsUnder, REPOSITORIES_IN_FLIGHT } from './walk.ts';
 
 export interface MarkOptions {
   /** Untagged manifests are not roots: only tags (and referrers of what survives) keep content alive. */
@@ -33,8 +34,9 @@ export interface Marks {
  * (manifests whose `subject` survives), until nothing new is reached.
  */
 export async function mark(store: Store, graph: ManifestGraph, options: MarkOptions = {}): Promise<Marks> {
-  const marks: Marks = { blobs: new Set(), repositories: new Map() };
-  for (const name of await store.repositories.catalog()) {
+  const blobs = new Set<string>();
+  const names = await store.repositories.catalog();
+  const markRepository = async (name: string): Promise<{ revisions: Digest[]; surviving: Set<string> }> => {
     const gone = options.without?.get(name);
     const revisions = (await digestsUnder(store.driver, paths.revisionsRoot(name))).filter((digest) => !gone?.manifests.has(digest.toString()));
     const tagged = [...(await store.repositories.tagTargets(name))].filter(([tag]) => !gone?.tags.has(tag)).map(([, digest]) => digest);
@@ -48,7 +50,7 @@ export async function mark(store: Store, graph: ManifestGraph, options: MarkOpti
       if (visited.has(digest.toString())) continue;
       visited.add(digest.toString());
       for (const key of (await graph.reach(digest)).keys()) {
-        marks.blobs.add(key);
+        blobs.add(key);
         const revision = revisionByKey.get(key);
         if (!revision || surviving.has(key)) continue;
         surviving.add(key);
@@ -58,9 +60,10 @@ export async function mark(store: Store, graph: ManifestGraph, options: MarkOpti
         }
       }
     }
-    marks.repositories.set(name, { revisions, surviving });
-  }
-  return marks;
+    return { revisions, surviving };
+  };
+  const marked = await pMap(names, markRepository, { concurrency: REPOSITORIES_IN_FLIGHT });
+  return { blobs, repositories: new Map(names.map((name, i) => [name, marked[i]!])) };
 }
 
 async function writtenSince(store: Store, name: string, revisions: Digest[], since: Date | undefined): Promise<Digest[]> {
