@@ -1,10 +1,10 @@
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { stat, truncate } from 'node:fs/promises';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DigestingStream, DigestMismatchError } from '../oci/digest.ts';
+import { Digest, DigestMismatchError } from '../oci/digest.ts';
 import type { Descriptor } from '../oci/descriptor.ts';
+import { BlobFile } from './blob-file.ts';
 import { RegistryResponseError, SizeMismatchError } from './errors.ts';
 import type { LayoutStore } from './layout-store.ts';
 import type { TransferProgress } from './progress.ts';
@@ -32,16 +32,13 @@ async function hashOf(path: string, algorithm: string): Promise<Hash> {
 }
 
 /** Counts bytes into the progress reporter, and stops a body that runs past the descriptor's size. */
-function meter(descriptor: Descriptor, offset: number, progress: TransferProgress): Transform {
+function meter(descriptor: Descriptor, offset: number, progress: TransferProgress): (chunk: Buffer) => void {
   let seen = offset;
-  return new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      seen += chunk.length;
-      if (seen > descriptor.size) return callback(new SizeMismatchError(`${descriptor.digest}: more than the ${descriptor.size} bytes its descriptor gives`));
-      progress.advance(descriptor.digest.toString(), chunk.length);
-      callback(null, chunk);
-    },
-  });
+  return (chunk) => {
+    seen += chunk.length;
+    if (seen > descriptor.size) throw new SizeMismatchError(`${descriptor.digest}: more than the ${descriptor.size} bytes its descriptor gives`);
+    progress.advance(descriptor.digest.toString(), chunk.length);
+  };
 }
 
 function retryable(error: unknown): boolean {
@@ -92,15 +89,15 @@ export async function downloadBlob(
   }
 
   async function finish(offset: number, hash: Hash | undefined, body: NodeJS.ReadableStream): Promise<number> {
-    const digesting = new DigestingStream(digest.algorithm, hash);
+    const file = new BlobFile(partial, offset > 0, hash ?? createHash(digest.algorithm), meter(descriptor, offset, options.progress));
     try {
-      await pipeline(body, meter(descriptor, offset, options.progress), digesting, createWriteStream(partial, { flags: offset > 0 ? 'a' : 'w' }));
+      await pipeline(body, file);
     } finally {
-      received += digesting.bytes;
+      received += file.bytes;
     }
-    const total = offset + digesting.bytes;
+    const total = offset + file.bytes;
     if (total < descriptor.size) throw new Error(`${digest}: the body ended after ${total} of ${descriptor.size} bytes`);
-    const actual = digesting.digest();
+    const actual = Digest.fromHash(digest.algorithm, file.hash);
     if (!actual.equals(digest)) throw new DigestMismatchError(digest, actual, `${repository}@${digest}`);
     await store.commitPartial(digest);
     options.progress.finish(digest.toString(), 'fetched', descriptor.size);
