@@ -21,6 +21,9 @@ import { blobHeadRate } from './workloads/blob-head.ts';
 import { catalogListing } from './workloads/catalog.ts';
 import { chunkedUpload } from './workloads/chunked-upload.ts';
 import { manifestGetRate } from './workloads/manifest-get.ts';
+import { mirrorColdPull } from './workloads/mirror-cold-pull.ts';
+import { mirrorConfig } from './workloads/mirror-image.ts';
+import { mirrorWarmPull } from './workloads/mirror-warm-pull.ts';
 import { monolithicUpload } from './workloads/monolithic-upload.ts';
 import { skopeoRoundTrip } from './workloads/skopeo-round-trip.ts';
 import { tagListing } from './workloads/tag-list.ts';
@@ -149,6 +152,27 @@ async function main(): Promise<void> {
       ];
       for (const [workload, floor] of plan) if (selected(workload)) workloads.push(...(await measure(workload, servers, 'fs', floor)));
     });
+    console.error('mirror (local disk; the upstream is Distribution 2.8.2 on loopback):');
+    const upstream = await startDistribution({ kind: 'fs', root: join(scratch, 'upstream') });
+    try {
+      const image = [16 * MiB, 8 * MiB, 1 * MiB];
+      const mirrors = {
+        berth: await startBerth({ kind: 'fs', root: join(scratch, 'mirror-berth') }, mirrorConfig(upstream.url)),
+        distribution: await startDistribution({ kind: 'fs', root: join(scratch, 'mirror-distribution') }, [`proxy: { remoteurl: "${upstream.url}" }`]),
+      };
+      try {
+        // Cold: against the upstream itself; warm: against Distribution's proxy mode on the same upstream.
+        const plan: [Workload, BenchServer][] = [
+          [mirrorColdPull(() => upstream.host, image, runs), upstream],
+          [mirrorWarmPull(() => upstream.host, image, runs * 2), mirrors.distribution],
+        ];
+        for (const [workload, other] of plan) if (selected(workload)) workloads.push(...(await measure(workload, [mirrors.berth, other], 'fs')));
+      } finally {
+        await Promise.all([mirrors.berth.stop(), mirrors.distribution.stop()]);
+      }
+    } finally {
+      await upstream.stop();
+    }
     // On fresh servers, so that their peak RSS is the peak of 1 GiB pushes. Last, because it writes
     // the most; writes through the page cache slow once the disk's free blocks are fresh ones, so
     // that rate is measured again first.

@@ -99,14 +99,14 @@ async function peaksOf(process: RunningProcess): Promise<number[]> {
   return Promise.all((await processTree(process.child.pid!)).map(vmHWM));
 }
 
-/** Berth from the compiled build with `berth serve`'s defaults (one worker per core). */
-export async function startBerth(storage: BenchStorage): Promise<BenchServer> {
+/** Berth from the compiled build with `berth serve`'s defaults (one worker per core); `extraConfig` adds YAML sections (`mirror:`). */
+export async function startBerth(storage: BenchStorage, extraConfig = ''): Promise<BenchServer> {
   const port = await freePort();
   const target = storage.kind === 'fs' ? storage.root : `s3://${storage.bucket}/${BERTH_PREFIX}`;
   // Its local copies of S3 blobs (default size) go where the bench cleans up, not to the machine's cache.
   const scratch = await mkdtemp(join(tmpdir(), 'bench-berth-'));
   const config = join(scratch, 'berth.yml');
-  await writeFile(config, `storage:\n  url: ${target}\n  localCache:\n    path: ${join(scratch, 'cache')}\n`);
+  await writeFile(config, `storage:\n  url: ${target}\n  localCache:\n    path: ${join(scratch, 'cache')}\n${extraConfig}`);
   const child = await startProcess(
     process.execPath,
     [join(ROOT, 'dist/cli/main.js'), 'serve', '--listen', `127.0.0.1:${port}`, '--config', config],
@@ -148,8 +148,8 @@ function distributionStorage(storage: BenchStorage): string[] {
   ];
 }
 
-/** Debian's docker-registry (Distribution 2.8.2) on the same kind of storage, logging off. */
-export async function startDistribution(storage: BenchStorage): Promise<BenchServer> {
+/** Debian's docker-registry (Distribution 2.8.2) on the same kind of storage, logging off; `extraConfig` adds top-level YAML lines (`proxy:`). */
+export async function startDistribution(storage: BenchStorage, extraConfig: string[] = []): Promise<BenchServer> {
   const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), 'bench-distribution-'));
   const config = join(dir, 'config.yml');
@@ -166,6 +166,7 @@ export async function startDistribution(storage: BenchStorage): Promise<BenchSer
       '  delete: { enabled: true }',
       '  maintenance: { uploadpurging: { enabled: false } }',
       `http: { addr: "127.0.0.1:${port}" }`,
+      ...extraConfig,
       '',
     ].join('\n'),
   );
