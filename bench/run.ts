@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildImage } from '../peers/oci-image.ts';
+import { clientMarkdown, measureClient, pushLayerSizes, type ClientRow } from './client-skopeo.ts';
 import { startS3Server } from '../peers/s3-server.ts';
 import { requireTools } from './http-load.ts';
 import { diskWriteRate, measureMachine } from './machine.ts';
@@ -213,10 +214,18 @@ async function main(): Promise<void> {
     await rm(scratch, { recursive: true, force: true });
     if (layout) await rm(dirname(layout), { recursive: true, force: true });
   }
+  // The client against skopeo, both pulling from and pushing to Distribution 2.8.2 (issue 26); `--only client` runs these alone.
+  let client: ClientRow[] = [];
+  if (!flags.only || flags.only.toLowerCase() === 'client') {
+    console.error('the berth client against skopeo:');
+    const layers = Array.from({ length: 8 }, () => 16 * MiB);
+    client = await measureClient({ pairs: runs, layers, pushLayers: pushLayerSizes(24, 64, 64), log: (line) => console.error(`  ${line}`) });
+  }
   const results: BenchResults = { date: new Date().toISOString(), machine, workloads, failures, ...(peakRss ? { peakRss } : {}) };
   console.log(markdown(results));
+  if (client.length) console.log(`\n${clientMarkdown(client)}`);
   await mkdir(join(ROOT, 'bench/results'), { recursive: true });
-  await writeFile(join(ROOT, 'bench/results/latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+  await writeFile(join(ROOT, 'bench/results/latest.json'), `${JSON.stringify({ ...results, client }, null, 2)}\n`);
 }
 
 main().catch((error: unknown) => {
