@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
 import { startAuthBerth, USERS, type AuthBerth } from '../helpers/auth-berth.ts';
 import { startBerth, type RunningBerth } from '../helpers/berth.ts';
+import { pushLayerFixture } from '../helpers/layer-fixture.ts';
 import { needs } from '../helpers/peers.ts';
 import { RegistryAPI } from '../helpers/registry-api.ts';
 import { pushSharedFixture, type SharedFixture } from '../helpers/shared-fixture.ts';
@@ -43,6 +44,7 @@ describe('the web interface in a real browser', needs('chromium'), () => {
     berth = await startBerth();
     const api = new RegistryAPI(berth.url);
     fixture = await pushSharedFixture(api);
+    await pushLayerFixture(api);
     await pushReferrer(api, 'app1', fixture.images.find((image) => image.repository === 'app1' && image.tags.includes('v1'))!.manifest);
     scratch = await mkdtemp(join(tmpdir(), 'berth-ui-'));
     browser = await launchChromium(join(scratch, 'profile'));
@@ -134,6 +136,7 @@ describe('the web interface in a real browser', needs('chromium'), () => {
     await tab.getByRole('button', { name: 'Run a deep scan' }).click();
     await tab.getByText(/layers? scanned/).waitFor();
     await tab.getByText(/Duplicate file bytes/).waitFor();
+    assert.doesNotMatch(await tab.locator('.figure').filter({ hasText: 'Duplicate file bytes' }).innerText(), /\b0 B/, 'the planted duplicate files are found');
     await checkBasics(tab);
     await screenshot(tab, 'storage');
     await tab.close();
