@@ -7,6 +7,7 @@ import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { startCountingProxy } from '../peers/counting-proxy.ts';
 import { buildImage } from '../peers/oci-image.ts';
 import { clientMarkdown, measureClient, pushLayerSizes, type ClientRow } from './client-skopeo.ts';
 import { startS3Server } from '../peers/s3-server.ts';
@@ -23,7 +24,7 @@ import { catalogListing } from './workloads/catalog.ts';
 import { chunkedUpload } from './workloads/chunked-upload.ts';
 import { manifestGetRate } from './workloads/manifest-get.ts';
 import { mirrorColdPull } from './workloads/mirror-cold-pull.ts';
-import { mirrorConfig } from './workloads/mirror-image.ts';
+import { DISTANT_NAME, mirrorConfig, UPSTREAM_NAME } from './workloads/mirror-image.ts';
 import { mirrorWarmPull } from './workloads/mirror-warm-pull.ts';
 import { monolithicUpload } from './workloads/monolithic-upload.ts';
 import { skopeoRoundTrip } from './workloads/skopeo-round-trip.ts';
@@ -157,19 +158,25 @@ async function main(): Promise<void> {
     const upstream = await startDistribution({ kind: 'fs', root: join(scratch, 'upstream') });
     try {
       const image = [16 * MiB, 8 * MiB, 1 * MiB];
+      // The same upstream 20 ms away per request, as a registry across a network is.
+      const distant = await startCountingProxy(upstream.url, { delayMs: 20 });
       const mirrors = {
-        berth: await startBerth({ kind: 'fs', root: join(scratch, 'mirror-berth') }, mirrorConfig(upstream.url)),
+        berth: await startBerth(
+          { kind: 'fs', root: join(scratch, 'mirror-berth') },
+          mirrorConfig({ [UPSTREAM_NAME]: upstream.url, [DISTANT_NAME]: distant.url }),
+        ),
         distribution: await startDistribution({ kind: 'fs', root: join(scratch, 'mirror-distribution') }, [`proxy: { remoteurl: "${upstream.url}" }`]),
       };
       try {
         // Cold: against the upstream itself; warm: against Distribution's proxy mode on the same upstream.
         const plan: [Workload, BenchServer][] = [
-          [mirrorColdPull(() => upstream.host, image, runs), upstream],
+          [mirrorColdPull({ name: UPSTREAM_NAME, where: 'on loopback', host: () => upstream.host }, image, runs), upstream],
+          [mirrorColdPull({ name: DISTANT_NAME, where: '20 ms away', host: () => distant.host }, image, runs), upstream],
           [mirrorWarmPull(() => upstream.host, image, runs * 2), mirrors.distribution],
         ];
         for (const [workload, other] of plan) if (selected(workload)) workloads.push(...(await measure(workload, [mirrors.berth, other], 'fs')));
       } finally {
-        await Promise.all([mirrors.berth.stop(), mirrors.distribution.stop()]);
+        await Promise.all([mirrors.berth.stop(), mirrors.distribution.stop(), distant.stop()]);
       }
     } finally {
       await upstream.stop();

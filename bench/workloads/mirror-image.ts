@@ -37,10 +37,13 @@ export async function timedPull(host: string, repository: string): Promise<numbe
   }
 }
 
-/** The name Berth's mirror gives the upstream in the bench: its path prefix. */
+/** The names Berth's mirror gives the bench's upstream, its path prefixes: on loopback, and behind a proxy that delays each request as distance would. */
 export const UPSTREAM_NAME = 'upstream';
+export const DISTANT_NAME = 'distant';
 
-/** Berth's `mirror:` section for the bench: the upstream under its path prefix, defaults for the rest. */
-export function mirrorConfig(upstreamUrl: string): string {
-  return `mirror:\n  upstreams:\n    - name: ${UPSTREAM_NAME}\n      url: ${upstreamUrl}\n`;
+/** Berth's `mirror:` section for the bench: each upstream under its path prefix, defaults for the rest. */
+export function mirrorConfig(upstreams: Record<string, string>): string {
+  return `mirror:\n  upstreams:\n${Object.entries(upstreams)
+    .map(([name, url]) => `    - name: ${name}\n      url: ${url}\n`)
+    .join('')}`;
 }
