@@ -14,6 +14,8 @@ WORKDIR /app
 ENV NODE_ENV=production
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The web interface's pages, served as shipped (registry/ui/assets.ts finds them beside dist/).
+COPY --from=build /app/ui ./ui
 COPY --from=build /app/build/Release/sendfile.node /app/build/Release/splice.node /app/build/Release/aligned-memory.node ./build/Release/
 COPY package.json ./
 USER node
