@@ -48,7 +48,8 @@ export function uiRouter(options: UiOptions): express.Router {
   const json = (res: Response, body: unknown) => sendJSON(res, 200, body, { 'Cache-Control': 'no-store' });
 
   router.get('/', (_req, res) => res.set(PAGE_HEADERS).sendFile(join(assets, 'index.html')));
-  router.use('/ui', express.static(assets, { index: false, fallthrough: false, setHeaders: (res) => res.setHeader('X-Content-Type-Options', 'nosniff') }));
+  // A file not there falls through to the app's 404 (a read error of `send` would be a 500).
+  router.use('/ui', express.static(assets, { index: false, redirect: false, setHeaders: (res) => res.setHeader('X-Content-Type-Options', 'nosniff') }));
 
   router.get('/api/v1/session', async (req, res) => {
     const who = await caller(req);

@@ -35,7 +35,7 @@ describe('the web interface JSON API (README "Web interface") on a registry with
     const script = await fetch(`${berth.url}/ui/app.js`);
     assert.equal(script.status, 200);
     assert.match(script.headers.get('content-type') ?? '', /javascript/);
-    assert.equal((await fetch(`${berth.url}/ui/../package.json`)).status, 404);
+    for (const absent of ['/ui/missing.js', '/ui/', '/ui/pages', '/index.html']) assert.equal((await fetch(`${berth.url}${absent}`)).status, 404, absent);
     const base = await fetch(`${berth.url}/v2/`);
     assert.equal(base.status, 200);
     assert.equal(base.headers.get('docker-distribution-api-version'), 'registry/2.0');
