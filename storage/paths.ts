@@ -58,6 +58,11 @@ export const paths = {
   retentionLastRun: `${ROOT}/_berth/retention/last-run.json`,
   retentionRuns: `${ROOT}/_berth/retention/runs`,
 
+  /**
+   * Where the fs driver writes a file before renaming it into place: one directory to look in for
+   * the leftovers of writes a killed process never finished, not the whole tree (issue 29).
+   */
+  staging: `${ROOT}/_berth/staging`,
   /** Where garbage collection parks a blob it is about to delete, so a push racing it can be undone. */
   gcQuarantineRoot: `${ROOT}/_berth/gc-quarantine`,
   gcQuarantine: (digest: Digest) => `${ROOT}/_berth/gc-quarantine/${digest.algorithm}/${digest.hex}`,

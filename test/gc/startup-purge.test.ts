@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, it } from 'node:test';
+import { paths } from '../../storage/paths.ts';
 import { onlyOnFs } from '../helpers/backend.ts';
 import { startBerthProcess } from '../helpers/berth.ts';
 
@@ -16,10 +17,10 @@ before(async () => {
 });
 after(() => rm(root, { recursive: true, force: true }));
 
-/** A temp file of an atomic write, as FsDriver names them, last written at `modified`. */
-async function plantTemp(dir: string, modified: Date): Promise<string> {
-  await mkdir(join(root, dir), { recursive: true });
-  const file = join(root, dir, `data.tmp-${randomUUID()}`);
+/** A temp file of an atomic write, where and as FsDriver makes them, last written at `modified`. */
+async function plantTemp(modified: Date): Promise<string> {
+  await mkdir(join(root, paths.staging), { recursive: true });
+  const file = join(root, paths.staging, `write.tmp-${randomUUID()}`);
   await writeFile(file, 'partial');
   await utimes(file, modified, modified);
   return file;
@@ -29,8 +30,8 @@ it(
   'removes temp files idle past the grace period once serving, and keeps fresh ones',
   onlyOnFs("temp files are what the fs driver's killed writes leave; on S3 start-up aborts abandoned multipart uploads, untested here"),
   async () => {
-    const old = await plantTemp('docker/registry/v2/blobs/sha256/86/8654aa', new Date(Date.now() - 2 * 60 * 60_000));
-    const fresh = await plantTemp('docker/registry/v2/blobs/sha256/12/1234bb', new Date());
+    const old = await plantTemp(new Date(Date.now() - 2 * 60 * 60_000));
+    const fresh = await plantTemp(new Date());
     const berth = await startBerthProcess(['--storage', root, '--workers', '1']);
     try {
       for (let waited = 0; existsSync(old) && waited < 20_000; waited += 100) await sleep(100);
@@ -49,7 +50,7 @@ it(
   onlyOnFs("temp files are what the fs driver's killed writes leave; on S3 start-up aborts abandoned multipart uploads, untested here"),
   async () => {
     // 30 minutes idle: past a 15-minute grace period, within gc's default hour.
-    const idle = await plantTemp('docker/registry/v2/blobs/sha256/aa/aa01cc', new Date(Date.now() - 30 * 60_000));
+    const idle = await plantTemp(new Date(Date.now() - 30 * 60_000));
     const config = join(root, 'berth.yml');
     await writeFile(config, `storage: ${root}\ngc:\n  gracePeriod: 15m\n`);
     const berth = await startBerthProcess(['--config', config, '--workers', '1']);

@@ -15,10 +15,11 @@ import {
   type StaleWrites,
 } from '../../driver.ts';
 import { DirectSink } from './direct-sink.ts';
-import { isTempName, purgeStaleTemps, tempPathFor } from './fs-temp-files.ts';
+import { isTempName, purgeStaleTemps, tempPathIn } from './fs-temp-files.ts';
 import { appendAlone } from '../append-alone.ts';
 import { SocketTarget } from '../socket-target.ts';
 import { makeDirectory } from '../../make-directory.ts';
+import { paths } from '../../paths.ts';
 
 /** Large writes go to disk in big slices: fewer syscalls on multi-GiB blobs. */
 const WRITE_BUFFER = 1 << 20;
@@ -156,15 +157,27 @@ async function inDirectory<T>(dir: string, create: () => Promise<T>): Promise<T>
   }
 }
 
-/** Stores the tree under a local directory; atomic writes are temp file + rename. */
+/** Stores the tree under a local directory; atomic writes are a temp file in the staging directory, then a rename into place. */
 export class FsDriver implements Driver {
   readonly root: string;
   private readonly directWrites: boolean;
+  private readonly staging: string;
 
   /** `directWrites: false` keeps uploads in the page cache even where O_DIRECT is to be had. */
   constructor(root: string, options: { directWrites?: boolean } = {}) {
     this.root = resolve(root);
     this.directWrites = options.directWrites ?? true;
+    this.staging = join(this.root, paths.staging);
+  }
+
+  /** Moves a finished temp file to `full`, making its directory where gc pruned it; the temp goes on failure. */
+  private async place(temp: string, full: string): Promise<void> {
+    try {
+      await inDirectory(dirname(full), () => rename(temp, full));
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw error;
+    }
   }
 
   get location(): string {
@@ -195,15 +208,14 @@ export class FsDriver implements Driver {
   }
 
   async putContent(path: string, content: Buffer | string): Promise<void> {
-    const full = this.full(path);
-    const temp = tempPathFor(full);
+    const temp = tempPathIn(this.staging);
     try {
-      await inDirectory(dirname(full), () => writeFile(temp, content, { flush: true }));
-      await rename(temp, full);
+      await inDirectory(this.staging, () => writeFile(temp, content, { flush: true }));
     } catch (error) {
       await rm(temp, { force: true });
       throw error;
     }
+    await this.place(temp, this.full(path));
   }
 
   async reader(path: string, range?: ByteRange): Promise<Readable> {
@@ -225,18 +237,17 @@ export class FsDriver implements Driver {
   }
 
   async write(path: string, source: Readable): Promise<number> {
-    const full = this.full(path);
-    const temp = tempPathFor(full);
-    const handle = await inDirectory(dirname(full), () => open(temp, 'w'));
+    const temp = tempPathIn(this.staging);
+    const handle = await inDirectory(this.staging, () => open(temp, 'w'));
     const sink = handle.createWriteStream({ highWaterMark: WRITE_BUFFER, flush: true });
     try {
       await pipeline(source, sink);
-      await rename(temp, full);
-      return sink.bytesWritten;
     } catch (error) {
       await rm(temp, { force: true });
       throw error;
     }
+    await this.place(temp, this.full(path));
+    return sink.bytesWritten;
   }
 
   append(path: string, source: Readable, offset: number): Promise<number> {
@@ -316,8 +327,9 @@ export class FsDriver implements Driver {
   }
 
   /** Temp files of atomic writes a dead process never renamed into place (fs-temp-files.ts). */
-  purgeStale(path: string, olderThan: Date, options?: PurgeOptions): Promise<StaleWrites> {
-    return purgeStaleTemps(this.full(path), olderThan, options);
+  /** Every unfinished write is in the staging directory, whatever its target: that one directory is purged for any `path`. */
+  purgeStale(_path: string, olderThan: Date, options?: PurgeOptions): Promise<StaleWrites> {
+    return purgeStaleTemps(this.staging, olderThan, options);
   }
 
   async check(): Promise<void> {
