@@ -38,14 +38,32 @@ async function showSession() {
   }
 }
 
+function focusState(container) {
+  const active = document.activeElement;
+  if (!active || active === container || !container.contains(active)) return undefined;
+  return { id: active.id, tag: active.tagName, text: active.textContent, value: active.value };
+}
+
+function restoreFocus(container, state) {
+  if (!state) return;
+  const match = state.id ? document.getElementById(state.id) : [...container.querySelectorAll(state.tag)].find((element) => element.textContent === state.text);
+  if (!match) return;
+  if (state.value !== undefined) match.value = state.value;
+  match.focus();
+}
+
 async function render(navigated) {
   const hash = location.hash;
   const { parts, query } = parseRoute(hash);
   const target = main();
   if (navigated) document.getElementById('errors').replaceChildren();
-  // A page that refreshes itself (sizes being computed) does so only while it is still shown.
-  const rerender = () => {
-    if (location.hash === hash) render(false);
+  // A page that refreshes itself (sizes being computed) does so only while it is still shown, and
+  // never under an open dialog; focus (and a search being typed) stays where the user left it.
+  const rerender = async () => {
+    if (location.hash !== hash || document.querySelector('dialog[open]')) return;
+    const focus = focusState(target);
+    await render(false);
+    restoreFocus(target, focus);
   };
   try {
     if (parts[0] === 'login') {

@@ -40,6 +40,13 @@ describe(`the repositories page on a registry of ${COUNT} repositories`, needs('
     await table.getByRole('link', { name: generatedName(0) }).waitFor();
     assert.equal(await table.getByRole('link').count(), 50, 'the first page shows 50 repositories');
     await tab.getByText(`${COUNT} repositories.`, { exact: false }).waitFor();
+    // The page refreshes itself until the background figures are in: a search being typed meanwhile stays.
+    const search = tab.getByLabel('Search repositories');
+    await search.pressSequentially('app-0299');
+    await tab.getByText(/Sizes as of/).waitFor({ timeout: 120_000 });
+    assert.equal(await search.inputValue(), 'app-0299');
+    assert.equal(await tab.evaluate(() => document.activeElement?.id), 'search', 'the search box keeps the focus');
+    await search.clear();
 
     await tab.getByRole('link', { name: 'Next page' }).click();
     // Names sort as text: the first page holds group-0's first 50 (every tenth number), the next one goes on from 500.
