@@ -6,11 +6,12 @@ import { GC_DEFAULTS, purgeStaleWrites, STALE_WRITE_IDLE_MS } from './gc.ts';
 const BUDGET_MS = 60_000;
 
 /**
- * At start-up, removes what blob writes cut off by the last crash left behind (storage/gc/gc.ts
- * `purgeStaleWrites`), with the config's grace period (gc's default when it has none): under blobs/ only, where the large ones are,
- * so a start does not walk every repository's links (a run of gc goes everywhere). It runs in the background on a driver of
- * its own, one directory or listing page at a time and within a time budget, so serving never
- * waits for it. Never rejects: a failure costs one line of `log`, and the next gc tries again.
+ * At start-up, removes what writes cut off by the last crash left behind (storage/gc/gc.ts
+ * `purgeStaleWrites`), with the config's grace period (gc's default when it has none): on S3 the
+ * multipart uploads under blobs/, where the large ones are (a run of gc goes everywhere); on disk
+ * the staging directory, which holds them all. It runs in the background on a driver of its own,
+ * within a time budget, so serving never waits for it. Never rejects: a failure costs one line of
+ * `log`, and the next gc tries again.
  */
 export async function purgeStaleWritesAtStartup(
   open: () => Promise<Driver>,
