@@ -15,6 +15,7 @@ import { requireTools } from './http-load.ts';
 import { diskWriteRate, measureMachine } from './machine.ts';
 import { markdown, type BenchResults, type PeakMemory, type WorkloadResult } from './report.ts';
 import { s3ReadRate } from './s3-ceiling.ts';
+import { startS3Link } from './s3-link.ts';
 import { startBerth, startDistribution, type BenchServer, type BenchStorage } from './servers.ts';
 import { median, medianRatio } from './stats.ts';
 import { MiB, type Workload } from './workload.ts';
@@ -36,6 +37,8 @@ const { values: flags } = parseArgs({
     only: { type: 'string' },
     runs: { type: 'string' },
     'no-s3': { type: 'boolean', default: false },
+    's3-link-mbps': { type: 'string', default: '100' },
+    's3-link-latency-ms': { type: 'string', default: '10' },
   },
 });
 const quick = flags.quick;
@@ -120,6 +123,31 @@ async function withServers<T>(
 async function peakMemory(server: BenchServer): Promise<PeakMemory> {
   const peaks = await server.peakRss();
   return { largestMB: Math.max(...peaks) / 1e6, totalMB: peaks.reduce((sum, peak) => sum + peak, 0) / 1e6, processes: peaks.length };
+}
+
+/**
+ * The S3 rows again behind a link with a real bucket's limits, the same for both registries; the
+ * uncapped rows stay beside them. Floors from issue 26 (part 2).
+ */
+async function measureCappedS3(storage: Extract<BenchStorage, { kind: 's3' }>, workloads: WorkloadResult[]): Promise<void> {
+  const limits = { mbPerSecond: Number(flags['s3-link-mbps']), latencyMs: Number(flags['s3-link-latency-ms']) };
+  const label = `S3 capped at ${limits.mbPerSecond} MB/s per connection, +${limits.latencyMs} ms per request`;
+  const plan: [Workload, number][] = [
+    [monolithicUpload(256 * MiB, runs, 'bench/s3-capped'), 2],
+    [blobDownload(256 * MiB, runs, 'first without local copy'), 2],
+  ];
+  const chosen = plan.map(([workload, floor]): [Workload, number] => [{ ...workload, name: `${workload.name}, ${label}` }, floor]).filter(([w]) => selected(w));
+  if (chosen.length === 0) return;
+  console.error(`${label} (a TCP link in front of s3rver, bench/s3-link.ts):`);
+  const link = await startS3Link(storage.endpoint, limits);
+  try {
+    const capped = { ...storage, endpoint: link.endpoint, env: { ...storage.env, AWS_ENDPOINT_URL_S3: link.endpoint } };
+    await withServers({ berth: capped, distribution: capped }, async (servers) => {
+      for (const [workload, floor] of chosen) workloads.push(...(await measure(workload, servers, 's3', floor)));
+    });
+  } finally {
+    await link.stop();
+  }
 }
 
 async function main(): Promise<void> {
@@ -213,6 +241,7 @@ async function main(): Promise<void> {
           ];
           for (const [workload, floor] of plan) if (selected(workload)) workloads.push(...(await measure(workload, servers, 's3', floor)));
         });
+        await measureCappedS3(storage, workloads);
       } finally {
         await s3.stop();
       }
