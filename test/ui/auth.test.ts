@@ -7,7 +7,8 @@ import type { RepositoryPage } from '../../registry/ui/repository-list.ts';
 import type { RepositoryView } from '../../registry/ui/repository-view.ts';
 import { basic, startAuthBerth, USERS, type AuthBerth } from '../helpers/auth-berth.ts';
 import { startBerthProcess } from '../helpers/berth.ts';
-import { pushImages, UiAPI } from './ui-api.ts';
+import { RegistryAPI } from '../helpers/registry-api.ts';
+import { pushImage, pushImages, UiAPI } from './ui-api.ts';
 
 for (const mode of ['htpasswd', 'token'] as const) {
   describe(`the web interface with auth.mode ${mode} acts with the logged-in user's rights only`, () => {
@@ -94,6 +95,37 @@ describe('the web interface switched off (ui.enabled: false)', () => {
       assert.equal((await fetch(`${berth.url}/`)).status, 404);
       assert.equal((await fetch(`${berth.url}/api/v1/repositories`)).status, 404);
       assert.equal((await fetch(`${berth.url}/v2/`)).status, 200);
+    } finally {
+      await berth.stop();
+    }
+  });
+});
+
+describe('deletes from the web interface under retention.immutableTags', () => {
+  let scratch: string;
+  before(async () => {
+    scratch = await mkdtemp(join(tmpdir(), 'berth-ui-immutable-'));
+  });
+  after(() => rm(scratch, { recursive: true, force: true }));
+
+  it('refuses to delete an immutable tag, or a manifest one names, as the API does', async () => {
+    const config = join(scratch, 'berth.yml');
+    await writeFile(config, 'retention:\n  immutableTags:\n    - repositories: ["**"]\n      tags: ["v1"]\n');
+    const berth = await startBerthProcess(['--storage', join(scratch, 'data'), '--config', config, '--workers', '1']);
+    try {
+      const api = new RegistryAPI(berth.url);
+      const pushed = await pushImage(api, 'shop/web', ['v1', 'v2']);
+      const ui = new UiAPI(berth.url);
+      const tag = await ui.call('DELETE', 'tag', { name: 'shop/web', tag: 'v1' });
+      assert.equal(tag.status, 403);
+      assert.equal(tag.body.errors[0]?.code, 'DENIED');
+      const manifest = await ui.call('DELETE', 'manifest', { name: 'shop/web', digest: pushed.digest.toString(), tags: 'v1,v2' });
+      assert.equal(manifest.status, 403);
+      assert.deepEqual(
+        (await ui.get<RepositoryView>('repository', { name: 'shop/web' })).tags.map((listed) => listed.tag),
+        ['v1', 'v2'],
+      );
+      assert.equal((await ui.call('DELETE', 'tag', { name: 'shop/web', tag: 'v2' })).status, 200, 'a mutable tag goes');
     } finally {
       await berth.stop();
     }

@@ -62,27 +62,34 @@ export async function pushReferrer(
   return manifest;
 }
 
-/** An image tagged `tags` in each repository, pushed with alice's rights (she may push team/**). */
+/** An image (a config and one random layer) tagged `tags` in `repository`; `authorization` for a registry with auth. */
+export async function pushImage(api: RegistryAPI, repository: string, tags: string[], authorization?: string): Promise<TestBlob> {
+  const headers: Record<string, string> = authorization ? { Authorization: authorization } : {};
+  const config = blobOf(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }));
+  const layer = randomBlob(2_000);
+  for (const blob of [config, layer]) {
+    const response = await api.request('POST', `/v2/${repository}/blobs/uploads/?digest=${blob.digest}`, {
+      body: blob.bytes,
+      headers: { ...headers, 'Content-Type': 'application/octet-stream' },
+    });
+    assert.equal(response.status, 201, `blob push to ${repository}`);
+  }
+  const manifest = imageManifest(config, [layer]);
+  for (const tag of tags) {
+    const response = await api.request('PUT', `/v2/${repository}/manifests/${tag}`, {
+      body: manifest.bytes,
+      headers: { ...headers, 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' },
+    });
+    assert.equal(response.status, 201, `manifest push to ${repository}`);
+  }
+  return manifest;
+}
+
+/** pushImage into each repository with alice's rights (she may push team/**), as the auth mode wants them. */
 export async function pushImages(url: string, mode: 'htpasswd' | 'token', repositories: string[], tags: string[]): Promise<void> {
   const api = new RegistryAPI(url);
   for (const repository of repositories) {
     const authorization = mode === 'token' ? `Bearer ${await fetchToken(url, [`repository:${repository}:pull,push`], 'alice')}` : basic('alice', USERS.alice);
-    const config = blobOf(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }));
-    const layer = randomBlob(2_000);
-    for (const blob of [config, layer]) {
-      const response = await api.request('POST', `/v2/${repository}/blobs/uploads/?digest=${blob.digest}`, {
-        body: blob.bytes,
-        headers: { Authorization: authorization, 'Content-Type': 'application/octet-stream' },
-      });
-      assert.equal(response.status, 201, `blob push to ${repository}`);
-    }
-    const manifest = imageManifest(config, [layer]);
-    for (const tag of tags) {
-      const response = await api.request('PUT', `/v2/${repository}/manifests/${tag}`, {
-        body: manifest.bytes,
-        headers: { Authorization: authorization, 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' },
-      });
-      assert.equal(response.status, 201, `manifest push to ${repository}`);
-    }
+    await pushImage(api, repository, tags, authorization);
   }
 }
