@@ -145,6 +145,14 @@ describe('the web interface in a real browser', needs('chromium'), () => {
   it('deletes one tag after a confirmation, leaving its siblings', async () => {
     const tab = await browser.newPage();
     await tab.goto(`${berth.url}/#/repository/app1`);
+    // From the keyboard: Enter opens the confirmation on Cancel, Escape closes it, focus returns, nothing goes.
+    await tab.getByRole('button', { name: 'Delete tag latest' }).focus();
+    await tab.keyboard.press('Enter');
+    await tab.getByRole('dialog').waitFor();
+    assert.equal(await tab.evaluate(() => document.activeElement?.textContent), 'Cancel', 'the dialog opens on Cancel');
+    await tab.keyboard.press('Escape');
+    await tab.getByRole('dialog').waitFor({ state: 'detached' });
+    assert.equal(await tab.evaluate(() => document.activeElement?.textContent), 'Delete tag latest', 'focus is back on the button');
     await tab.getByRole('button', { name: 'Delete tag latest' }).click();
     const dialog = tab.getByRole('dialog', { name: 'Delete tag app1:latest?' });
     assert.match(await dialog.innerText(), /other tags: v2/);
