@@ -1,8 +1,5 @@
 import { writeFile } from 'node:fs/promises';
 import { InvalidArgumentError, type Command } from 'commander';
-import { analyze } from '../../analysis/analysis.ts';
-import { renderHtmlReport } from '../analysis-html.ts';
-import { renderTextReport } from '../analysis-text.ts';
 import { gcPlanOptions, gcSettings, type GcFlags } from '../gc-settings.ts';
 import { openStore, type StoreFlags } from '../open-store.ts';
 
@@ -33,6 +30,12 @@ export function registerAnalyze(program: Command): void {
     .option('--top <n>', 'how many shared blobs and duplicate files to list', count, 20);
   // What gc would free depends on gc's settings: the same flags as `berth gc`, so both print the same figures.
   gcPlanOptions(command).action(async (flags: AnalyzeFlags) => {
+    // The analysis and its layer scan (tar, zstd) load when it runs, not whenever `berth --help` lists the commands.
+    const [{ analyze }, { renderHtmlReport }, { renderTextReport }] = await Promise.all([
+      import('../../analysis/analysis.ts'),
+      import('../analysis-html.ts'),
+      import('../analysis-text.ts'),
+    ]);
     const { store, config, close } = await openStore(flags);
     try {
       const { gracePeriodMs, uploadMaxAgeMs, deleteUntagged } = gcSettings(flags, config);

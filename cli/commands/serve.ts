@@ -1,9 +1,6 @@
 import type { Command } from 'commander';
-import { serve } from '../../registry/cluster.ts';
 import { DEFAULT_LISTEN, DEFAULT_STORAGE } from '../../registry/config/defaults.ts';
-import { ConfigError, loadServeConfig, type ServeConfig, type ServeFlags } from '../../registry/config/serve-config.ts';
-import { makeDirectory } from '../../storage/make-directory.ts';
-import { setBuildVersion } from '../../registry/metrics/build-version.ts';
+import type { ServeConfig, ServeFlags } from '../../registry/config/serve-config.ts';
 import { berthVersion } from '../version.ts';
 
 /** The line users and scripts wait for: the address first, then what is being served and how. */
@@ -24,14 +21,6 @@ function dropWritesToBrokenPipes(): void {
   }
 }
 
-/** The storage directory, made here: FsDriver's check would spin on one that cannot exist (see makeDirectory). */
-async function prepareStorage(storage: string): Promise<void> {
-  if (storage.startsWith('s3://')) return;
-  await makeDirectory(storage).catch((error: Error) => {
-    throw new ConfigError(`cannot create storage directory ${storage}: ${error.message}`);
-  });
-}
-
 export function registerServe(program: Command): void {
   program
     .command('serve')
@@ -45,10 +34,22 @@ export function registerServe(program: Command): void {
     .option('--metrics-listen <host:port>', 'serve /metrics on this address instead of the main one (env BERTH_METRICS_LISTEN)')
     .action(async (flags: ServeFlags) => {
       dropWritesToBrokenPipes();
+      // The server loads when it starts, not whenever `berth --help` lists the commands.
+      const [{ serve }, { ConfigError, loadServeConfig }, { makeDirectory }, { setBuildVersion }] = await Promise.all([
+        import('../../registry/cluster.ts'),
+        import('../../registry/config/serve-config.ts'),
+        import('../../storage/make-directory.ts'),
+        import('../../registry/metrics/build-version.ts'),
+      ]);
       setBuildVersion(berthVersion());
       try {
         const config = await loadServeConfig(flags);
-        await prepareStorage(config.storage);
+        // The storage directory, made here: FsDriver's check would spin on one that cannot exist (see makeDirectory).
+        if (!config.storage.startsWith('s3://')) {
+          await makeDirectory(config.storage).catch((error: Error) => {
+            throw new ConfigError(`cannot create storage directory ${config.storage}: ${error.message}`);
+          });
+        }
         await serve(config, (url) => console.log(startupLine(url, config)));
       } catch (error) {
         const message = error instanceof ConfigError ? error.message : `cannot start: ${(error as Error).message}`;
