@@ -1,6 +1,7 @@
 import type { Response } from 'express';
+import { createHash } from 'node:crypto';
 import { PassThrough, Transform, type Readable } from 'node:stream';
-import type { Digest } from '../../oci/digest.ts';
+import { Digest, DigestMismatchError } from '../../oci/digest.ts';
 import type { Store } from '../../storage/store.ts';
 import type { FetchLocks } from './fetch-locks.ts';
 import type { MirrorTarget } from './routing.ts';
@@ -14,8 +15,9 @@ export type FillOutcome = 'sent' | 'stored';
  * this process share one fetch, and processes on this machine take turns on its lock, finding the
  * blob stored when their turn comes. The fetch streams into an upload of the store, which hashes
  * as bytes flow and commits only a blob that matches its digest; the client that started the
- * fetch gets the bytes as they arrive, all but the last chunk, which waits for the commit: no
- * client sees a whole body of the wrong content. A client that hangs up leaves the fetch running.
+ * fetch gets the bytes as they arrive, hashed on their way too, all but the last chunk, which goes
+ * once the whole matches the digest: no client sees a whole body of the wrong content, and none
+ * waits for the store to make the blob durable. A client that hangs up leaves the fetch running.
  */
 export class BlobFetches {
   private readonly running = new Map<string, Promise<FillOutcome>>();
@@ -66,7 +68,7 @@ export class BlobFetches {
         toStore.destroy(broken);
       });
       const committed = this.store.uploads.ingest(target.local, toStore, digest);
-      if (client) send(client, digest, size, body, committed);
+      if (client) send(client, digest, size, body);
       // A write that failed because the body broke off is the upstream's failure, not the store's.
       await committed.catch((error: unknown) => {
         throw broken ?? error;
@@ -78,15 +80,15 @@ export class BlobFetches {
   }
 }
 
-/** Sends `body` to the client as it streams, its last chunk only once `committed` resolves; a client gone is let go. */
-function send(client: Response, digest: Digest, size: number | undefined, body: Readable, committed: Promise<unknown>): void {
+/** Sends `body` to the client as it streams, its last chunk only once the whole matches `digest`; a client gone is let go. */
+function send(client: Response, digest: Digest, size: number | undefined, body: Readable): void {
   client.writeHead(200, {
     'Docker-Content-Digest': `${digest}`,
     'Content-Type': 'application/octet-stream',
     ETag: `"${digest}"`,
     ...(size !== undefined ? { 'Content-Length': size } : {}),
   });
-  const withheld = lastChunkAfter(committed);
+  const withheld = lastChunkIfMatching(digest);
   body.pipe(withheld).pipe(client);
   body.once('error', (error) => withheld.destroy(error));
   withheld.once('error', () => client.destroy());
@@ -98,20 +100,21 @@ function send(client: Response, digest: Digest, size: number | undefined, body: 
   });
 }
 
-/** Passes chunks on one behind, and the last one once `verdict` resolves; fails instead if it rejects. */
-function lastChunkAfter(verdict: Promise<unknown>): Transform {
+/** Passes chunks on one behind, hashing them, and the last one only if the whole hashes to `digest`; fails otherwise. */
+function lastChunkIfMatching(digest: Digest): Transform {
+  const hash = createHash(digest.algorithm);
   let held: Buffer | undefined;
   return new Transform({
     transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
       const previous = held;
       held = chunk;
       done(null, previous);
     },
     flush(done) {
-      verdict.then(
-        () => done(null, held),
-        (error: unknown) => done(error as Error),
-      );
+      const actual = Digest.fromHash(digest.algorithm, hash);
+      if (!actual.equals(digest)) return done(new DigestMismatchError(digest, actual, 'upstream blob'));
+      done(null, held);
     },
   });
 }

@@ -101,7 +101,8 @@ export class Mirror {
    */
   async fillBlob(target: MirrorTarget, digestText: string, req: Request, res: Response): Promise<'answered' | 'stored'> {
     const digest = Digest.tryParse(digestText);
-    if (!digest || (await this.store.repositories.holdsBlob(target.local, digest))) return 'stored';
+    // Linked and stored: a link alone may be a fetch committing right now (the store links before it moves the bytes in).
+    if (!digest || (await this.store.repositories.blobInfo(target.local, digest))) return 'stored';
     const { upstream, remote, local } = target;
     try {
       if (await this.store.blobs.stat(digest)) {

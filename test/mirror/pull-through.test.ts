@@ -192,9 +192,10 @@ describe('the mirror (pull-through cache)', needs('docker-registry'), () => {
       response.arrayBuffer().then((bytes) => assert.ok(!Digest.of(Buffer.from(bytes)).equals(layer.digest), 'a whole body was the wrong bytes')),
       'the client never gets the whole body',
     );
+    // The client learns of the mismatch from its own copy's hash; the store's upload is cancelled beside it.
+    while ((await mirror.store.driver.list(paths.uploadsRoot('docker.io/library/corrupt'))).length > 0) await sleep(20);
     assert.equal(await mirror.store.blobs.stat(layer.digest), undefined, 'no blob');
     assert.equal(await mirror.store.repositories.holdsBlob('docker.io/library/corrupt', layer.digest), false, 'no link');
-    assert.deepEqual(await mirror.store.driver.list(paths.uploadsRoot('docker.io/library/corrupt')), [], 'no upload left');
     const again = await fetch(`${mirror.url}/v2/docker.io/library/corrupt/blobs/${layer.digest}`);
     assert.ok(Digest.of(Buffer.from(await again.arrayBuffer())).equals(layer.digest), 'the next request fetches it right');
   });
