@@ -22,6 +22,9 @@ export class DigestMismatchError extends Error {
 
 /** A content digest such as `sha256:9f86…`, validated against image-spec descriptor.md#digests. */
 export class Digest {
+  /** The `algorithm:hex` string, made once: walks of large registries key maps and sets by it. */
+  private text: string | undefined;
+
   private constructor(
     readonly algorithm: DigestAlgorithm,
     readonly hex: string,
@@ -58,7 +61,7 @@ export class Digest {
   }
 
   toString(): string {
-    return `${this.algorithm}:${this.hex}`;
+    return (this.text ??= `${this.algorithm}:${this.hex}`);
   }
 
   toJSON(): string {

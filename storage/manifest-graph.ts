@@ -27,6 +27,12 @@ export type Reach = Map<string, string>;
  */
 export class ManifestGraph {
   private readonly nodes = new Map<string, Promise<ManifestNode | undefined>>();
+  /**
+   * One object per distinct digest and media type across every node: thousands of images naming the
+   * same shared layers hold one copy of each (issue 29: a quarter of the memory of a gc run).
+   */
+  private readonly digests = new Map<string, Digest>();
+  private readonly mediaTypes = new Map<string, string>();
 
   constructor(private readonly blobs: BlobStore) {}
 
@@ -48,7 +54,26 @@ export class ManifestGraph {
       if (error instanceof PathNotFoundError) return undefined;
       throw error;
     }
-    return { mediaType: declaredMediaType(bytes), ...edges(bytes) };
+    const { references, subject } = edges(bytes);
+    return {
+      mediaType: this.sharedType(declaredMediaType(bytes)),
+      references: references.map((ref) => ({ ...ref, digest: this.sharedDigest(ref.digest), mediaType: this.sharedType(ref.mediaType) })),
+      ...(subject ? { subject } : {}),
+    };
+  }
+
+  private sharedDigest(digest: Digest): Digest {
+    const known = this.digests.get(digest.toString());
+    if (known) return known;
+    this.digests.set(digest.toString(), digest);
+    return digest;
+  }
+
+  private sharedType(mediaType: string): string {
+    const known = this.mediaTypes.get(mediaType);
+    if (known !== undefined) return known;
+    this.mediaTypes.set(mediaType, mediaType);
+    return mediaType;
   }
 
   /** Everything a manifest reaches: itself, its config and layers, and for an index all its children reach. */
