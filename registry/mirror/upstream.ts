@@ -96,17 +96,12 @@ export class Upstream {
   }
 
   async openBlob(repository: string, digest: Digest): Promise<UpstreamBlob> {
-    const opened = await this.use((client) => client.openBlob(repository, digest));
-    return { size: declaredLength(answerHeaders(opened)), body: opened.body };
+    const { headers, body } = await this.use((client) => client.openBlob(repository, digest));
+    return { size: declaredLength(headers), body };
   }
 }
 
-/** The headers of a blob's answer: on the response, or (got's stream) on the body's response. */
-function answerHeaders(opened: { body: Readable }): IncomingHttpHeaders | undefined {
-  return (opened as { headers?: IncomingHttpHeaders }).headers ?? (opened.body as { response?: { headers: IncomingHttpHeaders } }).response?.headers;
-}
-
-function declaredLength(headers: IncomingHttpHeaders | undefined): number | undefined {
-  const length = Number(headers?.['content-length'] ?? Number.NaN);
+function declaredLength(headers: IncomingHttpHeaders): number | undefined {
+  const length = Number(headers['content-length'] ?? Number.NaN);
   return Number.isSafeInteger(length) && length >= 0 ? length : undefined;
 }

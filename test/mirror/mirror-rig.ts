@@ -6,6 +6,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parse } from 'yaml';
 import type { Credentials } from '../../client/credentials.ts';
 import type { RegistryClient } from '../../client/registry-client.ts';
@@ -13,6 +14,7 @@ import type { Digest } from '../../oci/digest.ts';
 import { MediaType } from '../../oci/media-types.ts';
 import { startCountingProxy, type CountingProxy } from '../../peers/counting-proxy.ts';
 import { startReferenceRegistry, type ReferenceRegistry } from '../../peers/reference-registry.ts';
+import type { AuthConfig } from '../../registry/auth/config.ts';
 import { hashPassword } from '../../registry/auth/htpasswd.ts';
 import { parseConfigFile } from '../../registry/config/config-file.ts';
 import { startServer, type RunningServer } from '../../registry/server.ts';
@@ -97,8 +99,8 @@ export interface Mirror {
   stop(): Promise<void>;
 }
 
-/** The mirroring Berth, in this process, on new storage of the test backend. */
-export async function startMirror(upstreams: Upstreams, hubTtl?: string): Promise<Mirror> {
+/** The mirroring Berth, in this process, on new storage of the test backend; with `auth`, its own access rules. */
+export async function startMirror(upstreams: Upstreams, hubTtl?: string, auth?: AuthConfig): Promise<Mirror> {
   const storage = await newStorage();
   const driver = storage.openDriver();
   await driver.check();
@@ -108,6 +110,7 @@ export async function startMirror(upstreams: Upstreams, hubTtl?: string): Promis
     host: '127.0.0.1',
     port: 0,
     mirror,
+    auth,
     log: () => undefined,
     ...(storage.localCache ? { localCache: storage.localCache } : {}),
   });
@@ -119,7 +122,12 @@ export async function startMirror(upstreams: Upstreams, hubTtl?: string): Promis
     server,
     async stop() {
       await server.close(1000);
-      await storage.remove();
+      // A fetch whose client already has its bytes may still be committing: its write lands as the directory goes.
+      for (let attempt = 1; ; attempt++) {
+        const failed = await storage.remove().catch((error: NodeJS.ErrnoException) => error);
+        if (!failed || failed.code !== 'ENOTEMPTY' || attempt === 20) return failed && Promise.reject(failed);
+        await sleep(100);
+      }
     },
   };
 }
