@@ -14,12 +14,13 @@ import type { Digest } from '../../oci/digest.ts';
 import { MediaType } from '../../oci/media-types.ts';
 import { startCountingProxy, type CountingProxy } from '../../peers/counting-proxy.ts';
 import { startReferenceRegistry, type ReferenceRegistry } from '../../peers/reference-registry.ts';
-import type { AuthConfig } from '../../registry/auth/config.ts';
 import { hashPassword } from '../../registry/auth/htpasswd.ts';
 import { parseConfigFile } from '../../registry/config/config-file.ts';
 import { startServer, type RunningServer } from '../../registry/server.ts';
 import { Store } from '../../storage/store.ts';
-import { startAuthBerth, USERS, type AuthBerth } from '../helpers/auth-berth.ts';
+import { parseAuthConfig, type AuthConfig } from '../../registry/auth/config.ts';
+import { ACCESS, USERS, writeUsers } from '../helpers/auth-berth.ts';
+import { startBerth, type RunningBerth } from '../helpers/berth.ts';
 import { newStorage, type TestStorage } from '../helpers/backend.ts';
 import { clientFor } from '../helpers/client-fixtures.ts';
 import { blobOf, imageManifest, randomBlob, type TestBlob } from '../helpers/content.ts';
@@ -32,7 +33,7 @@ export const GHCR_USER: Credentials = { username: 'alice', password: USERS.alice
 export interface Upstreams {
   hub: ReferenceRegistry;
   hubProxy: CountingProxy;
-  ghcr: AuthBerth;
+  ghcr: RunningBerth;
   ghcrProxy: CountingProxy;
   /** Pushes as the mirror's accounts, straight to each upstream. */
   hubClient: RegistryClient;
@@ -45,7 +46,9 @@ export async function startUpstreams(): Promise<Upstreams> {
   const htpasswd = join(secrets, 'htpasswd');
   await writeFile(htpasswd, `${HUB_USER.username}:${await hashPassword(HUB_USER.password)}\n`);
   const hub = await startReferenceRegistry({ config: ['auth:', '  htpasswd:', '    realm: hub', `    path: ${htpasswd}`] });
-  const ghcr = await startAuthBerth('token');
+  // A peer like Distribution: on local disk whatever backend the mirror is tested on.
+  const auth = parseAuthConfig({ mode: 'token', htpasswd: await writeUsers(secrets), access: ACCESS, token: { key: join(secrets, 'token-key.pem') } });
+  const ghcr = await startBerth({ root: join(secrets, 'ghcr'), auth });
   const [hubProxy, ghcrProxy] = await Promise.all([startCountingProxy(hub.url), startCountingProxy(ghcr.url)]);
   return {
     hub,
