@@ -60,8 +60,7 @@ export class Mirror {
 
   /** A manifest pinned by digest never changes: held, it is served without asking upstream. */
   private async fillDigest(target: MirrorTarget, digest: Digest): Promise<undefined> {
-    if (await this.store.repositories.hasManifest(target.local, digest)) return undefined;
-    await this.fetchManifest(target, digest);
+    if (!(await this.store.repositories.hasManifest(target.local, digest))) await this.fetchManifest(target, digest.toString());
     return undefined;
   }
 
@@ -71,14 +70,13 @@ export class Mirror {
     const [cached, fresh] = await Promise.all([this.store.repositories.resolveTag(local, tag), this.checks.fresh(local, tag, upstream.tagTtlMs)]);
     if (cached && fresh) return undefined;
     try {
-      // A HEAD: it does not count against Docker Hub's pull limit, and most checks find the tag unmoved.
-      const current = await upstream.headManifest(remote, tag);
-      // Gone upstream: the route answers from what is here, as for any repository.
-      if (!current) return undefined;
-      if (!cached?.equals(current.digest) && !(await this.store.repositories.hasManifest(local, current.digest))) {
-        await this.fetchManifest(target, current.digest);
+      // Nothing held: one GET. Held: a HEAD, which Docker Hub does not count as a pull, and which mostly finds the tag unmoved.
+      let current = cached ? (await upstream.headManifest(remote, tag))?.digest : await this.fetchManifest(target, tag);
+      if (cached && current && !current.equals(cached) && !(await this.store.repositories.hasManifest(local, current))) {
+        current = await this.fetchManifest(target, current.toString());
       }
-      await this.checks.confirm(local, tag, current.digest);
+      // Gone upstream: the route answers from what is here, as for any repository.
+      if (current) await this.checks.confirm(local, tag, current);
       return undefined;
     } catch (error) {
       if (cached && isUpstreamFault(error)) return staleWarning(upstream, error);
@@ -86,13 +84,14 @@ export class Mirror {
     }
   }
 
-  /** Stores the upstream's manifest bytes as served (their digest checked), without a tag. */
-  private async fetchManifest(target: MirrorTarget, digest: Digest): Promise<void> {
-    const fetched = await target.upstream.getManifest(target.remote, digest).catch((error: unknown) => {
+  /** Stores the upstream's manifest bytes as served (checked against the reference when it is a digest), without a tag: its digest, or undefined when the upstream has none. */
+  private async fetchManifest(target: MirrorTarget, reference: string): Promise<Digest | undefined> {
+    const fetched = await target.upstream.getManifest(target.remote, reference).catch((error: unknown) => {
       if (isNotFound(error)) return undefined;
       throw error;
     });
-    if (fetched) await this.store.repositories.putManifest(target.local, digest, fetched.bytes, fetched.manifest);
+    if (fetched) await this.store.repositories.putManifest(target.local, fetched.digest, fetched.bytes, fetched.manifest);
+    return fetched?.digest;
   }
 
   /**

@@ -79,9 +79,9 @@ export class Upstream {
     return this.use((client) => client.headManifest(repository, reference));
   }
 
-  /** The manifest's bytes exactly as served, checked against `digest`. */
-  getManifest(repository: string, digest: Digest): Promise<FetchedManifest> {
-    return this.use((client) => client.getManifest(repository, digest.toString()));
+  /** The manifest's bytes exactly as served, checked against the reference when it is a digest. */
+  getManifest(repository: string, reference: string): Promise<FetchedManifest> {
+    return this.use((client) => client.getManifest(repository, reference));
   }
 
   /** The blob's size, or undefined when the upstream does not have it in `repository`. */
