@@ -107,6 +107,17 @@ describe('the mirror (pull-through cache)', needs('docker-registry'), () => {
     assert.equal(fetchedBytes(upstreams.hubProxy), layer.bytes.length, 'one whole fetch upstream');
   });
 
+  it('answers a cold manifest HEAD (how containerd and Docker resolve a tag) and a cold ranged blob GET', async () => {
+    const image = await pushImage(upstreams.hubClient, 'library/ranged', '1');
+    const head = await fetch(`${mirror.url}/v2/docker.io/library/ranged/manifests/1`, { method: 'HEAD', headers: { Accept: MANIFEST_ACCEPT } });
+    assert.equal(head.status, 200);
+    assert.equal(head.headers.get('docker-content-digest'), `${image.manifest.digest}`);
+    const layer = image.layers[1]!;
+    const ranged = await fetch(`${mirror.url}/v2/docker.io/library/ranged/blobs/${layer.digest}`, { headers: { Range: 'bytes=1000-1999' } });
+    assert.equal(ranged.status, 206);
+    assert.ok(Buffer.from(await ranged.arrayBuffer()).equals(layer.bytes.subarray(1000, 2000)), 'the range asked for');
+  });
+
   it('answers a HEAD of a blob it lacks from the upstream, fetching nothing', async () => {
     const image = await pushImage(upstreams.hubClient, 'library/headed', '1');
     upstreams.hubProxy.reset();
