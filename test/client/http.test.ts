@@ -3,9 +3,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { readCredentials, writeCredentials } from '../../client/credentials.ts';
+import { createHttp } from '../../client/http.ts';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { Digest } from '../../oci/digest.ts';
 import { clientFor } from '../helpers/client-fixtures.ts';
 
@@ -82,5 +84,56 @@ describe('docker config.json', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the client HTTP layer (node:http: retries, timeouts)', () => {
+  let server: Server;
+  let base: string;
+  /** Answers by path: /flaky 503 once, /locked 429 with a long Retry-After, /stall never answers, /upload 503 always. */
+  const answered = new Map<string, number>();
+
+  before(async () => {
+    ({ server, host: base } = await listen((req, res) => {
+      const count = (answered.get(req.url!) ?? 0) + 1;
+      answered.set(req.url!, count);
+      req.resume();
+      if (req.url === '/flaky') return void (count === 1 ? res.writeHead(503, { 'retry-after': '0' }).end() : res.writeHead(200).end('ok'));
+      if (req.url === '/locked') return void res.writeHead(429, { 'retry-after': '60' }).end();
+      if (req.url === '/stall') return;
+      if (req.url === '/upload') return void req.once('end', () => res.writeHead(503, { 'retry-after': '0' }).end());
+      res.writeHead(404).end();
+    }));
+  });
+  after(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  test('a 503 to a GET is retried, and the retry is told before its wait', async () => {
+    const notices: string[] = [];
+    const http = createHttp({ onRetry: (notice) => notices.push(`${notice.method} ${notice.reason} ${notice.attempt}/${notice.limit} ${notice.delayMs}`) });
+    const response = await http.request(`http://${base}/flaky`);
+    assert.equal(response.statusCode, 200);
+    assert.equal(response.body.toString(), 'ok');
+    assert.deepEqual(notices, ['GET 503 1/4 0']);
+  });
+
+  test('a Retry-After longer than MAX_RETRY_AFTER_MS is not waited for: the 429 is the answer', async () => {
+    const response = await createHttp().request(`http://${base}/locked`);
+    assert.equal(response.statusCode, 429);
+    assert.equal(answered.get('/locked'), 1);
+  });
+
+  test('a streamed body is sent once whatever answers (the caller resumes from the registry offset)', async () => {
+    const response = await createHttp().request(`http://${base}/upload`, { method: 'PUT', body: Readable.from([Buffer.from('bytes')]) });
+    assert.equal(response.statusCode, 503);
+    assert.equal(answered.get('/upload'), 1);
+  });
+
+  test('a server that goes silent fails the request with ETIMEDOUT after the idle timeout, and a GET is tried again', async () => {
+    const started = answered.get('/stall') ?? 0;
+    await assert.rejects(createHttp({ idleTimeoutMs: 200, retries: 1 }).request(`http://${base}/stall`), { code: 'ETIMEDOUT' });
+    assert.equal(answered.get('/stall')! - started, 2);
   });
 });
