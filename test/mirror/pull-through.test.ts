@@ -12,13 +12,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { Digest } from '../../oci/digest.ts';
 import { MANIFEST_ACCEPT, MediaType } from '../../oci/media-types.ts';
+import { parse } from 'yaml';
+import { startCountingProxy } from '../../peers/counting-proxy.ts';
+import { parseConfigFile } from '../../registry/config/config-file.ts';
+import { startServer } from '../../registry/server.ts';
 import { paths } from '../../storage/paths.ts';
 import { runBerth } from '../helpers/berth-cli.ts';
 import { clientFor } from '../helpers/client-fixtures.ts';
 import { blobOf, randomBlob } from '../helpers/content.ts';
 import { needs } from '../helpers/peers.ts';
 import { pullCompletely } from '../helpers/pull-check.ts';
-import { blobGetsByDigest, digests, fetchedBytes, pushImage, startMirror, startUpstreams, type Mirror, type Upstreams } from './mirror-rig.ts';
+import { blobGetsByDigest, digests, fetchedBytes, mirrorYaml, pushImage, startMirror, startUpstreams, type Mirror, type Upstreams } from './mirror-rig.ts';
 
 async function manifestAt(url: string, name: string, reference: string, query = ''): Promise<Response> {
   return fetch(`${url}/v2/${name}/manifests/${reference}${query}`, { headers: { Accept: MANIFEST_ACCEPT } });
@@ -224,6 +228,28 @@ describe('the mirror (pull-through cache)', needs('docker-registry'), () => {
       assert.ok(await mirror.store.repositories.hasManifest('docker.io/library/pulled', image.manifest.digest), 'kept under docker.io/library/pulled');
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("with the upstream slower than its timeout, serves what it holds with a Warning and the spec's 503 for the rest", async () => {
+    await pushImage(upstreams.hubClient, 'library/slow', '1');
+    await pullCompletely(mirror.url, 'docker.io/library/slow', '1');
+    // A replica on the same storage whose upstream answers each request 2 s late, against a 300 ms timeout.
+    const slow = await startCountingProxy(upstreams.hub.url, { delayMs: 2000 });
+    const yaml = mirrorYaml(upstreams).replace(upstreams.hubProxy.url, slow.url).replace('timeout: 5s', 'timeout: 300ms');
+    const replica = await startServer({ driver: mirror.storage.openDriver(), host: '127.0.0.1', port: 0, mirror: parseConfigFile(parse(yaml), 'slow').mirror });
+    try {
+      await sleep(1100);
+      const stale = await manifestAt(replica.url, 'docker.io/library/slow', '1');
+      assert.equal(stale.status, 200);
+      assert.match(stale.headers.get('warning') ?? '', /^111 - "Revalidation Failed: upstream docker\.io/);
+      await stale.arrayBuffer();
+      const missing = await manifestAt(replica.url, 'docker.io/library/never', '1');
+      assert.equal(missing.status, 503);
+      assert.equal(await errorCode(missing), 'UNAVAILABLE');
+    } finally {
+      await replica.close(1000);
+      await slow.stop();
     }
   });
 
