@@ -78,7 +78,7 @@ class IdleTimeoutError extends Error {
   readonly code = 'ETIMEDOUT';
 }
 
-/** Backoff as got had it: 1 s, 2 s, 4 s … plus up to 100 ms of noise; Retry-After where the answer gives one. */
+/** Backoff of 1 s, 2 s, 4 s … (at most 10 s) plus up to 100 ms of noise; Retry-After where the answer gives one, unless too long. */
 function retryDelay(attempt: number, headers: IncomingHttpHeaders | undefined): number | undefined {
   const asked = retryAfterSeconds(headers?.['retry-after']);
   if (asked !== undefined) return asked * 1000 <= MAX_RETRY_AFTER_MS ? asked * 1000 : undefined;
