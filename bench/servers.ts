@@ -15,6 +15,8 @@ export interface BenchServer {
   host: string;
   /** Peak resident memory (VmHWM) of each of its processes in bytes: the primary first, then any workers. */
   peakRss(): Promise<number[]>;
+  /** Resident memory (VmRSS) of each of its processes now, in bytes. */
+  rss(): Promise<number[]>;
   /** Removes a blob's bytes from the server's store behind its back; see `blobDiscarder`. */
   discardBlob(digest: string): Promise<void>;
   /** Writes files straight into the server's store, behind its back; see `storeSeeder`. */
@@ -28,6 +30,8 @@ export interface BenchServer {
 export type BenchStorage = { kind: 'fs'; root: string } | { kind: 's3'; endpoint: string; bucket: string; env: NodeJS.ProcessEnv };
 
 const ROOT = join(import.meta.dirname, '..');
+/** The Berth build under benchmark: this checkout's, or another's (`BERTH_BENCH_CLI`, a branch's build, say) to compare. */
+const BERTH_CLI = process.env.BERTH_BENCH_CLI ?? join(ROOT, 'dist/cli/main.js');
 /** Where each server keeps its tree in a shared bucket. */
 const BERTH_PREFIX = 'berth';
 const DISTRIBUTION_PREFIX = 'distribution';
@@ -85,9 +89,10 @@ function storeSeeder(storage: BenchStorage, prefix: string): (files: SeedFile[])
     );
 }
 
-async function vmHWM(pid: number): Promise<number> {
+/** A figure of /proc/<pid>/status in bytes: VmHWM (the peak) or VmRSS (now). */
+async function statusBytes(pid: number, field: 'VmHWM' | 'VmRSS'): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+  return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) * 1024;
 }
 
 /** The process and, for Berth's cluster, its workers. */
@@ -95,8 +100,8 @@ async function processTree(pid: number): Promise<number[]> {
   return [pid, ...(await Promise.all((await childPids(pid)).map(processTree))).flat()];
 }
 
-async function peaksOf(process: RunningProcess): Promise<number[]> {
-  return Promise.all((await processTree(process.child.pid!)).map(vmHWM));
+async function memoryOf(process: RunningProcess, field: 'VmHWM' | 'VmRSS'): Promise<number[]> {
+  return Promise.all((await processTree(process.child.pid!)).map((pid) => statusBytes(pid, field)));
 }
 
 /** Berth from the compiled build with `berth serve`'s defaults (one worker per core); `extraConfig` adds YAML sections (`mirror:`). */
@@ -109,7 +114,7 @@ export async function startBerth(storage: BenchStorage, extraConfig = ''): Promi
   await writeFile(config, `storage:\n  url: ${target}\n  localCache:\n    path: ${join(scratch, 'cache')}\n${extraConfig}`);
   const child = await startProcess(
     process.execPath,
-    [join(ROOT, 'dist/cli/main.js'), 'serve', '--listen', `127.0.0.1:${port}`, '--config', config],
+    [BERTH_CLI, 'serve', '--listen', `127.0.0.1:${port}`, '--config', config],
     /listening on/,
     { env: { ...process.env, ...(storage.kind === 's3' ? storage.env : {}), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } },
   );
@@ -117,7 +122,8 @@ export async function startBerth(storage: BenchStorage, extraConfig = ''): Promi
     name: 'berth',
     url: `http://127.0.0.1:${port}`,
     host: `127.0.0.1:${port}`,
-    peakRss: () => peaksOf(child),
+    peakRss: () => memoryOf(child, 'VmHWM'),
+    rss: () => memoryOf(child, 'VmRSS'),
     discardBlob: blobDiscarder(storage, BERTH_PREFIX),
     seed: storeSeeder(storage, BERTH_PREFIX),
     async forgetLocalCopies() {
@@ -188,7 +194,8 @@ export async function startDistribution(storage: BenchStorage, extraConfig: stri
     name: 'distribution',
     url: `http://127.0.0.1:${port}`,
     host: `127.0.0.1:${port}`,
-    peakRss: async () => [await vmHWM(child.pid!)],
+    peakRss: async () => [await statusBytes(child.pid!, 'VmHWM')],
+    rss: async () => [await statusBytes(child.pid!, 'VmRSS')],
     discardBlob: blobDiscarder(storage, DISTRIBUTION_PREFIX),
     seed: storeSeeder(storage, DISTRIBUTION_PREFIX),
     // It keeps none: every read is a read of its storage.
