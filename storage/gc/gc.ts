@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import pMap from 'p-map';
 import type { Digest } from '../../oci/digest.ts';
 import { PathNotFoundError, type Driver, type PurgeOptions, type StaleWrites } from '../driver.ts';
 import { imagesOfGarbage } from './garbage-images.ts';
@@ -8,7 +9,7 @@ import { mark } from './mark.ts';
 import { paths } from '../paths.ts';
 import type { Store } from '../store.ts';
 import { sum } from '../sum.ts';
-import { digestsUnder, repositoryDirectories, repositoryLinks, type StoredBlob } from './walk.ts';
+import { digestsUnder, REPOSITORIES_IN_FLIGHT, repositoryDirectories, repositoryLinks, type StoredBlob } from './walk.ts';
 
 // The defaults are gc's as much as the plan's: callers that only run gc take them from here.
 export { GC_DEFAULTS } from './gc-plan.ts';
@@ -97,8 +98,9 @@ export async function collectGarbage(store: Store, options: GcOptions = {}): Pro
   for (const upload of plan.uploads) await store.driver.delete(paths.upload(upload.repository, upload.id));
   for (const { repository, digest } of plan.revisions) await dropRevision(store, graph, repository, digest);
   const candidates = new Map(plan.sweepable.map((blob) => [blob.digest.toString(), blob]));
-  const unlinked = await unlinkEverywhere(store, candidates);
+  // Nothing to sweep: no need to read every repository's links again.
   if (candidates.size === 0) return withBlobs([]);
+  const unlinked = await unlinkEverywhere(store, candidates);
   /** A candidate something turned out to need: its links come back as they were. */
   const spare = async (key: string, blob: StoredBlob): Promise<void> => {
     for (const name of unlinked.get(key) ?? []) await store.repositories.linkBlob(name, blob.digest);
@@ -115,9 +117,13 @@ export async function collectGarbage(store: Store, options: GcOptions = {}): Pro
   await relinkRetaggedRevisions(store, plan.revisions);
   const survivors = await mark(store, graph, markOptions(options, now));
   const linked = new Set<string>();
-  for (const name of await repositoryDirectories(store.driver)) {
-    for (const key of await repositoryLinks(store.driver, name)) linked.add(key);
-  }
+  await pMap(
+    await repositoryDirectories(store.driver),
+    async (name) => {
+      for (const key of await repositoryLinks(store.driver, name)) linked.add(key);
+    },
+    { concurrency: REPOSITORIES_IN_FLIGHT },
+  );
   for (const [key, blob] of candidates) {
     if (linked.has(key) || survivors.blobs.has(key)) {
       await store.driver.move(paths.gcQuarantine(blob.digest), paths.blobData(blob.digest));
@@ -185,13 +191,14 @@ async function taggedIn(store: Store, repository: string, digest: Digest): Promi
 /** Removes every repository's link to the candidates; returns, per candidate, the repositories it was linked in. */
 async function unlinkEverywhere(store: Store, candidates: Map<string, StoredBlob>): Promise<Map<string, string[]>> {
   const unlinked = new Map<string, string[]>();
-  for (const name of await repositoryDirectories(store.driver)) {
+  const unlinkIn = async (name: string) => {
     for (const key of await repositoryLinks(store.driver, name)) {
       const blob = candidates.get(key);
       if (!blob || !(await store.repositories.unlinkBlob(name, blob.digest))) continue;
       unlinked.set(key, [...(unlinked.get(key) ?? []), name]);
     }
-  }
+  };
+  await pMap(await repositoryDirectories(store.driver), unlinkIn, { concurrency: REPOSITORIES_IN_FLIGHT });
   return unlinked;
 }
 
