@@ -3,7 +3,7 @@ import type { DeepReport } from '../../analysis/deep-analysis.ts';
 import { Digest } from '../../oci/digest.ts';
 import { ManifestGraph } from '../../storage/manifest-graph.ts';
 import type { Store } from '../../storage/store.ts';
-import { inBatches } from './in-batches.ts';
+import pMap from 'p-map';
 
 /** What the pages show that needs the whole store: computed in the background, never per request. */
 export interface Figures {
@@ -99,17 +99,21 @@ async function computeFigures(store: Store): Promise<Figures> {
   const graph = new ManifestGraph(store.blobs);
   const users = new Map<string, number[]>();
   const lastPush = new Map<string, Date>();
-  await inBatches([...report.images.entries()], 32, async ([index, image]: [number, ImageFigures]) => {
-    const digest = Digest.parse(image.digest);
-    const [reached, times] = await Promise.all([graph.reach(digest), store.times.read(image.repository, digest)]);
-    for (const blob of reached.keys()) {
-      const list = users.get(blob);
-      if (list) list.push(index);
-      else users.set(blob, [index]);
-    }
-    const known = lastPush.get(image.repository);
-    if (times.pushed && (!known || times.pushed > known)) lastPush.set(image.repository, times.pushed);
-  });
+  await pMap(
+    [...report.images.entries()],
+    async ([index, image]: [number, ImageFigures]) => {
+      const digest = Digest.parse(image.digest);
+      const [reached, times] = await Promise.all([graph.reach(digest), store.times.read(image.repository, digest)]);
+      for (const blob of reached.keys()) {
+        const list = users.get(blob);
+        if (list) list.push(index);
+        else users.set(blob, [index]);
+      }
+      const known = lastPush.get(image.repository);
+      if (times.pushed && (!known || times.pushed > known)) lastPush.set(image.repository, times.pushed);
+    },
+    { concurrency: 32 },
+  );
   return { at: new Date(report.generatedAt), report, repositories: new Map(report.repositories.map((figures) => [figures.name, figures])), lastPush, users };
 }
 

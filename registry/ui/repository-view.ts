@@ -1,7 +1,7 @@
 import type { Digest } from '../../oci/digest.ts';
 import type { Store } from '../../storage/store.ts';
 import { RegistryError } from '../errors.ts';
-import { inBatches } from './in-batches.ts';
+import pMap from 'p-map';
 import { ManifestReader } from './manifest-reader.ts';
 import { summarize, type ManifestSummary } from './manifest-summary.ts';
 import { listRevisions } from './revisions.ts';
@@ -42,7 +42,7 @@ export async function viewRepository(store: Store, name: string, page: { n: numb
     throw new RegistryError('NAME_UNKNOWN', `repository ${name} is not known`, { detail: { name } });
   }
   const reader = new ManifestReader(store);
-  const manifests = await inBatches(revisions, 32, async (digest) => ({ digest, manifest: await reader.manifest(digest) }));
+  const manifests = await pMap(revisions, async (digest) => ({ digest, manifest: await reader.manifest(digest) }), { concurrency: 32 });
   const referrers = new Map<string, Digest[]>();
   const children = new Set<string>();
   for (const { digest, manifest } of manifests) if (manifest?.subject) append(referrers, manifest.subject.digest.toString(), digest);
@@ -65,8 +65,8 @@ export async function viewRepository(store: Store, name: string, page: { n: numb
   for (const [tag, digest] of targets) append(tagsByDigest, digest.toString(), tag);
   const untagged = manifests.filter(({ digest, manifest }) => !tagged.has(digest.toString()) && !children.has(digest.toString()) && !manifest?.subject);
   const [listed, untaggedListed] = await Promise.all([
-    inBatches([...pageDigests], 16, ([key, digest]) => list(digest, tagsByDigest.get(key) ?? [])),
-    inBatches(untagged.slice(0, MAX_UNTAGGED), 16, ({ digest }) => list(digest, [])),
+    pMap([...pageDigests], ([key, digest]) => list(digest, tagsByDigest.get(key) ?? []), { concurrency: 16 }),
+    pMap(untagged.slice(0, MAX_UNTAGGED), ({ digest }) => list(digest, []), { concurrency: 16 }),
   ]);
   const more = start >= 0 && start + page.n < allTags.length;
   return {

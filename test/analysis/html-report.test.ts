@@ -5,34 +5,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
+import { launchChromium } from '../helpers/chromium.ts';
 import { formatBytes } from '../../cli/format-bytes.ts';
 import type { AnalysisReport } from '../../analysis/analysis.ts';
 import { startBerth, type RunningBerth } from '../helpers/berth.ts';
 import { pushLayerFixture } from '../helpers/layer-fixture.ts';
-import { locate, needs } from '../helpers/peers.ts';
+import { needs } from '../helpers/peers.ts';
 import { RegistryAPI } from '../helpers/registry-api.ts';
 import { pushSharedFixture } from '../helpers/shared-fixture.ts';
 
 const CLI = join(import.meta.dirname, '../../cli/main.ts');
-
-/** Debian's chromium, headless, with a fresh profile and nothing reaching out to the network. */
-async function launchChromium(profile: string): Promise<BrowserContext> {
-  return chromium.launchPersistentContext(profile, {
-    executablePath: locate('chromium'),
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    viewport: { width: 1280, height: 900 },
-  });
-}
 
 describe('berth analyze --html in a real browser', needs('chromium'), () => {
   let berth: RunningBerth;

@@ -10,7 +10,7 @@ import { pushLayerFixture } from '../helpers/layer-fixture.ts';
 import { needs } from '../helpers/peers.ts';
 import { RegistryAPI } from '../helpers/registry-api.ts';
 import { pushSharedFixture, type SharedFixture } from '../helpers/shared-fixture.ts';
-import { launchChromium } from './chromium.ts';
+import { launchChromium } from '../helpers/chromium.ts';
 import { pushImages, pushReferrer } from './ui-api.ts';
 
 /** Where `BERTH_UI_SCREENSHOTS=1` has the run save the README's pictures of the pages. */

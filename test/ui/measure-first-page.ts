@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBerthProcess } from '../helpers/berth.ts';
-import { launchChromium } from './chromium.ts';
+import { launchChromium } from '../helpers/chromium.ts';
 import { generatedName, writeRepositories } from './many-repositories.ts';
 
 const count = Number(process.argv[2] ?? 10_000);

@@ -7,7 +7,7 @@ import type { BrowserContext } from 'playwright-core';
 import type { RepositoryPage } from '../../registry/ui/repository-list.ts';
 import { startBerth, type RunningBerth } from '../helpers/berth.ts';
 import { needs } from '../helpers/peers.ts';
-import { launchChromium } from './chromium.ts';
+import { launchChromium } from '../helpers/chromium.ts';
 import { generatedName, writeRepositories } from './many-repositories.ts';
 
 const COUNT = 3000;
