@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import pMap from 'p-map';
 import { Digest } from '../oci/digest.ts';
 import { paths } from '../storage/paths.ts';
 import type { SeedFile } from './seed-layout.ts';
@@ -69,24 +70,27 @@ function blobDiscarder(storage: BenchStorage, prefix: string): (digest: string) 
 /** Files written this many at a time: on S3, s3rver takes them one request each. */
 const SEED_CONCURRENCY = 64;
 
-/** Runs `action` on every item, SEED_CONCURRENCY at a time. */
-async function inBatches<T>(items: T[], action: (item: T) => Promise<unknown>): Promise<void> {
-  for (let i = 0; i < items.length; i += SEED_CONCURRENCY) await Promise.all(items.slice(i, i + SEED_CONCURRENCY).map(action));
-}
-
 /** Writes files under a server's root (its prefix in the shared bucket), as a seeded layout. */
 function storeSeeder(storage: BenchStorage, prefix: string): (files: SeedFile[]) => Promise<void> {
   if (storage.kind === 'fs') {
-    return (files) =>
-      inBatches(files, async ([path, content]) => {
-        await mkdir(dirname(join(storage.root, path)), { recursive: true });
-        await writeFile(join(storage.root, path), content);
-      });
+    return async (files) => {
+      await pMap(
+        files,
+        async ([path, content]) => {
+          await mkdir(dirname(join(storage.root, path)), { recursive: true });
+          await writeFile(join(storage.root, path), content);
+        },
+        { concurrency: SEED_CONCURRENCY },
+      );
+    };
   }
-  return (files) =>
-    withBenchS3Client(storage, (client) =>
-      inBatches(files, ([path, content]) => client.send(new PutObjectCommand({ Bucket: storage.bucket, Key: `${prefix}/${path}`, Body: content }))),
+  return async (files) => {
+    await withBenchS3Client(storage, (client) =>
+      pMap(files, ([path, content]) => client.send(new PutObjectCommand({ Bucket: storage.bucket, Key: `${prefix}/${path}`, Body: content })), {
+        concurrency: SEED_CONCURRENCY,
+      }),
     );
+  };
 }
 
 /** A figure of /proc/<pid>/status in bytes: VmHWM (the peak) or VmRSS (now). */
@@ -112,12 +116,9 @@ export async function startBerth(storage: BenchStorage, extraConfig = ''): Promi
   const scratch = await mkdtemp(join(tmpdir(), 'bench-berth-'));
   const config = join(scratch, 'berth.yml');
   await writeFile(config, `storage:\n  url: ${target}\n  localCache:\n    path: ${join(scratch, 'cache')}\n${extraConfig}`);
-  const child = await startProcess(
-    process.execPath,
-    [BERTH_CLI, 'serve', '--listen', `127.0.0.1:${port}`, '--config', config],
-    /listening on/,
-    { env: { ...process.env, ...(storage.kind === 's3' ? storage.env : {}), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } },
-  );
+  const child = await startProcess(process.execPath, [BERTH_CLI, 'serve', '--listen', `127.0.0.1:${port}`, '--config', config], /listening on/, {
+    env: { ...process.env, ...(storage.kind === 's3' ? storage.env : {}), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+  });
   return {
     name: 'berth',
     url: `http://127.0.0.1:${port}`,
