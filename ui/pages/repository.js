@@ -44,44 +44,12 @@ export async function repositoryPage(main, name, query, rerender) {
         [first, 'Digest', 'Type and platforms', 'Size', 'Pushed', 'Last pulled', 'Actions'].map((title) => h('th', { scope: 'col' }, title)),
       ),
     );
-  const shown = new Set();
-  const tagRows = view.tags.flatMap(({ tag, digest }) => {
-    const manifest = byDigest.get(digest);
-    const first = !shown.has(digest);
-    shown.add(digest);
-    return [
-      h(
-        'tr',
-        {},
-        h('th', { scope: 'row' }, tag),
-        h('td', {}, h('a', { href: imageHref(name, digest) }, shortDigest(digest))),
-        h('td', {}, `${kindOf(manifest)}${manifest.platforms.length ? `: ${manifest.platforms.join(', ')}` : ''}`),
-        h('td', { class: 'number' }, formatBytes(manifest.bytes)),
-        h('td', {}, formatTime(manifest.pushed)),
-        h('td', {}, formatTime(manifest.pulled)),
-        h(
-          'td',
-          {},
-          view.mayDelete
-            ? h(
-                'button',
-                { type: 'button', onclick: () => deleteTag(name, tag, manifest.tags, rerender) },
-                'Delete tag',
-                h('span', { class: 'visually-hidden' }, ` ${tag}`),
-              )
-            : null,
-        ),
-      ),
-      ...(first ? referrerRows(name, manifest) : []),
-    ];
-  });
-  const tagTable = h('table', { class: 'list', id: 'tags' }, h('caption', {}, `Tags of ${name}`), headers('Tag'), h('tbody', {}, tagRows));
-  arrowNavigation(tagTable);
-  const untaggedRows = view.untagged.flatMap((manifest) => [
+  /** A manifest's row under `label` (its tag, or "(untagged)"), with the delete a user may make of it. */
+  const row = (label, manifest, remove) =>
     h(
       'tr',
       {},
-      h('th', { scope: 'row' }, '(untagged)'),
+      h('th', { scope: 'row' }, label),
       h('td', {}, h('a', { href: imageHref(name, manifest.digest) }, shortDigest(manifest.digest))),
       h('td', {}, `${kindOf(manifest)}${manifest.platforms.length ? `: ${manifest.platforms.join(', ')}` : ''}`),
       h('td', { class: 'number' }, formatBytes(manifest.bytes)),
@@ -91,15 +59,24 @@ export async function repositoryPage(main, name, query, rerender) {
         'td',
         {},
         view.mayDelete
-          ? h(
-              'button',
-              { type: 'button', onclick: () => deleteManifest(name, manifest.digest, [], rerender) },
-              'Delete manifest',
-              h('span', { class: 'visually-hidden' }, ` ${manifest.digest}`),
-            )
+          ? h('button', { type: 'button', onclick: remove.action }, remove.label, h('span', { class: 'visually-hidden' }, ` ${remove.what}`))
           : null,
       ),
-    ),
+    );
+  const shown = new Set();
+  const tagRows = view.tags.flatMap(({ tag, digest }) => {
+    const manifest = byDigest.get(digest);
+    const first = !shown.has(digest);
+    shown.add(digest);
+    return [
+      row(tag, manifest, { label: 'Delete tag', what: tag, action: () => deleteTag(name, tag, manifest.tags, rerender) }),
+      ...(first ? referrerRows(name, manifest) : []),
+    ];
+  });
+  const tagTable = h('table', { class: 'list', id: 'tags' }, h('caption', {}, `Tags of ${name}`), headers('Tag'), h('tbody', {}, tagRows));
+  arrowNavigation(tagTable);
+  const untaggedRows = view.untagged.flatMap((manifest) => [
+    row('(untagged)', manifest, { label: 'Delete manifest', what: manifest.digest, action: () => deleteManifest(name, manifest.digest, [], rerender) }),
     ...referrerRows(name, manifest),
   ]);
   const untaggedTable = h(
