@@ -54,6 +54,18 @@ function classify({ req, res }: RequestOutcome, match: RouteMatch): { action: Ev
   }
 }
 
+/** A delete made outside the distribution API (the web interface's): the route says what went, as the spec's routes say it by their match. */
+interface Deletion {
+  repository: string;
+  target: Pick<EventTarget, 'tag' | 'digest'>;
+  user: string | undefined;
+}
+
+/** Records on the response that this request deleted a tag or a manifest, for the webhooks' delete event. */
+export function recordDeletion(res: RequestOutcome['res'], deletion: Deletion): void {
+  res.locals.deletion = deletion;
+}
+
 /**
  * The event a request made, from what the request observer already holds (the route matched, the
  * status, the headers), so no handler knows about notifications. Only completed responses count:
@@ -61,14 +73,19 @@ function classify({ req, res }: RequestOutcome, match: RouteMatch): { action: Ev
  */
 export function deriveEvent(outcome: RequestOutcome, requestId: string): RegistryEvent | undefined {
   const { req, res } = outcome;
+  if (!res.writableFinished) return undefined;
   const match = res.locals.match as RouteMatch | undefined;
-  if (!match?.params.name || !res.writableFinished) return undefined;
-  const found = classify(outcome, match);
-  if (!found) return undefined;
-  const repository = match.params.name;
+  const deletion = res.locals.deletion as Deletion | undefined;
+  const repository = deletion?.repository ?? match?.params.name;
+  const found: ReturnType<typeof classify> = deletion
+    ? { action: 'delete', target: deletion.target }
+    : match?.params.name
+      ? classify(outcome, match)
+      : undefined;
+  if (!found || !repository) return undefined;
   const host = req.headers.host;
   const { target } = found;
-  const kind = target.mediaType === BLOB_TYPE || match.endpoint.id === 'end-10' ? 'blobs' : 'manifests';
+  const kind = target.mediaType === BLOB_TYPE || match?.endpoint.id === 'end-10' ? 'blobs' : 'manifests';
   const url = host && target.digest ? `${req.protocol}://${host}/v2/${repository}/${kind}/${target.digest}` : undefined;
   return {
     id: randomUUID(),
@@ -76,7 +93,7 @@ export function deriveEvent(outcome: RequestOutcome, requestId: string): Registr
     action: found.action,
     target: { ...target, ...(target.size !== undefined ? { length: target.size } : {}), repository, ...(url ? { url } : {}) },
     request: { id: requestId, addr: req.socket?.remoteAddress, host, method: req.method, useragent: req.headers['user-agent'] },
-    actor: { name: res.locals.user as string | undefined },
+    actor: { name: deletion?.user ?? (res.locals.user as string | undefined) },
     source: { addr: HOST, instanceID: INSTANCE_ID },
   };
 }

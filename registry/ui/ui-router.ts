@@ -1,3 +1,4 @@
+import { recordDeletion } from '../notifications/derive-event.ts';
 import { join } from 'node:path';
 import express, { type Request, type Response } from 'express';
 import type { ImmutableTagsRule } from '../../analysis/retention-policy.ts';
@@ -92,19 +93,20 @@ export function uiRouter(options: UiOptions): express.Router {
 
   router.delete('/api/v1/tag', async (req, res) => {
     checkSameOrigin(req);
-    const name = await deletable(req);
+    const { name, user } = await deletable(req);
     const tag = singleQuery(req.query.tag, 'tag') ?? '';
     if (!isTag(tag)) throw new RegistryError('MANIFEST_INVALID', `invalid tag "${tag}"`, { status: 400, detail: { tag } });
     await checkDelete(options.immutableTags, store, name, { tag });
     if (!(await store.repositories.deleteTag(name, tag)))
       throw new RegistryError('MANIFEST_UNKNOWN', `tag ${name}:${tag} is not known`, { detail: { name, tag } });
     figures.invalidate();
+    recordDeletion(res, { repository: name, target: { tag }, user });
     json(res, { deleted: { repository: name, tag } });
   });
 
   router.delete('/api/v1/manifest', async (req, res) => {
     checkSameOrigin(req);
-    const name = await deletable(req);
+    const { name, user } = await deletable(req);
     const digest = digestParameter(req);
     const confirmed = (singleQuery(req.query.tags, 'tags') ?? '').split(',').filter(Boolean).sort();
     const naming = [...(await store.repositories.tagTargets(name))].filter(([, target]) => target.equals(digest)).map(([tag]) => tag);
@@ -120,6 +122,7 @@ export function uiRouter(options: UiOptions): express.Router {
     await checkDelete(options.immutableTags, store, name, { digest });
     await store.repositories.deleteManifest(name, digest, subjectOf(manifest));
     figures.invalidate();
+    recordDeletion(res, { repository: name, target: { digest: digest.toString() }, user });
     json(res, { deleted: { repository: name, digest: digest.toString(), tags: naming } });
   });
 
@@ -130,11 +133,11 @@ export function uiRouter(options: UiOptions): express.Router {
     return { name, who };
   }
 
-  async function deletable(req: Request): Promise<string> {
+  async function deletable(req: Request): Promise<{ name: string; user: string | undefined }> {
     const name = nameParameter(req);
     const who = await caller(req);
     if (!who.may(name, 'delete')) throw refuse(who, `delete from ${name}`);
-    return name;
+    return { name, user: who.user };
   }
 
   async function admin(req: Request): Promise<void> {

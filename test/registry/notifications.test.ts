@@ -272,6 +272,31 @@ describe('webhooks', () => {
     }
   });
 
+  it('sends delete events for the deletes of the web interface too (a tag, then a manifest)', async () => {
+    const receiver = new Receiver();
+    const url = await receiver.listen();
+    const berth = await berthWith([{ name: 'ui', url, backoff: '100ms', ignore: { actions: ['push'] } }]);
+    try {
+      const { manifest } = await pushSmallImage(new RegistryAPI(berth.url), 'team/app', 'v1');
+      const headers = { 'X-Berth-UI': '1' };
+      assert.equal((await fetch(`${berth.url}/api/v1/tag?name=team/app&tag=v1`, { method: 'DELETE', headers })).status, 200);
+      const digest = `${manifest.digest}`;
+      assert.equal((await fetch(`${berth.url}/api/v1/manifest?name=team/app&digest=${digest}&tags=`, { method: 'DELETE', headers })).status, 200);
+      await receiver.waitFor(() => receiver.events.length === 2, 'the two delete events');
+      assert.deepEqual(
+        receiver.events.map((event) => [event.action, event.target.repository, event.target.tag ?? event.target.digest]),
+        [
+          ['delete', 'team/app', 'v1'],
+          ['delete', 'team/app', digest],
+        ],
+      );
+      assert.equal(receiver.events[1]!.target.url, `${berth.url}/v2/team/app/manifests/${digest}`);
+    } finally {
+      await berth.stop();
+      await receiver.close();
+    }
+  });
+
   it('filters by ignore.actions, ignore.mediatypes and repository globs, and sends CloudEvents where asked', async () => {
     const filtered = new Receiver();
     const cloud = new Receiver();
