@@ -107,10 +107,13 @@ export class BlobStore {
     return this.driver.getContent(paths.blobData(digest));
   }
 
-  /** Stores small content (a manifest) under its digest, unless it is already there. */
+  /**
+   * Stores small content (a manifest) under its digest. Written again when it is there already: the
+   * same bytes, and one round trip where looking first took one and then often a second.
+   */
   async putContent(digest: Digest, content: Buffer): Promise<void> {
-    if ((await this.stat(digest))?.size === content.length) return;
     await this.driver.putContent(paths.blobData(digest), content);
+    this.remember(digest, content.length);
   }
 
   async redirectURL(digest: Digest): Promise<string | undefined> {

@@ -37,5 +37,9 @@ export async function openDriver(storage: string, s3Section?: Record<string, unk
   if (!storage.startsWith('s3://')) return new FsDriver(storage, options);
   const settings = s3Settings(storage, s3Section);
   const { S3Driver } = await import('./drivers/s3/s3-driver.ts');
-  return new S3Driver(settings);
+  const driver = new S3Driver(settings);
+  const redis = text(s3Section?.redis);
+  if (!redis) return driver;
+  const { LinkCache } = await import('./link-cache.ts');
+  return LinkCache.open(driver, redis);
 }

@@ -88,12 +88,21 @@ export class RepositoryStore {
     }
   }
 
-  /** Stores manifest bytes as a blob, links the revision (with its push time), and indexes it under its subject. */
-  async putManifest(name: string, digest: Digest, bytes: Buffer, manifest: Manifest): Promise<void> {
-    await this.blobs.putContent(digest, bytes);
+  /**
+   * Stores manifest bytes as a blob, then links the revision (with its push time), indexes it under its
+   * subject and points `tags` at it, all at once: on S3 each write is a round trip. Resolves whether the
+   * repository held the revision before.
+   */
+  async putManifest(name: string, digest: Digest, bytes: Buffer, manifest: Manifest, tags: string[] = []): Promise<boolean> {
+    const [existed] = await Promise.all([this.hasManifest(name, digest), this.blobs.putContent(digest, bytes)]);
     // The push time with the revision: every way a manifest is stored (a PUT, a mirror, a copy) records it.
-    await Promise.all([this.writeLink(paths.revisionLink(name, digest), digest), this.times.recordPushed(name, digest)]);
-    if (manifest.subject) await this.writeLink(paths.referrerLink(name, manifest.subject.digest, digest), digest);
+    await Promise.all([
+      this.writeLink(paths.revisionLink(name, digest), digest),
+      this.times.recordPushed(name, digest),
+      manifest.subject ? this.writeLink(paths.referrerLink(name, manifest.subject.digest, digest), digest) : undefined,
+      ...tags.map((tag) => this.tag(name, tag, digest)),
+    ]);
+    return existed;
   }
 
   /** Deletes a manifest revision, every tag pointing at it, and its referrers-index entry. */
@@ -118,7 +127,8 @@ export class RepositoryStore {
   }
 
   async deleteTag(name: string, tag: string): Promise<boolean> {
-    if (!(await this.linkExists(paths.tagCurrentLink(name, tag)))) return false;
+    // Read as a tag is resolved, where a shared cache (LinkCache) may hold it.
+    if (!(await this.resolveTag(name, tag))) return false;
     await this.driver.delete(paths.tag(name, tag));
     return true;
   }

@@ -50,8 +50,11 @@ export class UploadStore {
   async start(name: string, algorithm: DigestAlgorithm = 'sha256'): Promise<UploadStatus> {
     const id = randomUUID();
     const state: UploadState = { algorithm };
-    await this.driver.putContent(paths.uploadStartedAt(name, id), new Date().toISOString());
-    await this.driver.putContent(paths.uploadState(name, id), JSON.stringify(state));
+    await Promise.all([
+      this.driver.putContent(paths.uploadStartedAt(name, id), new Date().toISOString()),
+      this.driver.putContent(paths.uploadState(name, id), JSON.stringify(state)),
+    ]);
+    this.hashes.set(`${name}/${id}`, { algorithm, offset: 0, hash: createHash(algorithm), copy: this.copies.startUpload() });
     return { id, offset: 0 };
   }
 
@@ -70,8 +73,8 @@ export class UploadStore {
   }
 
   async status(name: string, id: string): Promise<UploadStatus> {
-    await this.state(name, id);
-    return { id, offset: await this.size(name, id) };
+    const [, offset] = await Promise.all([this.state(name, id), this.size(name, id)]);
+    return { id, offset };
   }
 
   private async size(name: string, id: string): Promise<number> {
@@ -83,9 +86,14 @@ export class UploadStore {
    * Returns the new offset; throws OffsetMismatchError when `start` is not the current offset.
    */
   async append(name: string, id: string, source: Readable, start?: number): Promise<UploadStatus> {
-    const { algorithm } = await this.state(name, id);
-    const offset = start ?? (await this.size(name, id));
     const key = `${name}/${id}`;
+    const known = this.hashes.get(key);
+    const reading = this.state(name, id);
+    // A chunk where this process left the upload (it started it, or took the chunk before): the
+    // algorithm is known, and the state is read while the chunk goes instead of before.
+    const ahead = start !== undefined && known?.offset === start;
+    if (ahead) reading.catch(() => undefined);
+    const [{ algorithm }, offset] = ahead ? [known, start] : await Promise.all([reading, start ?? this.size(name, id)]);
     const cached = this.hashes.get(key);
     this.hashes.delete(key);
     const continued = cached?.offset === offset && cached.algorithm === algorithm ? cached : undefined;
@@ -97,8 +105,11 @@ export class UploadStore {
     let size: number;
     try {
       size = await this.driver.append(paths.uploadData(name, id), body, offset);
+      await reading;
     } catch (error) {
       hashed?.copy.drop();
+      // A chunk that went ahead into a session gone meanwhile (cancelled elsewhere) goes too.
+      if (error instanceof UploadUnknownError) await this.driver.delete(paths.upload(name, id)).catch(() => undefined);
       throw error;
     }
     if (hashed) this.hashes.set(key, { algorithm, offset: size, hash: hashed.hash, copy: hashed.copy });
@@ -110,45 +121,62 @@ export class UploadStore {
    * store (unless the blob is already there) and links the blob into the repository.
    */
   async complete(name: string, id: string, digest: Digest): Promise<FileInfo> {
-    await this.state(name, id);
+    const [, size] = await Promise.all([this.state(name, id), this.size(name, id)]);
     const key = `${name}/${id}`;
-    const size = await this.size(name, id);
     const cached = this.hashes.get(key);
     this.hashes.delete(key);
     const hashedHere = cached !== undefined && cached.offset === size && cached.algorithm === digest.algorithm;
     try {
       const actual = hashedHere ? Digest.fromHash(digest.algorithm, cached.hash) : await this.rehash(name, id, digest.algorithm, size);
       if (!actual.equals(digest)) throw new DigestMismatchError(digest, actual, `upload ${id}`);
-      // Link first, then look: a concurrent gc either sees the link and keeps the blob, or has
-      // already taken it, and then this upload's own bytes take its place (storage/gc/gc.ts).
-      await this.repositories.linkBlob(name, digest);
-      const existing = await this.blobs.stat(digest);
-      if (!existing) {
-        if (size === 0) await this.driver.putContent(paths.uploadData(name, id), Buffer.alloc(0));
-        await this.driver.move(paths.uploadData(name, id), paths.blobData(digest));
-      }
-      await this.driver.delete(paths.upload(name, id));
-      // A push is often pulled right after (CI): its first download then opens the bytes at once,
-      // from the local copy where this process copied every byte it hashed. A copy is checked by
-      // the hash its bytes went through: only one made here can be kept.
-      this.blobs.remember(digest, size);
-      if (hashedHere) await cached.copy.keep(digest, size);
-      return existing ?? { size, modified: new Date() };
+      return await this.commit(name, id, digest, size, hashedHere ? cached.copy : undefined);
     } finally {
       // Kept, or else of an upload that failed or was hashed elsewhere.
       cached?.copy.drop();
     }
   }
 
-  /** Streams a whole blob in one request (single POST or PUT with body) and commits it. */
+  /** Moves an upload's verified bytes into the blob store (unless the blob is already there) and links the blob into the repository. */
+  private async commit(name: string, id: string, digest: Digest, size: number, copy: UploadCopy | undefined): Promise<FileInfo> {
+    // Link first, then look: a concurrent gc either sees the link and keeps the blob, or has
+    // already taken it, and then this upload's own bytes take its place (storage/gc/gc.ts).
+    await this.repositories.linkBlob(name, digest);
+    const existing = await this.blobs.stat(digest);
+    if (!existing) {
+      if (size === 0) await this.driver.putContent(paths.uploadData(name, id), Buffer.alloc(0));
+      await this.driver.move(paths.uploadData(name, id), paths.blobData(digest));
+    }
+    await this.driver.delete(paths.upload(name, id));
+    // A push is often pulled right after (CI): its first download then opens the bytes at once,
+    // from the local copy where this process copied every byte it hashed. A copy is checked by
+    // the hash its bytes went through: only one made here can be kept.
+    this.blobs.remember(digest, size);
+    await copy?.keep(digest, size);
+    return existing ?? { size, modified: new Date() };
+  }
+
+  /**
+   * Streams a whole blob in one request (single POST or PUT with body) and commits it. Such an
+   * upload is never resumed: its bytes go into one object, beside only the `startedat` that lets gc
+   * purge them should this process die, and no session state is written or read back.
+   */
   async ingest(name: string, source: Readable, digest: Digest): Promise<FileInfo> {
-    const { id } = await this.start(name, digest.algorithm);
+    const id = randomUUID();
+    const hash = createHash(digest.algorithm);
+    const copy = this.copies.startUpload();
     try {
-      await this.append(name, id, source, 0);
-      return await this.complete(name, id, digest);
+      const [size] = await Promise.all([
+        this.driver.write(paths.uploadData(name, id), copy.tee(0, shielded(source, new DigestingStream(digest.algorithm, hash)))),
+        this.driver.putContent(paths.uploadStartedAt(name, id), new Date().toISOString()),
+      ]);
+      const actual = Digest.fromHash(digest.algorithm, hash);
+      if (!actual.equals(digest)) throw new DigestMismatchError(digest, actual, `upload ${id}`);
+      return await this.commit(name, id, digest, size, copy);
     } catch (error) {
-      await this.cancel(name, id).catch(() => undefined);
+      await this.driver.delete(paths.upload(name, id)).catch(() => undefined);
       throw error;
+    } finally {
+      copy.drop();
     }
   }
 

@@ -25,6 +25,8 @@ const storageSection = z.preprocess(
         secretAccessKey: text.optional(),
         redirect: flag.optional(),
         fastPaths: flag.optional(),
+        /** Links and blob lookups shared by the replicas through this Redis (README "Consistency"). */
+        redis: url.optional(),
       }),
       localCache: optionalSection({ path: text.optional(), size: byteSize.optional() }),
     },

@@ -3,6 +3,7 @@ import type { Descriptor } from '../../oci/descriptor.ts';
 import { declaredMediaType, parseManifest, referencedDescriptors, type Manifest } from '../../oci/manifest.ts';
 import { MANIFEST_TYPES } from '../../oci/media-types.ts';
 import { isTag, parseManifestReference, ReferenceParseError, type ManifestReference } from '../../oci/reference.ts';
+import { PathNotFoundError } from '../../storage/driver.ts';
 import { RegistryError, type ErrorEntry } from '../errors.ts';
 import { checkDelete, checkTagMoves } from '../immutable-tags.ts';
 import type { CachedManifest } from '../manifest-cache.ts';
@@ -39,22 +40,33 @@ async function resolve(context: RouteContext, ref: ManifestReference): Promise<D
   return digest;
 }
 
-/** Reads a manifest of the repository, from the cache when another request already parsed it. */
-async function loadManifest(context: RouteContext, digest: Digest): Promise<CachedManifest | undefined> {
+/**
+ * Reads a manifest of the repository, from the cache when another request already parsed it. One a
+ * tag names is in the repository: a tag is written with its revision and deleted before it
+ * (RepositoryStore), so only a manifest asked for by digest has its revision link checked.
+ */
+async function loadManifest(context: RouteContext, digest: Digest, byTag = false): Promise<CachedManifest | undefined> {
   const { store, name, manifests } = context;
   const cached = manifests.get(digest);
-  if (cached) return (await store.repositories.hasManifest(name, digest)) ? cached : undefined;
-  const bytes = await store.repositories.getManifest(name, digest);
+  if (cached) return byTag || (await store.repositories.hasManifest(name, digest)) ? cached : undefined;
+  const bytes = byTag ? await store.blobs.getContent(digest).catch(notFound) : await store.repositories.getManifest(name, digest);
   if (!bytes) return undefined;
   const entry = { bytes, mediaType: declaredMediaType(bytes) };
   manifests.set(digest, entry);
   return entry;
 }
 
+/** Undefined for content storage lacks. */
+function notFound(error: unknown): undefined {
+  if (error instanceof PathNotFoundError) return undefined;
+  throw error;
+}
+
 async function getManifest(context: RouteContext): Promise<void> {
   const { req, res } = context;
-  const digest = await resolve(context, existingReference(context));
-  const manifest = await loadManifest(context, digest);
+  const ref = existingReference(context);
+  const digest = await resolve(context, ref);
+  const manifest = await loadManifest(context, digest, ref.tag !== undefined);
   if (!manifest) throw manifestUnknown(context);
   // In the background, and at most one write an hour per manifest (storage/image-times.ts): never a pull's wait.
   if (req.method === 'GET') context.store.times.notePulled(context.name, digest);
@@ -98,30 +110,38 @@ async function referenceError(context: RouteContext, manifest: Manifest, descrip
   const { store, name } = context;
   // image-index.md: `manifests` "contains a list of manifests"; a child of a type unknown here may be any content.
   const mustBeManifest = manifest.kind === 'index' && MANIFEST_TYPES.includes(descriptor.mediaType);
-  const [info, isManifest] = await Promise.all([
-    store.repositories.blobInfo(name, descriptor.digest),
-    mustBeManifest ? store.repositories.hasManifest(name, descriptor.digest) : true,
+  // A size this process knows is the size (a digest's content never changes); whether the blob is
+  // still stored is looked at once the revision is written (ensureStillStored).
+  const [linked, size] = await Promise.all([
+    mustBeManifest ? store.repositories.hasManifest(name, descriptor.digest) : store.repositories.holdsBlob(name, descriptor.digest),
+    store.blobs.knownSize(descriptor.digest) ?? store.blobs.size(descriptor.digest),
   ]);
   const what = `${descriptor.mediaType} ${descriptor.digest}`;
   const detail = { digest: `${descriptor.digest}` };
-  if (!info) return { code: 'MANIFEST_BLOB_UNKNOWN', message: `${what} is not in repository ${name}`, detail };
-  if (!isManifest) return { code: 'MANIFEST_INVALID', message: `${what} is a blob of repository ${name}, not a manifest`, detail };
-  if (info.size !== descriptor.size) {
-    return { code: 'MANIFEST_INVALID', message: `${what} declares size ${descriptor.size}, but the stored content has ${info.size} bytes`, detail };
+  if (!linked && mustBeManifest && (await store.repositories.holdsBlob(name, descriptor.digest)) && size !== undefined) {
+    return { code: 'MANIFEST_INVALID', message: `${what} is a blob of repository ${name}, not a manifest`, detail };
+  }
+  if (!linked || size === undefined) return { code: 'MANIFEST_BLOB_UNKNOWN', message: `${what} is not in repository ${name}`, detail };
+  if (size !== descriptor.size) {
+    return { code: 'MANIFEST_INVALID', message: `${what} declares size ${descriptor.size}, but the stored content has ${size} bytes`, detail };
   }
   return undefined;
 }
 
 /**
  * A garbage collection running concurrently may have taken a blob since validation. Its last mark
- * sees every revision written before it; one written later is checked here (storage/gc/gc.ts).
+ * sees every revision written before it; one written later is checked here (storage/gc/gc.ts). A
+ * push that finds a blob gone takes back what it wrote: the revision when it is new, its tags.
  */
-async function ensureStillStored(context: RouteContext, digest: Digest, manifest: Manifest, existed: boolean): Promise<void> {
+async function ensureStillStored(context: RouteContext, digest: Digest, manifest: Manifest, existed: boolean, tags: string[]): Promise<void> {
+  const { store, name } = context;
   const descriptors = storedReferences(manifest);
-  const stored = await Promise.all(descriptors.map((descriptor) => context.store.blobs.stat(descriptor.digest)));
+  const stored = await Promise.all(descriptors.map((descriptor) => store.blobs.stat(descriptor.digest)));
   const gone = descriptors.find((_, index) => !stored[index]);
   if (!gone) return;
-  if (!existed) await context.store.repositories.deleteManifest(context.name, digest, manifest.subject?.digest);
+  if (!existed) await store.repositories.deleteManifest(name, digest, manifest.subject?.digest);
+  const targets = await Promise.all(tags.map((tag) => store.repositories.resolveTag(name, tag)));
+  await Promise.all(tags.filter((_, i) => targets[i]?.equals(digest)).map((tag) => store.repositories.deleteTag(name, tag)));
   throw new RegistryError('MANIFEST_BLOB_UNKNOWN', `${gone.mediaType} ${gone.digest} was removed while the manifest was pushed`, {
     detail: { digest: `${gone.digest}` },
   });
@@ -142,11 +162,10 @@ async function putManifest(context: RouteContext): Promise<void> {
     throw new RegistryError('DIGEST_INVALID', `manifest digest is ${digest}, not ${ref.digest}`);
   }
   await checkTagMoves(context.immutableTags, store, name, tags, digest);
-  const [[first, ...more], existed] = await Promise.all([referenceErrors(context, manifest), store.repositories.hasManifest(name, digest)]);
+  const [first, ...more] = await referenceErrors(context, manifest);
   if (first) throw new RegistryError(first.code, first.message, { detail: first.detail, more });
-  await store.repositories.putManifest(name, digest, bytes, manifest);
-  await ensureStillStored(context, digest, manifest, existed);
-  for (const tag of tags) await store.repositories.tag(name, tag, digest);
+  const existed = await store.repositories.putManifest(name, digest, bytes, manifest, tags);
+  await ensureStillStored(context, digest, manifest, existed, tags);
   context.manifests.set(digest, { bytes, mediaType: manifest.mediaType });
   sendEmpty(res, 201, {
     Location: manifestLocation(name, digest),

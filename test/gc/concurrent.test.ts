@@ -110,8 +110,8 @@ describe('gc while the registry serves pushes', () => {
       const manifest = imageManifest(blobOf('{"slow":true}'), [garbage]);
       await api.pushBlob('slow', blobOf('{"slow":true}'));
       let report: GcReport | undefined;
-      // gc runs after the push validated its blobs and before it writes its revision.
-      driver.beforeWrite = { path: paths.revisionLink('slow', manifest.digest), hook: async () => void (report = await collectNow(berth)) };
+      // gc runs after the push validated its blobs and before it writes the manifest (its bytes, then revision and tags at once).
+      driver.beforeWrite = { path: paths.blobData(manifest.digest), hook: async () => void (report = await collectNow(berth)) };
       const response = await api.pushManifest('slow', 'v1', manifest);
       assert.deepEqual(
         report?.blobs.map((blob) => blob.digest),

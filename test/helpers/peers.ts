@@ -18,6 +18,7 @@ const PACKAGES = {
   script: 'bsdutils',
   promtool: 'prometheus',
   ctr: 'containerd',
+  'redis-server': 'redis-server',
 } as const;
 
 export type Peer = keyof typeof PACKAGES;

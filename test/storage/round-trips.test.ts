@@ -8,43 +8,65 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { countRoundTrips, type Operation } from '../../bench/round-trips.ts';
 import { startLatencyProxy, type LatencyProxy, type RoundTrips } from '../../peers/latency-proxy.ts';
+import { startRedisServer, type RedisServer } from '../../peers/redis-server.ts';
 import { startS3Server, type S3Server } from '../../peers/s3-server.ts';
 import { S3Driver } from '../../storage/drivers/s3/s3-driver.ts';
+import { LinkCache } from '../../storage/link-cache.ts';
 import { s3Settings } from '../../storage/open-driver.ts';
 import { startBerth, type RunningBerth } from '../helpers/berth.ts';
+import { needs } from '../helpers/peers.ts';
 
-/** Berth's S3 requests per operation (README "S3 round trips"). */
+/** Berth's S3 requests per operation (README "S3 round trips"), on the bucket alone. */
 const EXPECTED: Record<Operation, RoundTrips> = {
-  'monolithic upload': { requests: 22, sequential: 22 },
-  'chunked upload (2 chunks)': { requests: 28, sequential: 28 },
+  'monolithic upload': { requests: 13, sequential: 8 },
+  'chunked upload (2 chunks)': { requests: 26, sequential: 17 },
   'blob HEAD': { requests: 1, sequential: 1 },
   'blob GET': { requests: 2, sequential: 1 },
   mount: { requests: 4, sequential: 3 },
-  'manifest PUT by tag': { requests: 16, sequential: 6 },
-  'manifest GET by tag': { requests: 2, sequential: 2 },
-  'tag delete': { requests: 5, sequential: 5 },
+  'manifest PUT by tag': { requests: 12, sequential: 4 },
+  'manifest GET by tag': { requests: 1, sequential: 1 },
+  'tag delete': { requests: 4, sequential: 3 },
 };
 
-describe('S3 round trips per registry operation', () => {
-  let s3: S3Server;
-  let proxy: LatencyProxy;
-  let berth: RunningBerth;
+/** The same with lookups shared through Redis (storage.s3.redis): what Redis answers never reaches the bucket. */
+const EXPECTED_WITH_REDIS: Record<Operation, RoundTrips> = {
+  ...EXPECTED,
+  'blob HEAD': { requests: 0, sequential: 0 },
+  'blob GET': { requests: 1, sequential: 1 },
+  mount: { requests: 2, sequential: 2 },
+  'manifest PUT by tag': { requests: 8, sequential: 3 },
+  'manifest GET by tag': { requests: 0, sequential: 0 },
+  'tag delete': { requests: 3, sequential: 2 },
+};
 
-  before(async () => {
-    s3 = await startS3Server('round-trips');
-    proxy = await startLatencyProxy(s3.endpoint);
-    const env = { ...s3.env, AWS_ENDPOINT_URL_S3: proxy.endpoint };
-    berth = await startBerth({ driver: new S3Driver(s3Settings(`s3://${s3.bucket}/berth`, {}, env)) });
-  });
+for (const shared of [false, true]) {
+  describe(
+    `S3 round trips per registry operation${shared ? ', lookups shared through Redis' : ''}`,
+    { timeout: 120_000, ...(shared ? needs('redis-server') : {}) },
+    () => {
+      let s3: S3Server;
+      let proxy: LatencyProxy;
+      let redis: RedisServer | undefined;
+      let berth: RunningBerth;
 
-  after(async () => {
-    await berth?.stop();
-    await proxy?.stop();
-    await s3?.stop();
-  });
+      before(async () => {
+        s3 = await startS3Server('round-trips');
+        proxy = await startLatencyProxy(s3.endpoint);
+        const s3Driver = new S3Driver(s3Settings(`s3://${s3.bucket}/berth`, {}, { ...s3.env, AWS_ENDPOINT_URL_S3: proxy.endpoint }));
+        redis = shared ? await startRedisServer() : undefined;
+        berth = await startBerth({ driver: redis ? await LinkCache.open(s3Driver, redis.url) : s3Driver });
+      });
 
-  it('makes no more S3 requests, and no more one after another, than the table says (distribution-spec end-2, end-3, end-4, end-5, end-6, end-7, end-9, end-11)', async () => {
-    const counts = await countRoundTrips(berth.url, proxy);
-    assert.deepEqual(Object.fromEntries(counts), EXPECTED, 'S3 requests per operation changed');
-  });
-});
+      after(async () => {
+        await berth?.stop();
+        await proxy?.stop();
+        await Promise.all([s3?.stop(), redis?.stop()]);
+      });
+
+      it('makes no more S3 requests, and no more one after another, than the table says (distribution-spec end-2, end-3, end-4, end-5, end-6, end-7, end-9, end-11)', async () => {
+        const counts = await countRoundTrips(berth.url, proxy);
+        assert.deepEqual(Object.fromEntries(counts), shared ? EXPECTED_WITH_REDIS : EXPECTED, 'S3 requests per operation changed');
+      });
+    },
+  );
+}

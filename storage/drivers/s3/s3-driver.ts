@@ -54,8 +54,9 @@ export class S3Driver implements Driver {
    * after its segments: a blob HEAD or a link read that misses stays one request.
    */
   async stat(path: string): Promise<FileInfo | undefined> {
-    const plain = await this.head(path);
-    return plain || !paths.isUploadData(path) ? plain : this.segments(path).stat();
+    if (!paths.isUploadData(path)) return this.head(path);
+    const [plain, segmented] = await Promise.all([this.head(path), this.segments(path).stat()]);
+    return plain ?? segmented;
   }
 
   /** Small objects (links, manifests) are never appended: a missing one costs no listing of segments. */
@@ -126,22 +127,28 @@ export class S3Driver implements Driver {
   }
 
   async move(from: string, to: string): Promise<void> {
-    const plain = await this.head(from);
+    const segments = this.segments(from);
+    const [plain, parts] = await Promise.all([this.head(from), paths.isUploadData(from) ? segments.list() : []]);
     const target = this.bucket.key(to);
     if (plain) await copyObject(this.bucket, this.bucket.key(from), target, plain.size);
-    else if (await this.segments(from).stat()) await this.segments(from).concatenateInto(target);
+    else if (parts.length) await segments.concatenateInto(target, parts);
     else throw new PathNotFoundError(from);
     await this.delete(from);
   }
 
+  /**
+   * The object, the listing of what lies below it and (for an upload's data, the only object ever
+   * appended) its segments, all at once: on a real bucket each is a round trip.
+   */
   async delete(path: string): Promise<void> {
     const key = this.bucket.key(path);
-    await this.bucket.deleteObject(key);
-    for await (const page of this.bucket.keys(`${key}/`)) {
-      const keys = (page.Contents ?? []).map((object) => object.Key!);
-      if (keys.length) await this.bucket.deleteKeys(keys);
-    }
-    await this.segments(path).delete();
+    const below = async () => {
+      for await (const page of this.bucket.keys(`${key}/`)) {
+        const keys = (page.Contents ?? []).map((object) => object.Key!);
+        if (keys.length) await this.bucket.deleteKeys(keys);
+      }
+    };
+    await Promise.all([this.bucket.deleteObject(key), below(), paths.isUploadData(path) ? this.segments(path).delete() : undefined]);
   }
 
   /**

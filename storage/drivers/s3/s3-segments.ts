@@ -3,7 +3,7 @@ import type { ByteRange, FileInfo } from '../../driver.ts';
 import type { S3Bucket } from './s3-bucket.ts';
 import { copyObject, copyParts, MIN_PART, rangesOf, streamInto } from './s3-copy.ts';
 
-interface Segment {
+export interface Segment {
   key: string;
   start: number;
   size: number;
@@ -29,7 +29,8 @@ export class SegmentedObject {
     this.prefix = `${bucket.key(path)}.segments/`;
   }
 
-  private async list(): Promise<Segment[]> {
+  /** The segments in order of their offsets. */
+  async list(): Promise<Segment[]> {
     const segments: Segment[] = [];
     for await (const page of this.bucket.keys(this.prefix)) {
       for (const object of page.Contents ?? []) {
@@ -71,8 +72,9 @@ export class SegmentedObject {
     return Readable.from(bytes());
   }
 
-  async concatenateInto(to: string): Promise<void> {
-    const segments = (await this.list()).filter((segment) => segment.size > 0);
+  /** Joins the segments (`listed`, when the caller has just listed them) into the object `to`. */
+  async concatenateInto(to: string, listed?: Segment[]): Promise<void> {
+    const segments = (listed ?? (await this.list())).filter((segment) => segment.size > 0);
     if (segments.length === 0) return this.bucket.putObject(to, Buffer.alloc(0));
     if (segments.length === 1) return copyObject(this.bucket, segments[0]!.key, to, segments[0]!.size);
     const partsValid = segments.slice(0, -1).every((segment) => segment.size >= MIN_PART);
