@@ -5,7 +5,8 @@ export interface WorkloadResult {
   name: string;
   unit: string;
   higherIsBetter: boolean;
-  storage: 'fs' | 's3';
+  /** fs, s3 (s3rver on loopback), or s3 with a bucket's latency per request (`s3 +15 ms`). */
+  storage: string;
   berth: number[];
   distribution: number[];
   berthMedian: number;
@@ -30,7 +31,7 @@ export interface BenchResults {
   machine: MachineLimits;
   workloads: WorkloadResult[];
   /** Workloads that failed on either server, with the first line of the error. */
-  failures: { workload: string; storage: 'fs' | 's3'; reason: string }[];
+  failures: { workload: string; storage: string; reason: string }[];
   /** Measured right after the 1 GiB pushes on fresh servers; absent when that workload did not run. */
   peakRss?: { berth: PeakMemory; distribution: PeakMemory };
 }

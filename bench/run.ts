@@ -10,7 +10,9 @@ import { parseArgs } from 'node:util';
 import { startCountingProxy } from '../peers/counting-proxy.ts';
 import { buildImage } from '../peers/oci-image.ts';
 import { clientMarkdown, measureClient, pushLayerSizes, type ClientRow } from './client-skopeo.ts';
-import { startS3Server } from '../peers/s3-server.ts';
+import { startS3Server, type S3Server } from '../peers/s3-server.ts';
+import { BUCKET_LATENCY_MS, startLatencyProxy } from '../peers/latency-proxy.ts';
+import { startRedisServer, type RedisServer } from '../peers/redis-server.ts';
 import { requireTools } from './http-load.ts';
 import { diskWriteRate, measureMachine } from './machine.ts';
 import { markdown, type BenchResults, type PeakMemory, type WorkloadResult } from './report.ts';
@@ -30,6 +32,7 @@ import { mirrorWarmPull } from './workloads/mirror-warm-pull.ts';
 import { monolithicUpload } from './workloads/monolithic-upload.ts';
 import { skopeoRoundTrip } from './workloads/skopeo-round-trip.ts';
 import { tagListing } from './workloads/tag-list.ts';
+import { tagPush } from './workloads/tag-push.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -39,6 +42,10 @@ const { values: flags } = parseArgs({
     'no-s3': { type: 'boolean', default: false },
     's3-link-mbps': { type: 'string', default: '100' },
     's3-link-latency-ms': { type: 'string', default: '10' },
+    /** Milliseconds a proxy adds to each S3 request in the bucket-latency rows (0: no such rows). */
+    'bucket-latency': { type: 'string', default: String(BUCKET_LATENCY_MS) },
+    /** The bucket-latency rows without Redis for Berth. */
+    'no-redis': { type: 'boolean', default: false },
   },
 });
 const quick = flags.quick;
@@ -62,7 +69,7 @@ function firstLine(error: unknown): string {
  * Runs a workload on both servers, alternating which goes first so neither always runs cold.
  * A server that fails is noted and left out of the later runs; the other one is still measured.
  */
-async function measure(workload: Workload, servers: [BenchServer, BenchServer], storage: 'fs' | 's3', floor?: number): Promise<WorkloadResult[]> {
+async function measure(workload: Workload, servers: [BenchServer, BenchServer], storage: string, floor?: number): Promise<WorkloadResult[]> {
   const failed = new Map<string, string>();
   for (const server of servers) await workload.setup?.(server).catch((error: unknown) => failed.set(server.name, firstLine(error)));
   const figures: Record<string, number[]> = { berth: [], distribution: [] };
@@ -147,6 +154,44 @@ async function measureCappedS3(storage: Extract<BenchStorage, { kind: 's3' }>, w
     });
   } finally {
     await link.stop();
+  }
+}
+
+const latencyMs = Number(flags['bucket-latency']);
+if (!Number.isFinite(latencyMs) || latencyMs < 0) throw new Error(`--bucket-latency wants milliseconds, not "${flags['bucket-latency']}"`);
+
+/**
+ * The S3 rows again with a real bucket's latency (issue 27): each registry's requests through a
+ * proxy of its own that holds each one `latencyMs` (peers/latency-proxy.ts). Berth shares its
+ * lookups through Redis as a replicated deployment would (storage.s3.redis), unless --no-redis;
+ * Distribution keeps its in-memory cache, as shipped.
+ */
+async function measureBucketLatency(s3: S3Server, workloads: WorkloadResult[]): Promise<void> {
+  const redis: RedisServer | undefined = flags['no-redis'] ? undefined : await startRedisServer();
+  const storage = `s3 +${latencyMs} ms${redis ? ', Berth with Redis' : ''}`;
+  console.error(`S3 with ${latencyMs} ms per request${redis ? ', Berth with Redis' : ''}:`);
+  const proxies = await Promise.all([startLatencyProxy(s3.endpoint, { latencyMs }), startLatencyProxy(s3.endpoint, { latencyMs })]);
+  const through = (endpoint: string, shared?: string): BenchStorage => ({
+    kind: 's3',
+    endpoint,
+    bucket: s3.bucket,
+    env: { ...s3.env, AWS_ENDPOINT_URL_S3: endpoint },
+    ...(shared ? { redis: shared } : {}),
+  });
+  try {
+    await withServers({ berth: through(proxies[0].endpoint, redis?.url), distribution: through(proxies[1].endpoint) }, async (servers) => {
+      const plan: [Workload, number?][] = [
+        [monolithicUpload(64 * MiB, runs, 'bench/s3'), 1.2],
+        [chunkedUpload(64 * MiB, 16 * MiB, runs), 1.2],
+        [blobHeadRate(quick ? 3 : 5, 32, runs), 1.5],
+        [tagPush(quick ? 3 : 5, 4, runs), 1.5],
+        [manifestGetRate(quick ? 3 : 5, 32, runs), 1.5],
+        [blobDownload(64 * MiB, downloadRuns, 'first without local copy'), 1.2],
+      ];
+      for (const [workload, floor] of plan) if (selected(workload)) workloads.push(...(await measure(workload, servers, storage, floor)));
+    });
+  } finally {
+    await Promise.all([...proxies.map((proxy) => proxy.stop()), redis?.stop()]);
   }
 }
 
@@ -236,12 +281,14 @@ async function main(): Promise<void> {
             [blobDownload(64 * MiB, downloadRuns, 'first without local copy'), 1.2],
             [blobHeadRate(quick ? 3 : 5, 32, runs), 1.5],
             [manifestGetRate(quick ? 3 : 5, 32, runs), 1.5],
+            [tagPush(quick ? 3 : 5, 4, runs)],
             [tagListing(10_000, runs)],
             [skopeoRoundTrip(() => layout, runs)],
           ];
           for (const [workload, floor] of plan) if (selected(workload)) workloads.push(...(await measure(workload, servers, 's3', floor)));
         });
         await measureCappedS3(storage, workloads);
+        if (latencyMs > 0) await measureBucketLatency(s3, workloads);
       } finally {
         await s3.stop();
       }

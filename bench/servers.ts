@@ -28,7 +28,10 @@ export interface BenchServer {
 }
 
 /** Storage both servers use, with equivalent settings. */
-export type BenchStorage = { kind: 'fs'; root: string } | { kind: 's3'; endpoint: string; bucket: string; env: NodeJS.ProcessEnv };
+export type BenchStorage =
+  | { kind: 'fs'; root: string }
+  /** `redis`: Berth shares its lookups through this Redis (storage.s3.redis); Distribution ignores it. */
+  | { kind: 's3'; endpoint: string; bucket: string; env: NodeJS.ProcessEnv; redis?: string };
 
 const ROOT = join(import.meta.dirname, '..');
 /** The Berth build under benchmark: this checkout's, or another's (`BERTH_BENCH_CLI`, a branch's build, say) to compare. */
@@ -115,7 +118,8 @@ export async function startBerth(storage: BenchStorage, extraConfig = ''): Promi
   // Its local copies of S3 blobs (default size) go where the bench cleans up, not to the machine's cache.
   const scratch = await mkdtemp(join(tmpdir(), 'bench-berth-'));
   const config = join(scratch, 'berth.yml');
-  await writeFile(config, `storage:\n  url: ${target}\n  localCache:\n    path: ${join(scratch, 'cache')}\n${extraConfig}`);
+  const redis = storage.kind === 's3' && storage.redis ? `  s3:\n    redis: ${storage.redis}\n` : '';
+  await writeFile(config, `storage:\n  url: ${target}\n${redis}  localCache:\n    path: ${join(scratch, 'cache')}\n${extraConfig}`);
   const child = await startProcess(process.execPath, [BERTH_CLI, 'serve', '--listen', `127.0.0.1:${port}`, '--config', config], /listening on/, {
     env: { ...process.env, ...(storage.kind === 's3' ? storage.env : {}), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   });
