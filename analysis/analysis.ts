@@ -1,9 +1,10 @@
-import { Digest } from '../oci/digest.ts';
 import { MANIFEST_TYPES } from '../oci/media-types.ts';
 import { deepAnalysis, type DeepReport } from './deep-analysis.ts';
 import { readLastPlan } from './retention-last-plan.ts';
 import type { RetentionPlan } from './retention.ts';
 import { planGarbage, reclaimable, type PlanOptions, type Reclaimable } from '../storage/gc/gc-plan.ts';
+import type { TaggedImage } from '../storage/gc/mark.ts';
+import type { StoredBlobs } from '../storage/gc/stored-blobs.ts';
 import { ManifestGraph } from '../storage/manifest-graph.ts';
 import type { Store } from '../storage/store.ts';
 import { sum } from '../storage/sum.ts';
@@ -90,64 +91,66 @@ interface BlobUse {
   repositories: number;
 }
 
+/** A repository as the mark walked it: its images, each with the blobs it reaches, and the distinct blobs of all of them. */
+interface WalkedRepository {
+  tags: number;
+  images: { figures: Omit<ImageFigures, 'bytes'>; keys: string[] }[];
+  blobs: string[];
+}
+
 /** The storage accounting (README "Storage analysis"), read-only and safe while the registry runs. */
 export async function analyze(store: Store, options: AnalyzeOptions = {}): Promise<AnalysisReport> {
   const graph = new ManifestGraph(store.blobs);
   const now = new Date();
   const gcSettings: PlanOptions = { gracePeriodMs: options.gracePeriodMs, uploadMaxAgeMs: options.uploadMaxAgeMs, deleteUntagged: options.deleteUntagged };
-  const gcPlan = await planGarbage(store, graph, gcSettings, now);
-  // The accounting rules count against gc's default roots; only --delete-untagged changes them.
-  const plan = gcSettings.deleteUntagged ? await planGarbage(store, graph, { ...gcSettings, deleteUntagged: false }, now) : gcPlan;
-  const sizes = new Map(plan.stored.map((blob) => [blob.digest.toString(), blob.size]));
   const uses = new Map<string, BlobUse>();
-  const images: ImageFigures[] = [];
-  const perRepository: { name: string; tags: number; images: ImageFigures[]; blobs: Set<string> }[] = [];
-  const missing = new Set<string>();
-
-  for (const name of plan.marks.repositories.keys()) {
-    const tagsByImage = await tagsByManifest(store, name);
+  const walked = new Map<string, WalkedRepository>();
+  // Counted as gc's mark reaches each repository's images: one walk of the store, not a second one after it.
+  const onRepository = (name: string, tagged: TaggedImage[]): void => {
     const blobs = new Set<string>();
-    const repositoryImages: ImageFigures[] = [];
-    for (const [digest, tags] of tagsByImage) {
-      const reached = await graph.reach(Digest.parse(digest));
-      for (const [key, mediaType] of reached) {
-        if (!sizes.has(key)) missing.add(key);
+    const images = tagged.map(({ digest, tags, reach }) => {
+      for (const [key, mediaType] of reach) {
         const use = uses.get(key) ?? { mediaType, images: 0, repositories: 0 };
         use.images += 1;
         if (!blobs.has(key)) use.repositories += 1;
         uses.set(key, use);
         blobs.add(key);
       }
-      const bytes = sum([...reached.keys()].map((key) => sizes.get(key) ?? 0));
-      repositoryImages.push({ repository: name, digest, mediaType: reached.get(digest) ?? '', tags, bytes });
-    }
-    images.push(...repositoryImages);
-    perRepository.push({ name, tags: sum([...tagsByImage.values()].map((tags) => tags.length)), images: repositoryImages, blobs });
-  }
+      return { figures: { repository: name, digest, mediaType: reach.get(digest) ?? '', tags }, keys: [...reach.keys()] };
+    });
+    walked.set(name, { tags: sum(tagged.map((image) => image.tags.length)), images, blobs: [...blobs] });
+  };
+  // The accounting rules count against gc's default roots; only --delete-untagged changes them.
+  const plan = await planGarbage(store, graph, { ...gcSettings, deleteUntagged: false, onRepository }, now);
+  const gcPlan = gcSettings.deleteUntagged ? await planGarbage(store, graph, gcSettings, now) : plan;
+  const sizeOf = (key: string): number => plan.stored.sizeOf(key) ?? 0;
 
-  const sizeOf = (key: string): number => sizes.get(key) ?? 0;
-  const repositories = perRepository.map(({ name, tags, images, blobs }): RepositoryFigures => {
-    const keys = [...blobs];
-    const uniqueBytes = sum(keys.filter((key) => uses.get(key)!.repositories === 1).map(sizeOf));
-    const storedBytes = sum(keys.map(sizeOf));
+  const images: ImageFigures[] = [];
+  const repositories = plan.marks.repositories.map((name): RepositoryFigures => {
+    const { tags, images: walkedImages, blobs } = walked.get(name) ?? { tags: 0, images: [], blobs: [] };
+    const repositoryImages = walkedImages.map(({ figures, keys }) => ({ ...figures, bytes: sum(keys.map(sizeOf)) }));
+    images.push(...repositoryImages);
+    const uniqueBytes = sum(blobs.filter((key) => uses.get(key)!.repositories === 1).map(sizeOf));
+    const storedBytes = sum(blobs.map(sizeOf));
     return {
       name,
       tags,
-      images: images.length,
-      manifests: keys.filter((key) => MANIFEST_TYPES.includes(uses.get(key)!.mediaType)).length,
-      logicalBytes: sum(images.map((image) => image.bytes)),
+      images: repositoryImages.length,
+      manifests: blobs.filter((key) => MANIFEST_TYPES.includes(uses.get(key)!.mediaType)).length,
+      logicalBytes: sum(repositoryImages.map((image) => image.bytes)),
       storedBytes,
       uniqueBytes,
       sharedBytes: storedBytes - uniqueBytes,
     };
   });
-  const physicalBytes = sum(plan.stored.map((blob) => blob.size));
+  walked.clear();
+  const physicalBytes = plan.stored.bytes;
   const logicalBytes = sum(repositories.map((repository) => repository.logicalBytes));
   const report: AnalysisReport = {
     storage: store.driver.location,
     generatedAt: now.toISOString(),
     physicalBytes,
-    blobCount: plan.stored.length,
+    blobCount: plan.stored.count,
     referencedBytes: sum([...uses.keys()].map(sizeOf)),
     logicalBytes,
     dedupRatio: physicalBytes === 0 ? 1 : logicalBytes / physicalBytes,
@@ -155,10 +158,10 @@ export async function analyze(store: Store, options: AnalyzeOptions = {}): Promi
     unreferencedBlobs: plan.unreferenced.length,
     staleUploads: { count: plan.uploads.length, bytes: sum(plan.uploads.map((upload) => upload.size)) },
     gc: reclaimable(gcPlan),
-    missingBlobs: missing.size,
+    missingBlobs: [...uses.keys()].filter((key) => !plan.stored.has(key)).length,
     repositories,
     images,
-    topSharedBlobs: topShared(uses, sizes, options.top ?? 20),
+    topSharedBlobs: topShared(uses, plan.stored, options.top ?? 20),
   };
   if (options.deep) report.deep = await deepAnalysis(store, images, graph, options.top ?? 20);
   const retention = await readLastPlan(store.driver);
@@ -166,21 +169,11 @@ export async function analyze(store: Store, options: AnalyzeOptions = {}): Promi
   return report;
 }
 
-/** The repository's tagged manifests, each with the tags naming it. */
-async function tagsByManifest(store: Store, name: string): Promise<Map<string, string[]>> {
-  const byManifest = new Map<string, string[]>();
-  for (const [tag, target] of await store.repositories.tagTargets(name)) {
-    const digest = target.toString();
-    byManifest.set(digest, [...(byManifest.get(digest) ?? []), tag]);
-  }
-  return byManifest;
-}
-
-function topShared(uses: Map<string, BlobUse>, sizes: Map<string, number>, top: number): SharedBlob[] {
+function topShared(uses: Map<string, BlobUse>, stored: StoredBlobs, top: number): SharedBlob[] {
   return [...uses]
-    .filter(([key, use]) => use.images > 1 && sizes.has(key))
+    .filter(([key, use]) => use.images > 1 && stored.has(key))
     .map(([digest, use]) => {
-      const size = sizes.get(digest)!;
+      const size = stored.sizeOf(digest)!;
       return { digest, size, mediaType: use.mediaType, images: use.images, repositories: use.repositories, bytesSaved: size * (use.images - 1) };
     })
     .sort((a, b) => b.bytesSaved - a.bytesSaved || a.digest.localeCompare(b.digest))

@@ -22,51 +22,81 @@ export interface ManifestNode {
 export type Reach = Map<string, string>;
 
 /**
+ * The roles and media types of a manifest's references in order: images built alike (a config and
+ * N layers of one type) share one.
+ */
+interface Shape {
+  roles: Reference['role'][];
+  mediaTypes: string[];
+}
+
+/**
+ * A cached manifest as little as it can be (issue 29: the graph of 80,000 manifests was 60 MB):
+ * shared digest strings, a shared shape, no object per reference. `node()` rebuilds the full form.
+ */
+interface CompactNode {
+  mediaType: string;
+  keys: string[];
+  shape: Shape;
+  subject?: string;
+}
+
+/**
  * The graph of manifests over the blob store, read lazily and cached (content-addressed, so a
  * node never changes). Unparseable or missing manifests are leaves: they reach only themselves.
  */
 export class ManifestGraph {
-  private readonly nodes = new Map<string, Promise<ManifestNode | undefined>>();
-  /**
-   * One object per distinct digest and media type across every node: thousands of images naming the
-   * same shared layers hold one copy of each (issue 29: a quarter of the memory of a gc run).
-   */
-  private readonly digests = new Map<string, Digest>();
+  /** A read in flight, then what it found (null: no such blob); the promise is not kept once settled. */
+  private readonly nodes = new Map<string, CompactNode | null | Promise<CompactNode | null>>();
+  /** One string per distinct digest, shared by the nodes, the marks and gc's table of stored blobs. */
+  private readonly keys = new Map<string, string>();
   private readonly mediaTypes = new Map<string, string>();
+  private readonly shapes = new Map<string, Shape>();
 
   constructor(private readonly blobs: BlobStore) {}
 
-  node(digest: Digest): Promise<ManifestNode | undefined> {
-    const key = digest.toString();
-    let node = this.nodes.get(key);
-    if (!node) {
-      node = this.read(digest);
-      this.nodes.set(key, node);
-    }
-    return node;
+  /** The graph's own copy of a digest string: holders of many digests keep one string for each. */
+  key(digest: Digest | string): string {
+    const text = digest.toString();
+    const known = this.keys.get(text);
+    if (known !== undefined) return known;
+    this.keys.set(text, text);
+    return text;
   }
 
-  private async read(digest: Digest): Promise<ManifestNode | undefined> {
+  async node(digest: Digest): Promise<ManifestNode | undefined> {
+    const node = await this.compact(this.key(digest));
+    if (!node) return undefined;
+    const references = node.keys.map((key, i): Reference => ({ digest: Digest.parse(key), mediaType: node.shape.mediaTypes[i]!, role: node.shape.roles[i]! }));
+    return { mediaType: node.mediaType, references, ...(node.subject ? { subject: Digest.parse(node.subject) } : {}) };
+  }
+
+  private compact(key: string): CompactNode | null | Promise<CompactNode | null> {
+    const known = this.nodes.get(key);
+    if (known !== undefined) return known;
+    const reading = this.read(key).then((node) => {
+      this.nodes.set(key, node);
+      return node;
+    });
+    this.nodes.set(key, reading);
+    return reading;
+  }
+
+  private async read(key: string): Promise<CompactNode | null> {
     let bytes: Buffer;
     try {
-      bytes = await this.blobs.getContent(digest);
+      bytes = await this.blobs.getContent(Digest.parse(key));
     } catch (error) {
-      if (error instanceof PathNotFoundError) return undefined;
+      if (error instanceof PathNotFoundError) return null;
       throw error;
     }
     const { references, subject } = edges(bytes);
     return {
       mediaType: this.sharedType(declaredMediaType(bytes)),
-      references: references.map((ref) => ({ ...ref, digest: this.sharedDigest(ref.digest), mediaType: this.sharedType(ref.mediaType) })),
-      ...(subject ? { subject } : {}),
+      keys: references.map((ref) => this.key(ref.digest)),
+      shape: this.sharedShape(references),
+      ...(subject ? { subject: this.key(subject) } : {}),
     };
-  }
-
-  private sharedDigest(digest: Digest): Digest {
-    const known = this.digests.get(digest.toString());
-    if (known) return known;
-    this.digests.set(digest.toString(), digest);
-    return digest;
   }
 
   private sharedType(mediaType: string): string {
@@ -76,19 +106,29 @@ export class ManifestGraph {
     return mediaType;
   }
 
+  private sharedShape(references: Reference[]): Shape {
+    const signature = references.map((ref) => `${ref.role} ${ref.mediaType}`).join('\n');
+    const known = this.shapes.get(signature);
+    if (known) return known;
+    const shape = { roles: references.map((ref) => ref.role), mediaTypes: references.map((ref) => this.sharedType(ref.mediaType)) };
+    this.shapes.set(signature, shape);
+    return shape;
+  }
+
   /** Everything a manifest reaches: itself, its config and layers, and for an index all its children reach. */
   async reach(root: Digest): Promise<Reach> {
     const reached: Reach = new Map();
-    const visit = async (digest: Digest): Promise<void> => {
-      const node = await this.node(digest);
-      reached.set(digest.toString(), node?.mediaType ?? 'application/octet-stream');
-      for (const ref of node?.references ?? []) {
-        if (reached.has(ref.digest.toString())) continue;
-        if (ref.role === 'manifest') await visit(ref.digest);
-        else reached.set(ref.digest.toString(), ref.mediaType);
+    const visit = async (key: string): Promise<void> => {
+      const node = await this.compact(key);
+      reached.set(key, node?.mediaType ?? 'application/octet-stream');
+      if (!node) return;
+      for (const [i, child] of node.keys.entries()) {
+        if (reached.has(child)) continue;
+        if (node.shape.roles[i] === 'manifest') await visit(child);
+        else reached.set(child, node.shape.mediaTypes[i]!);
       }
     };
-    await visit(root);
+    await visit(this.key(root));
     return reached;
   }
 }

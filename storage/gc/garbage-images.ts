@@ -3,6 +3,7 @@ import type { GarbagePlan } from './gc-plan.ts';
 import type { ManifestGraph, Reference } from '../manifest-graph.ts';
 import { paths } from '../paths.ts';
 import type { Store } from '../store.ts';
+import type { StoredBlobs } from './stored-blobs.ts';
 import { repositoryDirectories, repositoryLinks, type StoredBlob } from './walk.ts';
 
 /**
@@ -24,10 +25,9 @@ const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
  */
 export async function imagesOfGarbage(store: Store, graph: ManifestGraph, plan: GarbagePlan): Promise<Map<string, string[]>> {
   const manifests = await garbageManifests(graph, plan.unreferenced);
-  const stored = new Set(plan.stored.map((blob) => blob.digest.toString()));
   const dropped = new Map<string, Set<string>>();
   for (const { repository, digest } of plan.revisions) addTo(dropped, digest.toString(), repository);
-  const placed = await placeManifests(store, manifests, stored, dropped);
+  const placed = await placeManifests(store, manifests, plan.stored, dropped);
 
   const children = new Set(
     [...manifests.values()]
@@ -69,7 +69,7 @@ async function garbageManifests(graph: ManifestGraph, unreferenced: StoredBlob[]
 async function placeManifests(
   store: Store,
   manifests: Map<string, Reference[]>,
-  stored: Set<string>,
+  stored: StoredBlobs,
   known: Map<string, Set<string>>,
 ): Promise<Map<string, Set<string>>> {
   const placed = new Map(known);

@@ -1,9 +1,11 @@
-import type { Digest } from '../../oci/digest.ts';
+import pMap from 'p-map';
+import { Digest } from '../../oci/digest.ts';
 import type { ManifestGraph } from '../manifest-graph.ts';
 import { mark, type MarkOptions, type Marks } from './mark.ts';
 import type { Store } from '../store.ts';
 import { sum } from '../sum.ts';
-import { repositoryDirectories, storedBlobs, storedUploads, type StoredBlob, type StoredUpload } from './walk.ts';
+import { StoredBlobs } from './stored-blobs.ts';
+import { REPOSITORIES_IN_FLIGHT, repositoryDirectories, storedBlobs, storedUploads, type StoredBlob, type StoredUpload } from './walk.ts';
 
 export interface GcTiming {
   /** Unreferenced blobs younger than this stay: a push uploads its blobs before the manifest naming them. */
@@ -21,7 +23,8 @@ export interface GcTiming {
 export const GC_DEFAULTS: GcTiming = { gracePeriodMs: 60 * 60_000, uploadMaxAgeMs: 24 * 60 * 60_000, settleMs: 10_000 };
 
 /** The settings that decide what a collection removes. */
-export interface PlanOptions extends Pick<MarkOptions, 'deleteUntagged' | 'without'>, Partial<Pick<GcTiming, 'gracePeriodMs' | 'uploadMaxAgeMs'>> {}
+export interface PlanOptions
+  extends Pick<MarkOptions, 'deleteUntagged' | 'without' | 'onRepository'>, Partial<Pick<GcTiming, 'gracePeriodMs' | 'uploadMaxAgeMs'>> {}
 
 /**
  * What a collection would remove, decided by one mark over the store. `berth gc` sweeps it and
@@ -32,7 +35,7 @@ export interface GarbagePlan {
   deleteUntagged: boolean;
   marks: Marks;
   /** Every blob in the store. */
-  stored: StoredBlob[];
+  stored: StoredBlobs;
   /** Blobs nothing marked reaches, whatever their age: `sweepable` and `young` together. */
   unreferenced: StoredBlob[];
   /** The unreferenced blobs past the grace period: what a sweep deletes. */
@@ -48,13 +51,16 @@ export interface GarbagePlan {
 export async function planGarbage(store: Store, graph: ManifestGraph, options: PlanOptions = {}, now = new Date()): Promise<GarbagePlan> {
   const gracePeriodMs = options.gracePeriodMs ?? GC_DEFAULTS.gracePeriodMs;
   const uploadMaxAgeMs = options.uploadMaxAgeMs ?? GC_DEFAULTS.uploadMaxAgeMs;
-  const [stored, marks] = await Promise.all([storedBlobs(store.driver), mark(store, graph, markOptions(options, now))]);
-  const unreferenced = stored.filter((blob) => !marks.blobs.has(blob.digest.toString()));
-  const revisions = [...marks.repositories].flatMap(([repository, { revisions, surviving }]) =>
-    revisions.filter((digest) => !surviving.has(digest.toString())).map((digest) => ({ repository, digest })),
-  );
+  const stored = new StoredBlobs();
+  const found = (digest: Digest, size: number, modified: number) => stored.add(graph.key(digest), size, modified);
+  const [, marks] = await Promise.all([storedBlobs(store.driver, found), mark(store, graph, markOptions(options, now))]);
+  // Only the few blobs nothing reaches become objects of their own.
+  const unreferenced: StoredBlob[] = [];
+  for (const [key, size, modified] of stored.entries()) {
+    if (!marks.blobs.has(key)) unreferenced.push({ digest: Digest.parse(key), size, modified: new Date(modified) });
+  }
   const names = await repositoryDirectories(store.driver);
-  const uploads = (await Promise.all(names.map((name) => storedUploads(store.driver, name)))).flat();
+  const uploads = (await pMap(names, (name) => storedUploads(store.driver, name), { concurrency: REPOSITORIES_IN_FLIGHT })).flat();
   const old = (blob: StoredBlob): boolean => blob.modified <= graceStart(options, now);
   return {
     gracePeriodMs,
@@ -64,7 +70,7 @@ export async function planGarbage(store: Store, graph: ManifestGraph, options: P
     unreferenced,
     sweepable: unreferenced.filter(old),
     young: unreferenced.filter((blob) => !old(blob)),
-    revisions,
+    revisions: marks.dropped,
     uploads: uploads.filter((upload) => upload.lastActive && now.getTime() - upload.lastActive.getTime() >= uploadMaxAgeMs),
   };
 }
@@ -100,5 +106,6 @@ export function markOptions(options: PlanOptions, now: Date): MarkOptions {
     deleteUntagged: options.deleteUntagged ?? false,
     untaggedRootsSince: graceStart(options, now),
     ...(options.without ? { without: options.without } : {}),
+    ...(options.onRepository ? { onRepository: options.onRepository } : {}),
   };
 }

@@ -1,9 +1,16 @@
 import pMap from 'p-map';
 import type { Digest } from '../../oci/digest.ts';
-import type { ManifestGraph } from '../manifest-graph.ts';
+import type { ManifestGraph, Reach } from '../manifest-graph.ts';
 import { paths } from '../paths.ts';
 import type { Store } from '../store.ts';
 import { digestsUnder, REPOSITORIES_IN_FLIGHT } from './walk.ts';
+
+/** A manifest tags point to, with its tags in the order listed and what it reaches. */
+export interface TaggedImage {
+  digest: string;
+  tags: string[];
+  reach: Reach;
+}
 
 export interface MarkOptions {
   /** Untagged manifests are not roots: only tags (and referrers of what survives) keep content alive. */
@@ -18,14 +25,21 @@ export interface MarkOptions {
    * plan asks what the store would hold after it, with gc's own mark (analysis/retention.ts).
    */
   without?: ReadonlyMap<string, { tags: ReadonlySet<string>; manifests: ReadonlySet<string> }>;
+  /**
+   * Told each repository's tagged images once the mark has walked them: the analysis counts from
+   * the mark's own reach instead of walking every image again (issue 29).
+   */
+  onRepository?: (name: string, images: TaggedImage[]) => void;
 }
 
 /** What survives a garbage collection. */
 export interface Marks {
-  /** Every blob (manifests included) some root reaches, as digest strings. */
+  /** Every blob (manifests included) some root reaches, as the graph's digest strings. */
   blobs: Set<string>;
-  /** Per repository: its revisions, and those of them that survive. */
-  repositories: Map<string, { revisions: Digest[]; surviving: Set<string> }>;
+  /** The repositories marked, in catalog order. */
+  repositories: string[];
+  /** Revisions that do not survive (only with deleteUntagged). */
+  dropped: { repository: string; digest: Digest }[];
 }
 
 /**
@@ -36,34 +50,45 @@ export interface Marks {
 export async function mark(store: Store, graph: ManifestGraph, options: MarkOptions = {}): Promise<Marks> {
   const blobs = new Set<string>();
   const names = await store.repositories.catalog();
-  const markRepository = async (name: string): Promise<{ revisions: Digest[]; surviving: Set<string> }> => {
+  const markRepository = async (name: string): Promise<Marks['dropped']> => {
     const gone = options.without?.get(name);
     const revisions = (await digestsUnder(store.driver, paths.revisionsRoot(name))).filter((digest) => !gone?.manifests.has(digest.toString()));
-    const tagged = [...(await store.repositories.tagTargets(name))].filter(([tag]) => !gone?.tags.has(tag)).map(([, digest]) => digest);
+    const tagged = new Map<string, { digest: Digest; tags: string[] }>();
+    for (const [tag, digest] of await store.repositories.tagTargets(name)) {
+      if (gone?.tags.has(tag)) continue;
+      const image = tagged.get(digest.toString());
+      if (image) image.tags.push(tag);
+      else tagged.set(digest.toString(), { digest, tags: [tag] });
+    }
     const untaggedRoots = options.deleteUntagged ? await writtenSince(store, name, revisions, options.untaggedRootsSince) : revisions;
-    const roots = [...tagged, ...untaggedRoots];
-    const revisionByKey = new Map(revisions.map((digest) => [digest.toString(), digest]));
+    // Without deleteUntagged every revision is a root and survives, referrers included.
+    const revisionByKey = options.deleteUntagged ? new Map(revisions.map((digest) => [digest.toString(), digest])) : undefined;
     const surviving = new Set<string>();
+    const reaches = new Map<string, Reach>();
     const visited = new Set<string>();
-    const pending = [...roots];
+    const pending = [...[...tagged.values()].map((image) => image.digest), ...untaggedRoots];
     for (let digest = pending.pop(); digest; digest = pending.pop()) {
       if (visited.has(digest.toString())) continue;
       visited.add(digest.toString());
-      for (const key of (await graph.reach(digest)).keys()) {
+      const reach = await graph.reach(digest);
+      if (options.onRepository && tagged.has(digest.toString())) reaches.set(digest.toString(), reach);
+      for (const key of reach.keys()) {
         blobs.add(key);
-        const revision = revisionByKey.get(key);
+        const revision = revisionByKey?.get(key);
         if (!revision || surviving.has(key)) continue;
         surviving.add(key);
-        // Without deleteUntagged every revision is a root already, referrers included.
-        if (options.deleteUntagged) {
-          pending.push(...(await store.repositories.referrers(name, revision)).filter((referrer) => !gone?.manifests.has(referrer.toString())));
-        }
+        pending.push(...(await store.repositories.referrers(name, revision)).filter((referrer) => !gone?.manifests.has(referrer.toString())));
       }
     }
-    return { revisions, surviving };
+    options.onRepository?.(
+      name,
+      [...tagged].map(([key, { tags }]) => ({ digest: key, tags, reach: reaches.get(key)! })),
+    );
+    if (!revisionByKey) return [];
+    return revisions.filter((digest) => !surviving.has(digest.toString())).map((digest) => ({ repository: name, digest }));
   };
-  const marked = await pMap(names, markRepository, { concurrency: REPOSITORIES_IN_FLIGHT });
-  return { blobs, repositories: new Map(names.map((name, i) => [name, marked[i]!])) };
+  const dropped = await pMap(names, markRepository, { concurrency: REPOSITORIES_IN_FLIGHT });
+  return { blobs, repositories: names, dropped: dropped.flat() };
 }
 
 async function writtenSince(store: Store, name: string, revisions: Digest[], since: Date | undefined): Promise<Digest[]> {

@@ -1,0 +1,50 @@
+/**
+ * Every blob in the store, as little as gc needs of each: its size and when it was written, by
+ * digest string. A registry's blob count is what a collection's memory grows with (issue 29: an
+ * object per blob, with its Digest and Date, was 354 bytes; this is about 40 beside the string).
+ */
+export class StoredBlobs {
+  private readonly index = new Map<string, number>();
+  private sizes: Float64Array = new Float64Array(1024);
+  private modified: Float64Array = new Float64Array(1024);
+  /** Their total size. */
+  bytes = 0;
+
+  /** `key` is the caller's shared digest string; `modified` in milliseconds since the epoch. */
+  add(key: string, size: number, modified: number): void {
+    if (this.index.has(key)) return;
+    const at = this.index.size;
+    if (at === this.sizes.length) {
+      this.sizes = grown(this.sizes);
+      this.modified = grown(this.modified);
+    }
+    this.index.set(key, at);
+    this.sizes[at] = size;
+    this.modified[at] = modified;
+    this.bytes += size;
+  }
+
+  get count(): number {
+    return this.index.size;
+  }
+
+  has(key: string): boolean {
+    return this.index.has(key);
+  }
+
+  sizeOf(key: string): number | undefined {
+    const at = this.index.get(key);
+    return at === undefined ? undefined : this.sizes[at];
+  }
+
+  /** Each blob's digest string, size and time, in the order the walk found them. */
+  *entries(): IterableIterator<[key: string, size: number, modified: number]> {
+    for (const [key, at] of this.index) yield [key, this.sizes[at]!, this.modified[at]!];
+  }
+}
+
+function grown(values: Float64Array): Float64Array {
+  const larger = new Float64Array(values.length * 2);
+  larger.set(values);
+  return larger;
+}
