@@ -41,17 +41,19 @@ export const BUCKET_LATENCY_MS = 15;
 
 /**
  * Requests one after another: the longest chain in which each request arrived after the one
- * before it was answered. Requests sent together (in parallel) count once.
+ * before it was answered. Requests sent together (in parallel) count once. One the server failed
+ * (5xx: s3rver now and then fails a DeleteObjects) is not counted: the client's retry is.
  */
 export function roundTrips(requests: readonly S3Request[]): RoundTrips {
-  const byArrival = [...requests].sort((a, b) => a.arrived - b.arrived);
+  const answered = requests.filter((request) => request.status < 500);
+  const byArrival = [...answered].sort((a, b) => a.arrived - b.arrived);
   const depth: number[] = [];
   byArrival.forEach((request, i) => {
     let before = 0;
     for (let j = 0; j < i; j++) if (byArrival[j]!.answered <= request.arrived) before = Math.max(before, depth[j]!);
     depth.push(before + 1);
   });
-  return { requests: requests.length, sequential: Math.max(0, ...depth) };
+  return { requests: answered.length, sequential: Math.max(0, ...depth) };
 }
 
 export async function startLatencyProxy(target: string, options: { latencyMs?: number } = {}): Promise<LatencyProxy> {

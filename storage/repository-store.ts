@@ -90,11 +90,10 @@ export class RepositoryStore {
 
   /**
    * Stores manifest bytes as a blob, then links the revision (with its push time), indexes it under its
-   * subject and points `tags` at it, all at once: on S3 each write is a round trip. Resolves whether the
-   * repository held the revision before.
+   * subject and points `tags` at it, all at once: on S3 each write is a round trip.
    */
-  async putManifest(name: string, digest: Digest, bytes: Buffer, manifest: Manifest, tags: string[] = []): Promise<boolean> {
-    const [existed] = await Promise.all([this.hasManifest(name, digest), this.blobs.putContent(digest, bytes)]);
+  async putManifest(name: string, digest: Digest, bytes: Buffer, manifest: Manifest, tags: string[] = []): Promise<void> {
+    await this.blobs.putContent(digest, bytes);
     // The push time with the revision: every way a manifest is stored (a PUT, a mirror, a copy) records it.
     await Promise.all([
       this.writeLink(paths.revisionLink(name, digest), digest),
@@ -102,7 +101,6 @@ export class RepositoryStore {
       manifest.subject ? this.writeLink(paths.referrerLink(name, manifest.subject.digest, digest), digest) : undefined,
       ...tags.map((tag) => this.tag(name, tag, digest)),
     ]);
-    return existed;
   }
 
   /** Deletes a manifest revision, every tag pointing at it, and its referrers-index entry. */

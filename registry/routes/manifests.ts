@@ -131,17 +131,16 @@ async function referenceError(context: RouteContext, manifest: Manifest, descrip
 /**
  * A garbage collection running concurrently may have taken a blob since validation. Its last mark
  * sees every revision written before it; one written later is checked here (storage/gc/gc.ts). A
- * push that finds a blob gone takes back what it wrote: the revision when it is new, its tags.
+ * push that finds a blob gone removes the manifest with the tags naming it: it cannot be pulled
+ * whole, whether this push stored it or an earlier one did.
  */
-async function ensureStillStored(context: RouteContext, digest: Digest, manifest: Manifest, existed: boolean, tags: string[]): Promise<void> {
+async function ensureStillStored(context: RouteContext, digest: Digest, manifest: Manifest): Promise<void> {
   const { store, name } = context;
   const descriptors = storedReferences(manifest);
   const stored = await Promise.all(descriptors.map((descriptor) => store.blobs.stat(descriptor.digest)));
   const gone = descriptors.find((_, index) => !stored[index]);
   if (!gone) return;
-  if (!existed) await store.repositories.deleteManifest(name, digest, manifest.subject?.digest);
-  const targets = await Promise.all(tags.map((tag) => store.repositories.resolveTag(name, tag)));
-  await Promise.all(tags.filter((_, i) => targets[i]?.equals(digest)).map((tag) => store.repositories.deleteTag(name, tag)));
+  await store.repositories.deleteManifest(name, digest, manifest.subject?.digest);
   throw new RegistryError('MANIFEST_BLOB_UNKNOWN', `${gone.mediaType} ${gone.digest} was removed while the manifest was pushed`, {
     detail: { digest: `${gone.digest}` },
   });
@@ -164,8 +163,8 @@ async function putManifest(context: RouteContext): Promise<void> {
   await checkTagMoves(context.immutableTags, store, name, tags, digest);
   const [first, ...more] = await referenceErrors(context, manifest);
   if (first) throw new RegistryError(first.code, first.message, { detail: first.detail, more });
-  const existed = await store.repositories.putManifest(name, digest, bytes, manifest, tags);
-  await ensureStillStored(context, digest, manifest, existed, tags);
+  await store.repositories.putManifest(name, digest, bytes, manifest, tags);
+  await ensureStillStored(context, digest, manifest);
   context.manifests.set(digest, { bytes, mediaType: manifest.mediaType });
   sendEmpty(res, 201, {
     Location: manifestLocation(name, digest),

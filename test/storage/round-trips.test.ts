@@ -19,11 +19,11 @@ import { needs } from '../helpers/peers.ts';
 /** Berth's S3 requests per operation (README "S3 round trips"), on the bucket alone. */
 const EXPECTED: Record<Operation, RoundTrips> = {
   'monolithic upload': { requests: 13, sequential: 8 },
-  'chunked upload (2 chunks)': { requests: 26, sequential: 17 },
+  'chunked upload (2 chunks)': { requests: 25, sequential: 16 },
   'blob HEAD': { requests: 1, sequential: 1 },
   'blob GET': { requests: 2, sequential: 1 },
   mount: { requests: 4, sequential: 3 },
-  'manifest PUT by tag': { requests: 12, sequential: 4 },
+  'manifest PUT by tag': { requests: 11, sequential: 4 },
   'manifest GET by tag': { requests: 1, sequential: 1 },
   'tag delete': { requests: 4, sequential: 3 },
 };
@@ -34,7 +34,7 @@ const EXPECTED_WITH_REDIS: Record<Operation, RoundTrips> = {
   'blob HEAD': { requests: 0, sequential: 0 },
   'blob GET': { requests: 1, sequential: 1 },
   mount: { requests: 2, sequential: 2 },
-  'manifest PUT by tag': { requests: 8, sequential: 3 },
+  'manifest PUT by tag': { requests: 7, sequential: 3 },
   'manifest GET by tag': { requests: 0, sequential: 0 },
   'tag delete': { requests: 3, sequential: 2 },
 };
@@ -51,7 +51,8 @@ for (const shared of [false, true]) {
 
       before(async () => {
         s3 = await startS3Server('round-trips');
-        proxy = await startLatencyProxy(s3.endpoint);
+        // More than a bucket's 15 ms: requests sent together on a busy machine still arrive well within one round trip.
+        proxy = await startLatencyProxy(s3.endpoint, { latencyMs: 40 });
         const s3Driver = new S3Driver(s3Settings(`s3://${s3.bucket}/berth`, {}, { ...s3.env, AWS_ENDPOINT_URL_S3: proxy.endpoint }));
         redis = shared ? await startRedisServer() : undefined;
         berth = await startBerth({ driver: redis ? await LinkCache.open(s3Driver, redis.url) : s3Driver });

@@ -141,6 +141,7 @@ export class S3Bucket {
   }
 
   async putObject(key: string, content: Buffer | string): Promise<void> {
+    if (await this.signed?.put(key, Buffer.from(content))) return;
     await this.call(() => this.client.send(new PutObjectCommand({ Bucket: this.settings.bucket, Key: key, Body: content })));
   }
 

@@ -55,9 +55,9 @@ export class SegmentedObject {
     return offset + bytes;
   }
 
-  /** The segments as one stream, or undefined when there are none. */
-  async reader(range?: ByteRange): Promise<Readable | undefined> {
-    const segments = await this.list();
+  /** The segments (`listed`, when the caller has just listed them) as one stream, or undefined when there are none. */
+  async reader(range?: ByteRange, listed?: Segment[]): Promise<Readable | undefined> {
+    const segments = listed ?? (await this.list());
     if (segments.length === 0) return undefined;
     const bucket = this.bucket;
     const want = range ?? { start: 0, end: Number.MAX_SAFE_INTEGER };
@@ -80,7 +80,7 @@ export class SegmentedObject {
     const partsValid = segments.slice(0, -1).every((segment) => segment.size >= MIN_PART);
     const sources = segments.flatMap((segment) => rangesOf(segment.key, segment.size));
     if (partsValid && sources.length <= 10_000 && (await copyParts(this.bucket, sources, to))) return;
-    await streamInto(this.bucket, async () => (await this.reader())!, to);
+    await streamInto(this.bucket, async () => (await this.reader(undefined, segments))!, to);
   }
 
   async delete(): Promise<void> {
