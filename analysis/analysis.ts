@@ -4,7 +4,7 @@ import { readLastPlan } from './retention-last-plan.ts';
 import type { RetentionPlan } from './retention.ts';
 import { planGarbage, reclaimable, type PlanOptions, type Reclaimable } from '../storage/gc/gc-plan.ts';
 import type { TaggedImage } from '../storage/gc/mark.ts';
-import type { StoredBlobs } from '../storage/gc/stored-blobs.ts';
+import { StoredBlobs } from '../storage/gc/stored-blobs.ts';
 import { ManifestGraph } from '../storage/manifest-graph.ts';
 import type { Store } from '../storage/store.ts';
 import { sum } from '../storage/sum.ts';
@@ -85,83 +85,112 @@ export interface AnalyzeOptions extends PlanOptions {
   deep?: boolean;
 }
 
-interface BlobUse {
-  mediaType: string;
-  images: number;
-  repositories: number;
+/**
+ * What reaches each stored blob, by its place in StoredBlobs: typed arrays, as a large registry's
+ * blobs are many (issue 29: an object and a map entry each were a tenth of the analysis's memory).
+ */
+class BlobUses {
+  readonly images: Uint32Array;
+  readonly repositories: Uint32Array;
+  /** The first repository in catalog order whose images reach the blob: the media type is as it names it, the unique bytes are its. */
+  readonly first: Uint32Array;
+  readonly mediaTypes: string[];
+
+  constructor(count: number) {
+    this.images = new Uint32Array(count);
+    this.repositories = new Uint32Array(count);
+    this.first = new Uint32Array(count).fill(0xffffffff);
+    this.mediaTypes = new Array<string>(count);
+  }
 }
 
-/** A repository as the mark walked it: its images, each with the blobs it reaches, and the distinct blobs of all of them. */
-interface WalkedRepository {
-  tags: number;
-  images: { figures: Omit<ImageFigures, 'bytes'>; keys: string[] }[];
-  blobs: string[];
-}
+/**
+ * Manifests the analysis keeps parsed: its one mark reaches each about once, and the repositories
+ * walked at once share few (an index's children, reached from the index and as revisions).
+ */
+const CACHED_MANIFESTS = 4096;
 
 /** The storage accounting (README "Storage analysis"), read-only and safe while the registry runs. */
 export async function analyze(store: Store, options: AnalyzeOptions = {}): Promise<AnalysisReport> {
-  const graph = new ManifestGraph(store.blobs);
+  const graph = new ManifestGraph(store.blobs, CACHED_MANIFESTS);
   const now = new Date();
   const gcSettings: PlanOptions = { gracePeriodMs: options.gracePeriodMs, uploadMaxAgeMs: options.uploadMaxAgeMs, deleteUntagged: options.deleteUntagged };
-  const uses = new Map<string, BlobUse>();
-  const walked = new Map<string, WalkedRepository>();
-  // Counted as gc's mark reaches each repository's images: one walk of the store, not a second one after it.
-  const onRepository = (name: string, tagged: TaggedImage[]): void => {
-    const blobs = new Set<string>();
-    const images = tagged.map(({ digest, tags, reach }) => {
+  // The blobs first, then the mark: every size is known as each repository's images are reached, and counted then.
+  const stored = await StoredBlobs.read(store.driver, (digest) => graph.key(digest));
+  const uses = new BlobUses(stored.count);
+  const missing = new Set<string>();
+  const walked = new Map<number, { figures: RepositoryFigures; images: ImageFigures[] }>();
+  const onRepository = (name: string, tagged: TaggedImage[], position: number): void => {
+    const distinct = new Map<string, string>();
+    const images = tagged.map(({ digest, tags, reach }): ImageFigures => {
+      let bytes = 0;
       for (const [key, mediaType] of reach) {
-        const use = uses.get(key) ?? { mediaType, images: 0, repositories: 0 };
-        use.images += 1;
-        if (!blobs.has(key)) use.repositories += 1;
-        uses.set(key, use);
-        blobs.add(key);
+        const at = stored.indexOf(key);
+        if (at === undefined) missing.add(key);
+        else {
+          uses.images[at]! += 1;
+          bytes += stored.sizeAt(at);
+        }
+        if (!distinct.has(key)) distinct.set(key, mediaType);
       }
-      return { figures: { repository: name, digest, mediaType: reach.get(digest) ?? '', tags }, keys: [...reach.keys()] };
+      return { repository: name, digest, mediaType: reach.get(digest) ?? '', tags, bytes };
     });
-    walked.set(name, { tags: sum(tagged.map((image) => image.tags.length)), images, blobs: [...blobs] });
+    let storedBytes = 0;
+    for (const [key, mediaType] of distinct) {
+      const at = stored.indexOf(key);
+      if (at === undefined) continue;
+      storedBytes += stored.sizeAt(at);
+      uses.repositories[at]! += 1;
+      if (position < uses.first[at]!) {
+        uses.first[at] = position;
+        uses.mediaTypes[at] = mediaType;
+      }
+    }
+    const figures: RepositoryFigures = {
+      name,
+      tags: sum(tagged.map((image) => image.tags.length)),
+      images: images.length,
+      manifests: [...distinct.values()].filter((mediaType) => MANIFEST_TYPES.includes(mediaType)).length,
+      logicalBytes: sum(images.map((image) => image.bytes)),
+      storedBytes,
+      uniqueBytes: 0,
+      sharedBytes: storedBytes,
+    };
+    walked.set(position, { figures, images });
   };
   // The accounting rules count against gc's default roots; only --delete-untagged changes them.
-  const plan = await planGarbage(store, graph, { ...gcSettings, deleteUntagged: false, onRepository }, now);
-  const gcPlan = gcSettings.deleteUntagged ? await planGarbage(store, graph, gcSettings, now) : plan;
-  const sizeOf = (key: string): number => plan.stored.sizeOf(key) ?? 0;
+  const plan = await planGarbage(store, graph, { ...gcSettings, deleteUntagged: false, onRepository }, now, stored);
+  const gcPlan = gcSettings.deleteUntagged ? await planGarbage(store, graph, gcSettings, now, stored) : plan;
 
-  const images: ImageFigures[] = [];
-  const repositories = plan.marks.repositories.map((name): RepositoryFigures => {
-    const { tags, images: walkedImages, blobs } = walked.get(name) ?? { tags: 0, images: [], blobs: [] };
-    const repositoryImages = walkedImages.map(({ figures, keys }) => ({ ...figures, bytes: sum(keys.map(sizeOf)) }));
-    images.push(...repositoryImages);
-    const uniqueBytes = sum(blobs.filter((key) => uses.get(key)!.repositories === 1).map(sizeOf));
-    const storedBytes = sum(blobs.map(sizeOf));
-    return {
-      name,
-      tags,
-      images: repositoryImages.length,
-      manifests: blobs.filter((key) => MANIFEST_TYPES.includes(uses.get(key)!.mediaType)).length,
-      logicalBytes: sum(repositoryImages.map((image) => image.bytes)),
-      storedBytes,
-      uniqueBytes,
-      sharedBytes: storedBytes - uniqueBytes,
-    };
-  });
+  const byPosition = plan.marks.repositories.map((_, position) => walked.get(position)!);
   walked.clear();
-  const physicalBytes = plan.stored.bytes;
+  let referencedBytes = 0;
+  for (let at = 0; at < stored.count; at++) {
+    if (uses.repositories[at]! > 0) referencedBytes += stored.sizeAt(at);
+    if (uses.repositories[at] !== 1) continue;
+    const owner = byPosition[uses.first[at]!]!.figures;
+    owner.uniqueBytes += stored.sizeAt(at);
+    owner.sharedBytes -= stored.sizeAt(at);
+  }
+  const repositories = byPosition.map(({ figures }) => figures);
+  const images = byPosition.flatMap((repository) => repository.images);
   const logicalBytes = sum(repositories.map((repository) => repository.logicalBytes));
   const report: AnalysisReport = {
     storage: store.driver.location,
     generatedAt: now.toISOString(),
-    physicalBytes,
-    blobCount: plan.stored.count,
-    referencedBytes: sum([...uses.keys()].map(sizeOf)),
+    physicalBytes: stored.bytes,
+    blobCount: stored.count,
+    referencedBytes,
     logicalBytes,
-    dedupRatio: physicalBytes === 0 ? 1 : logicalBytes / physicalBytes,
+    dedupRatio: stored.bytes === 0 ? 1 : logicalBytes / stored.bytes,
     unreferencedBytes: sum(plan.unreferenced.map((blob) => blob.size)),
     unreferencedBlobs: plan.unreferenced.length,
     staleUploads: { count: plan.uploads.length, bytes: sum(plan.uploads.map((upload) => upload.size)) },
     gc: reclaimable(gcPlan),
-    missingBlobs: [...uses.keys()].filter((key) => !plan.stored.has(key)).length,
+    missingBlobs: missing.size,
     repositories,
     images,
-    topSharedBlobs: topShared(uses, plan.stored, options.top ?? 20),
+    topSharedBlobs: topShared(uses, stored, options.top ?? 20),
   };
   if (options.deep) report.deep = await deepAnalysis(store, images, graph, options.top ?? 20);
   const retention = await readLastPlan(store.driver);
@@ -169,13 +198,14 @@ export async function analyze(store: Store, options: AnalyzeOptions = {}): Promi
   return report;
 }
 
-function topShared(uses: Map<string, BlobUse>, stored: StoredBlobs, top: number): SharedBlob[] {
-  return [...uses]
-    .filter(([key, use]) => use.images > 1 && stored.has(key))
-    .map(([digest, use]) => {
-      const size = stored.sizeOf(digest)!;
-      return { digest, size, mediaType: use.mediaType, images: use.images, repositories: use.repositories, bytesSaved: size * (use.images - 1) };
-    })
-    .sort((a, b) => b.bytesSaved - a.bytesSaved || a.digest.localeCompare(b.digest))
-    .slice(0, top);
+function topShared(uses: BlobUses, stored: StoredBlobs, top: number): SharedBlob[] {
+  const shared: SharedBlob[] = [];
+  let at = 0;
+  for (const [digest, size] of stored.entries()) {
+    const images = uses.images[at]!;
+    if (images > 1)
+      shared.push({ digest, size, mediaType: uses.mediaTypes[at]!, images, repositories: uses.repositories[at]!, bytesSaved: size * (images - 1) });
+    at++;
+  }
+  return shared.sort((a, b) => b.bytesSaved - a.bytesSaved || a.digest.localeCompare(b.digest)).slice(0, top);
 }

@@ -53,7 +53,15 @@ export class ManifestGraph {
   private readonly mediaTypes = new Map<string, string>();
   private readonly shapes = new Map<string, Shape>();
 
-  constructor(private readonly blobs: BlobStore) {}
+  /**
+   * `cachedNodes` bounds the cache, least recently used out first, for a caller that reaches each
+   * manifest about once (the analysis): held whole, the nodes of a large registry are most of its
+   * memory. gc marks up to three times and keeps them all.
+   */
+  constructor(
+    private readonly blobs: BlobStore,
+    private readonly cachedNodes = Infinity,
+  ) {}
 
   /** The graph's own copy of a digest string: holders of many digests keep one string for each. */
   key(digest: Digest | string): string {
@@ -73,13 +81,24 @@ export class ManifestGraph {
 
   private compact(key: string): CompactNode | null | Promise<CompactNode | null> {
     const known = this.nodes.get(key);
-    if (known !== undefined) return known;
+    if (known !== undefined) {
+      if (this.cachedNodes !== Infinity) this.remember(key, known);
+      return known;
+    }
     const reading = this.read(key).then((node) => {
-      this.nodes.set(key, node);
+      // Unless evicted while read: a bounded cache stays bounded.
+      if (this.nodes.has(key)) this.nodes.set(key, node);
       return node;
     });
-    this.nodes.set(key, reading);
+    this.remember(key, reading);
     return reading;
+  }
+
+  /** Caches a node as the most recently used one. */
+  private remember(key: string, node: CompactNode | null | Promise<CompactNode | null>): void {
+    this.nodes.delete(key);
+    this.nodes.set(key, node);
+    if (this.nodes.size > this.cachedNodes) this.nodes.delete(this.nodes.keys().next().value!);
   }
 
   private async read(key: string): Promise<CompactNode | null> {
@@ -90,9 +109,9 @@ export class ManifestGraph {
       if (error instanceof PathNotFoundError) return null;
       throw error;
     }
-    const { references, subject } = edges(bytes);
+    const { mediaType, references, subject } = edges(bytes);
     return {
-      mediaType: this.sharedType(declaredMediaType(bytes)),
+      mediaType: this.sharedType(mediaType),
       keys: references.map((ref) => this.key(ref.digest)),
       shape: this.sharedShape(references),
       ...(subject ? { subject: this.key(subject) } : {}),
@@ -135,9 +154,13 @@ export class ManifestGraph {
 
 const SCHEMA1_LAYER = 'application/vnd.docker.container.image.rootfs.diff+x-gtar';
 
-/** The references of manifest bytes; Docker schema1 (found in old registry:2 roots) lists `fsLayers`. */
-function edges(bytes: Buffer): Omit<ManifestNode, 'mediaType'> {
+/**
+ * The media type and references of manifest bytes, parsed once; Docker schema1 (found in old
+ * registry:2 roots) lists `fsLayers`.
+ */
+function edges(bytes: Buffer): ManifestNode {
   try {
+    // Read without a Content-Type, the parsed media type is the declared one or the shape's, as declaredMediaType says.
     const manifest = parseManifest(bytes);
     const references: Reference[] =
       manifest.kind === 'index'
@@ -146,9 +169,9 @@ function edges(bytes: Buffer): Omit<ManifestNode, 'mediaType'> {
             { digest: manifest.config.digest, mediaType: manifest.config.mediaType, role: 'config' },
             ...manifest.layers.map((d): Reference => ({ digest: d.digest, mediaType: d.mediaType, role: 'layer' })),
           ];
-    return { references, ...(manifest.subject ? { subject: manifest.subject.digest } : {}) };
+    return { mediaType: manifest.mediaType, references, ...(manifest.subject ? { subject: manifest.subject.digest } : {}) };
   } catch {
-    return { references: schema1Layers(bytes) };
+    return { mediaType: declaredMediaType(bytes), references: schema1Layers(bytes) };
   }
 }
 

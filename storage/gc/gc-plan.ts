@@ -5,7 +5,7 @@ import { mark, type MarkOptions, type Marks } from './mark.ts';
 import type { Store } from '../store.ts';
 import { sum } from '../sum.ts';
 import { StoredBlobs } from './stored-blobs.ts';
-import { REPOSITORIES_IN_FLIGHT, repositoryDirectories, storedBlobs, storedUploads, type StoredBlob, type StoredUpload } from './walk.ts';
+import { REPOSITORIES_IN_FLIGHT, repositoryDirectories, storedUploads, type StoredBlob, type StoredUpload } from './walk.ts';
 
 export interface GcTiming {
   /** Unreferenced blobs younger than this stay: a push uploads its blobs before the manifest naming them. */
@@ -48,12 +48,17 @@ export interface GarbagePlan {
   uploads: StoredUpload[];
 }
 
-export async function planGarbage(store: Store, graph: ManifestGraph, options: PlanOptions = {}, now = new Date()): Promise<GarbagePlan> {
+/**
+ * `walked` is the store's blobs read already (StoredBlobs.read with the graph's keys): the analysis
+ * reads them first, to count sizes as the mark goes. Without it the walk runs beside the mark.
+ */
+export async function planGarbage(store: Store, graph: ManifestGraph, options: PlanOptions = {}, now = new Date(), walked?: StoredBlobs): Promise<GarbagePlan> {
   const gracePeriodMs = options.gracePeriodMs ?? GC_DEFAULTS.gracePeriodMs;
   const uploadMaxAgeMs = options.uploadMaxAgeMs ?? GC_DEFAULTS.uploadMaxAgeMs;
-  const stored = new StoredBlobs();
-  const found = (digest: Digest, size: number, modified: number) => stored.add(graph.key(digest), size, modified);
-  const [, marks] = await Promise.all([storedBlobs(store.driver, found), mark(store, graph, markOptions(options, now))]);
+  const [stored, marks] = await Promise.all([
+    walked ?? StoredBlobs.read(store.driver, (digest) => graph.key(digest)),
+    mark(store, graph, markOptions(options, now)),
+  ]);
   // Only the few blobs nothing reaches become objects of their own.
   const unreferenced: StoredBlob[] = [];
   for (const [key, size, modified] of stored.entries()) {

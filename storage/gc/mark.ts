@@ -26,10 +26,11 @@ export interface MarkOptions {
    */
   without?: ReadonlyMap<string, { tags: ReadonlySet<string>; manifests: ReadonlySet<string> }>;
   /**
-   * Told each repository's tagged images once the mark has walked them: the analysis counts from
-   * the mark's own reach instead of walking every image again (issue 29).
+   * Told each repository's tagged images, and the repository's place in the catalog, once the mark
+   * has walked them: the analysis counts from the mark's own reach instead of walking every image
+   * again (issue 29). Repositories are marked several at once, so they come in no set order.
    */
-  onRepository?: (name: string, images: TaggedImage[]) => void;
+  onRepository?: (name: string, images: TaggedImage[], position: number) => void;
 }
 
 /** What survives a garbage collection. */
@@ -50,15 +51,17 @@ export interface Marks {
 export async function mark(store: Store, graph: ManifestGraph, options: MarkOptions = {}): Promise<Marks> {
   const blobs = new Set<string>();
   const names = await store.repositories.catalog();
-  const markRepository = async (name: string): Promise<Marks['dropped']> => {
+  const markRepository = async (name: string, position: number): Promise<Marks['dropped']> => {
     const gone = options.without?.get(name);
     const revisions = (await digestsUnder(store.driver, paths.revisionsRoot(name))).filter((digest) => !gone?.manifests.has(digest.toString()));
     const tagged = new Map<string, { digest: Digest; tags: string[] }>();
     for (const [tag, digest] of await store.repositories.tagTargets(name)) {
       if (gone?.tags.has(tag)) continue;
-      const image = tagged.get(digest.toString());
+      // The graph's string: an analysis keeps one per image.
+      const key = graph.key(digest);
+      const image = tagged.get(key);
       if (image) image.tags.push(tag);
-      else tagged.set(digest.toString(), { digest, tags: [tag] });
+      else tagged.set(key, { digest, tags: [tag] });
     }
     const untaggedRoots = options.deleteUntagged ? await writtenSince(store, name, revisions, options.untaggedRootsSince) : revisions;
     // Without deleteUntagged every revision is a root and survives, referrers included.
@@ -83,6 +86,7 @@ export async function mark(store: Store, graph: ManifestGraph, options: MarkOpti
     options.onRepository?.(
       name,
       [...tagged].map(([key, { tags }]) => ({ digest: key, tags, reach: reaches.get(key)! })),
+      position,
     );
     if (!revisionByKey) return [];
     return revisions.filter((digest) => !surviving.has(digest.toString())).map((digest) => ({ repository: name, digest }));
