@@ -64,8 +64,9 @@ export class ManifestGraph {
   ) {}
 
   /** The graph's own copy of a digest string: holders of many digests keep one string for each. */
-  key(digest: Digest | string): string {
-    const text = digest.toString();
+  key(digest: Digest): string {
+    // Joined, the string is flat: a template makes a pair of strings, joined when first compared (twice the objects).
+    const text = [digest.algorithm, digest.hex].join(':');
     const known = this.keys.get(text);
     if (known !== undefined) return known;
     this.keys.set(text, text);
