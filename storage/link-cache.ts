@@ -155,11 +155,13 @@ export class LinkCache implements Driver {
 
   /**
    * A link written is there: the writer fills its entry (the process that made the change knows it),
-   * unless a change cleared it meanwhile. A tag's new content clears what readers had.
+   * unless a change cleared it since the writer looked, before writing. A tag's new content clears
+   * what readers had.
    */
   async putContent(path: string, content: Buffer | string): Promise<void> {
     if (!STAT_CACHED.test(path)) return this.change([path], () => this.inner.putContent(path, content));
-    const [seen] = await Promise.all([this.lookup(path), this.inner.putContent(path, content)]);
+    const seen = await this.lookup(path);
+    await this.inner.putContent(path, content);
     await this.fill(path, JSON.stringify({ size: Buffer.byteLength(content), modified: new Date() }), seen);
   }
 
