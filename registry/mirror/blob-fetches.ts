@@ -32,18 +32,28 @@ export class BlobFetches {
    * started by this call sends it the bytes (outcome 'sent': answered); any other outcome leaves
    * the response to the route.
    */
-  async fill(target: MirrorTarget, digest: Digest, client?: Response): Promise<FillOutcome> {
+  async fill(target: MirrorTarget, digest: Digest, client?: Response, retry = true): Promise<FillOutcome> {
     const key = digest.toString();
     const joined = this.running.get(key);
-    const fetch = joined ?? this.fetch(target, digest, client);
-    if (!joined) {
-      this.running.set(key, fetch);
-      fetch.then(
-        () => this.running.delete(key),
-        () => this.running.delete(key),
+    if (joined) {
+      // A fetch that fails does not fail those who joined it: they try once themselves (it may have
+      // been ending when they came, or failed for its own client's sake).
+      const ended = await joined.then(
+        () => true,
+        (error: unknown) => {
+          if (!retry) throw error;
+          return false;
+        },
       );
+      if (!ended) return this.fill(target, digest, client, false);
+    } else {
+      const fetch = this.fetch(target, digest, client);
+      this.running.set(key, fetch);
+      // Only its own entry: a fetch started after this one left the list may be there by now.
+      const forget = () => this.running.get(key) === fetch && this.running.delete(key);
+      fetch.then(forget, forget);
+      if ((await fetch) === 'sent') return 'sent';
     }
-    if ((await fetch) === 'sent' && !joined) return 'sent';
     // Fetched for another repository, or by another process: the bytes are shared, the link is this repository's.
     await this.store.repositories.linkBlob(target.local, digest);
     return 'stored';
@@ -75,6 +85,9 @@ export class BlobFetches {
       });
       return client ? 'sent' : 'stored';
     } finally {
+      // Off the list before the lock goes: a request arriving while it is released must start a
+      // fetch of its own, not join this one, which has ended (a failed one would fail it too).
+      this.running.delete(digest.toString());
       await release();
     }
   }
