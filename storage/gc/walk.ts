@@ -31,9 +31,9 @@ export interface StoredUpload {
 export const REPOSITORIES_IN_FLIGHT = 16;
 
 /**
- * Blobs stated at once in each prefix directory walked. More only wait in libuv's queue (4 threads),
- * and each one waiting survives young-generation collections into the old space: with every blob
- * of 16 prefixes at once, a walk of 40,000 blobs grew the heap by tens of megabytes of garbage.
+ * Blobs stated at once in each prefix directory walked (128 in all). On disk more only wait in
+ * libuv's queue of 4 threads, and what waits outlives young-generation collections into the old
+ * space: every blob of 16 prefixes at once (2,600 on a root of 42,000 blobs) was garbage for the full collector.
  */
 const STATS_PER_PREFIX = 8;
 
