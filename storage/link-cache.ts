@@ -8,6 +8,9 @@ import type { ByteRange, Driver, FileInfo } from './driver.ts';
  */
 export const ENTRY_TTL_MS = 60_000;
 
+/** How long a Redis command may take before a read goes to storage instead (or a change fails): a healthy one answers in a millisecond. */
+const REDIS_COMMAND_TIMEOUT_MS = 1000;
+
 /** How long the version of an entry lives once changed: far longer than any read of storage. */
 const VERSION_TTL_MS = 24 * 60 * 60_000;
 
@@ -64,7 +67,9 @@ export class LinkCache implements Driver {
     let ready = false;
     // Once connected, a lost connection is tried again (meanwhile reads go to storage); a first connection that fails is an error.
     const reconnectStrategy = (retries: number, cause: Error) => (ready ? Math.min(50 * retries, 2000) : cause);
-    const redis = createClient({ url, disableOfflineQueue: true, socket: { reconnectStrategy } });
+    // A Redis that hangs instead of hanging up must not hold requests: its answers are given up on, sent or not.
+    const commandOptions = { timeout: REDIS_COMMAND_TIMEOUT_MS, rejectInFlight: true };
+    const redis = createClient({ url, disableOfflineQueue: true, socket: { reconnectStrategy }, commandOptions });
     // Errors reach the calls that meet them.
     redis.on('error', () => undefined);
     redis.on('ready', () => (ready = true));

@@ -141,4 +141,19 @@ describe('LinkCache: replicas sharing lookups through Redis', { timeout: 60_000,
     await driver.close();
     await assert.rejects(LinkCache.open(new S3Driver(s3Settings(location, {}, s3.env)), own.url), /storage\.s3\.redis: cannot reach redis:/);
   });
+
+  it('reads the bucket when Redis hangs with its connection open, instead of waiting on it', async () => {
+    const own = await startRedisServer();
+    const driver = await LinkCache.open(new S3Driver(s3Settings(location, {}, s3.env)), own.url);
+    try {
+      const store = new Store(driver);
+      const digest = await pushBlob(store, 'hung');
+      own.pause(true);
+      assert.equal(await store.repositories.holdsBlob('hung', digest), true, 'answered from the bucket');
+    } finally {
+      own.pause(false);
+      await driver.close();
+      await own.stop();
+    }
+  });
 });
