@@ -227,32 +227,36 @@ async function main(): Promise<void> {
       ];
       for (const [workload, floor] of plan) if (selected(workload)) workloads.push(...(await measure(workload, servers, 'fs', floor)));
     });
-    console.error('mirror (local disk; the upstream is Distribution 2.8.2 on loopback):');
-    const upstream = await startDistribution({ kind: 'fs', root: join(scratch, 'upstream') });
-    try {
-      const image = [16 * MiB, 8 * MiB, 1 * MiB];
-      // The same upstream 20 ms away per request, as a registry across a network is.
-      const distant = await startCountingProxy(upstream.url, { delayMs: 20 });
-      const mirrors = {
-        berth: await startBerth(
-          { kind: 'fs', root: join(scratch, 'mirror-berth') },
-          mirrorConfig({ [UPSTREAM_NAME]: upstream.url, [DISTANT_NAME]: distant.url }),
-        ),
-        distribution: await startDistribution({ kind: 'fs', root: join(scratch, 'mirror-distribution') }, [`proxy: { remoteurl: "${upstream.url}" }`]),
-      };
+    // Its servers and image only where a mirror row may be wanted (every row's name says pull or mirror).
+    const mirrorRows = !flags.only || ['pull', 'mirror'].some((word) => flags.only!.toLowerCase().includes(word));
+    if (mirrorRows) {
+      console.error('mirror (local disk; the upstream is Distribution 2.8.2 on loopback):');
+      const upstream = await startDistribution({ kind: 'fs', root: join(scratch, 'upstream') });
       try {
-        // Cold: against the upstream itself; warm: against Distribution's proxy mode on the same upstream.
-        const plan: [Workload, BenchServer][] = [
-          [mirrorColdPull({ name: UPSTREAM_NAME, where: 'on loopback', host: () => upstream.host }, image, runs), upstream],
-          [mirrorColdPull({ name: DISTANT_NAME, where: '20 ms away', host: () => distant.host }, image, runs), upstream],
-          [mirrorWarmPull(() => upstream.host, image, runs * 2), mirrors.distribution],
-        ];
-        for (const [workload, other] of plan) if (selected(workload)) workloads.push(...(await measure(workload, [mirrors.berth, other], 'fs')));
+        const image = [16 * MiB, 8 * MiB, 1 * MiB];
+        // The same upstream 20 ms away per request, as a registry across a network is.
+        const distant = await startCountingProxy(upstream.url, { delayMs: 20 });
+        const mirrors = {
+          berth: await startBerth(
+            { kind: 'fs', root: join(scratch, 'mirror-berth') },
+            mirrorConfig({ [UPSTREAM_NAME]: upstream.url, [DISTANT_NAME]: distant.url }),
+          ),
+          distribution: await startDistribution({ kind: 'fs', root: join(scratch, 'mirror-distribution') }, [`proxy: { remoteurl: "${upstream.url}" }`]),
+        };
+        try {
+          // Cold: against the upstream itself; warm: against Distribution's proxy mode on the same upstream.
+          const plan: [Workload, BenchServer][] = [
+            [mirrorColdPull({ name: UPSTREAM_NAME, where: 'on loopback', host: () => upstream.host }, image, runs), upstream],
+            [mirrorColdPull({ name: DISTANT_NAME, where: '20 ms away', host: () => distant.host }, image, runs), upstream],
+            [mirrorWarmPull(() => upstream.host, image, runs * 2), mirrors.distribution],
+          ];
+          for (const [workload, other] of plan) if (selected(workload)) workloads.push(...(await measure(workload, [mirrors.berth, other], 'fs')));
+        } finally {
+          await Promise.all([mirrors.berth.stop(), mirrors.distribution.stop(), distant.stop()]);
+        }
       } finally {
-        await Promise.all([mirrors.berth.stop(), mirrors.distribution.stop(), distant.stop()]);
+        await upstream.stop();
       }
-    } finally {
-      await upstream.stop();
     }
     // On fresh servers, so that their peak RSS is the peak of 1 GiB pushes. Last, because it writes
     // the most; writes through the page cache slow once the disk's free blocks are fresh ones, so
