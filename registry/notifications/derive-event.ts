@@ -41,8 +41,8 @@ function classify({ req, res }: RequestOutcome, match: RouteMatch): { action: Ev
       return { action: 'push', target: { mediaType: BLOB_TYPE, digest, size: sizeOf(req.headers['content-length']) } };
     }
     case 'end-6 PUT 201':
-      // The size is known only when this PUT carried the whole blob (a PATCH may have sent it).
-      return { action: 'push', target: { mediaType: BLOB_TYPE, digest } };
+      // Chunks may have come in PATCHes before: the route says the size of what it stored.
+      return { action: 'push', target: { mediaType: BLOB_TYPE, digest, size: res.locals.blobSize as number | undefined } };
     case 'end-7 PUT 201':
       return { action: 'push', target: { mediaType: header(req.headers['content-type']), digest, size: sizeOf(req.headers['content-length']), tag } };
     case 'end-9 DELETE 202':

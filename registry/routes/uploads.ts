@@ -146,7 +146,9 @@ async function finishUpload(context: RouteContext): Promise<void> {
   }
   if (hasBody(req)) await appendChunk(context, id);
   else req.resume();
-  await store.uploads.complete(name, id, digest);
+  const blob = await store.uploads.complete(name, id, digest);
+  // For the request's observers (a webhook's push event): no header of a closing PUT says the size.
+  context.res.locals.blobSize = blob.size;
   sendCreated(context, digest);
 }
 

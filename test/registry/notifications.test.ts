@@ -1,6 +1,6 @@
 /** Webhooks (README "Operations"): the events a receiver gets, their formats, filters and delivery. */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -122,7 +122,12 @@ describe('webhooks', () => {
       const pushes = receiver.events.filter((event) => event.action === 'push');
       const blobs = pushes.filter((event) => event.target.mediaType === BLOB);
       assert.equal(blobs.length, 3, 'two layers and the config');
-      for (const blob of blobs) assert.match(blob.target.digest ?? '', /^sha256:[0-9a-f]{64}$/);
+      for (const blob of blobs) {
+        assert.match(blob.target.digest ?? '', /^sha256:[0-9a-f]{64}$/);
+        // skopeo sends each blob in a PATCH, then a closing PUT without a body: the size comes from what was stored.
+        const stored = await stat(join(layout, 'blobs', ...blob.target.digest!.split(':')));
+        assert.equal(blob.target.size, stored.size, `${blob.target.digest} says its size`);
+      }
       const manifest = pushes.at(-1)!;
       assert.deepEqual(
         { ...manifest.target, digest: undefined, url: undefined },
