@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, register } from 'prom-client';
+import { s3Retries } from '../../storage/drivers/s3/s3-retries.ts';
 import { authCounts } from './auth-counts.ts';
 import { build } from './build-version.ts';
 import { notificationCounts, type NotificationCount } from './notification-counts.ts';
@@ -108,6 +109,8 @@ new Counter({
 });
 
 countedElsewhere('berth_local_copy_served_bytes_total', 'Bytes served from local copies of S3 blobs instead of storage.', () => live.localCopyBytes);
+
+countedElsewhere('berth_s3_retries_total', 'Requests to S3 the SDK made again after a failure (5xx, throttling, a reset connection).', () => s3Retries.count);
 
 countedElsewhere('berth_auth_failed_logins_total', 'Logins refused for a wrong password or an unknown user.', () => authCounts.failedLogins);
 countedElsewhere(

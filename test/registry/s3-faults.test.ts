@@ -123,4 +123,22 @@ describe('the bucket goes away and comes back', { timeout: 180_000 }, () => {
     const again = Buffer.from(await (await bounded('GET', `/v2/s3faults/download/blobs/${blob.digest}`)).arrayBuffer());
     assert.ok(Digest.of(again).equals(blob.digest), 'the blob downloads whole once the bucket is back');
   });
+
+  it('counts the attempts the S3 SDK made again while the bucket was away (berth_s3_retries_total)', async () => {
+    const retries = async () => {
+      const scrape = await (await bounded('GET', '/metrics')).text();
+      return Number(/^berth_s3_retries_total (\d+)$/m.exec(scrape)?.[1]);
+    };
+    const before = await retries();
+    await s3.kill();
+    try {
+      // A monolithic push ends in a PutObject through the SDK, which tries three times.
+      const blob = randomBlob(1000);
+      const response = await bounded('POST', `/v2/s3faults/retries/blobs/uploads/?digest=${blob.digest}`, { body: blob.bytes });
+      assert.equal(response.status, 503, await response.text());
+    } finally {
+      await s3.restart();
+    }
+    assert.ok((await retries()) >= before + 2, `retries counted: ${before} before, ${await retries()} after`);
+  });
 });

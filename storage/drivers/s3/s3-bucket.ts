@@ -1,3 +1,4 @@
+import { countRetries } from './s3-retries.ts';
 import {
   DeleteObjectCommand,
   DeleteObjectsCommand,
@@ -75,6 +76,7 @@ export class S3Bucket {
       maxAttempts: 3,
       requestHandler: { connectionTimeout: 5000, requestTimeout: REQUEST_TIMEOUT },
     });
+    countRetries(this.client);
     this.signed = settings.fastPaths ? new SignedRequests(this.client, settings.bucket) : undefined;
   }
 
