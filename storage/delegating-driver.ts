@@ -1,9 +1,10 @@
 import type { Readable } from 'node:stream';
-import type { ByteRange, Driver, FileInfo } from '../../storage/driver.ts';
+import type { ByteRange, Driver, FileInfo } from './driver.ts';
 
 /**
- * A driver that hands every call to `inner`, for tests to override one or two calls of any
- * backend's driver. It offers an optional call only where `inner` does, as callers look for them.
+ * A driver that hands every call to `inner`: the base of a driver that changes a few calls of any
+ * backend's (LinkCache; tests' faulty drivers). It offers an optional call only where `inner` does,
+ * as callers look for them.
  */
 export class DelegatingDriver implements Driver {
   readonly location: string;

@@ -1,6 +1,6 @@
-import type { Readable } from 'node:stream';
 import { createClient, type RedisClientType } from '@redis/client';
-import type { ByteRange, Driver, FileInfo } from './driver.ts';
+import { DelegatingDriver } from './delegating-driver.ts';
+import type { Driver, FileInfo } from './driver.ts';
 
 /**
  * How long an entry lives: what changes behind Berth's back (a hand edit, another program on the
@@ -42,24 +42,17 @@ interface Lookup {
  * replicas because every change through Berth (any replica, gc, retention) passes here and clears
  * what it touched before it answers. Only what storage holds is cached, never its absence, so a push
  * through one replica shows on all at once too. Redis failing on a read costs a read of storage; on a
- * change, the change's error (the entries it could not clear expire within ENTRY_TTL_MS).
+ * change, the change's error (the entries it could not clear expire within ENTRY_TTL_MS). Writes,
+ * appends, reads and listings pass straight through: what is written is there, so an entry saying so
+ * stays right.
  */
-export class LinkCache implements Driver {
-  readonly listCommonPrefixes?: Driver['listCommonPrefixes'];
-  readonly pruneEmpty?: Driver['pruneEmpty'];
-  readonly purgeStale?: Driver['purgeStale'];
-  readonly redirectURL?: Driver['redirectURL'];
-
+export class LinkCache extends DelegatingDriver {
   private constructor(
-    private readonly inner: Driver,
+    inner: Driver,
     private readonly redis: RedisClientType,
     private readonly prefix: string,
   ) {
-    // What the inner driver offers, and only that: callers look for these. None changes a cached path.
-    if (inner.listCommonPrefixes) this.listCommonPrefixes = (path, delimiter) => inner.listCommonPrefixes!(path, delimiter);
-    if (inner.pruneEmpty) this.pruneEmpty = (path) => inner.pruneEmpty!(path);
-    if (inner.purgeStale) this.purgeStale = (path, olderThan, options) => inner.purgeStale!(path, olderThan, options);
-    if (inner.redirectURL) this.redirectURL = (path) => inner.redirectURL!(path);
+    super(inner);
   }
 
   /** Wraps `inner` with the Redis server at `url`, its keys named after the storage location. */
@@ -77,10 +70,6 @@ export class LinkCache implements Driver {
       throw new Error(`storage.s3.redis: cannot reach ${url}: ${(error as Error).message}`);
     });
     return new LinkCache(inner, redis, `berth:${inner.location}:`);
-  }
-
-  get location(): string {
-    return this.inner.location;
   }
 
   private key(path: string): string {
@@ -137,7 +126,7 @@ export class LinkCache implements Driver {
     }
   }
 
-  async stat(path: string): Promise<FileInfo | undefined> {
+  override async stat(path: string): Promise<FileInfo | undefined> {
     if (!STAT_CACHED.test(path)) return this.inner.stat(path);
     const seen = await this.lookup(path);
     if (seen?.value) {
@@ -149,7 +138,7 @@ export class LinkCache implements Driver {
     return info;
   }
 
-  async getContent(path: string): Promise<Buffer> {
+  override async getContent(path: string): Promise<Buffer> {
     if (!CONTENT_CACHED.test(path)) return this.inner.getContent(path);
     const seen = await this.lookup(path);
     if (seen?.value !== undefined) return Buffer.from(seen.value);
@@ -163,44 +152,27 @@ export class LinkCache implements Driver {
    * unless a change cleared it since the writer looked, before writing. A tag's new content clears
    * what readers had.
    */
-  async putContent(path: string, content: Buffer | string): Promise<void> {
+  override async putContent(path: string, content: Buffer | string): Promise<void> {
     if (!STAT_CACHED.test(path)) return this.change([path], () => this.inner.putContent(path, content));
     const seen = await this.lookup(path);
     await this.inner.putContent(path, content);
     await this.fill(path, JSON.stringify({ size: Buffer.byteLength(content), modified: new Date() }), seen);
   }
 
-  reader(path: string, range?: ByteRange): Promise<Readable> {
-    return this.inner.reader(path, range);
-  }
-
-  /** What is written is there: an entry saying so stays right. */
-  write(path: string, source: Readable): Promise<number> {
-    return this.inner.write(path, source);
-  }
-
-  append(path: string, source: Readable, offset: number): Promise<number> {
-    return this.inner.append(path, source, offset);
-  }
-
-  list(path: string): Promise<string[]> {
-    return this.inner.list(path);
-  }
-
   /** What moved away is gone; an entry saying the destination is there stays right. */
-  move(from: string, to: string): Promise<void> {
+  override move(from: string, to: string): Promise<void> {
     return this.change([from], () => this.inner.move(from, to));
   }
 
-  delete(path: string): Promise<void> {
+  override delete(path: string): Promise<void> {
     return this.change([path], () => this.inner.delete(path));
   }
 
-  async check(): Promise<void> {
+  override async check(): Promise<void> {
     await Promise.all([this.inner.check(), this.redis.ping()]);
   }
 
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     this.redis.destroy();
     await this.inner.close?.();
   }

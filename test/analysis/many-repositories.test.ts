@@ -11,7 +11,7 @@ import { FsDriver } from '../../storage/drivers/fs/fs-driver.ts';
 import { paths } from '../../storage/paths.ts';
 import { REPOSITORIES_IN_FLIGHT } from '../../storage/gc/walk.ts';
 import { Store } from '../../storage/store.ts';
-import { DelegatingDriver } from '../helpers/delegating-driver.ts';
+import { DelegatingDriver } from '../../storage/delegating-driver.ts';
 
 /** Three times the repositories gc's mark walks at once, so the counts come back in no set order. */
 const SHAPE = { repositories: 3 * REPOSITORIES_IN_FLIGHT, tagsPerRepository: 3, layersPerImage: 4, poolSize: 40, layerBytes: 64 };

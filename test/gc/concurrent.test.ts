@@ -7,7 +7,7 @@ import { paths } from '../../storage/paths.ts';
 import { Store } from '../../storage/store.ts';
 import { newStorage } from '../helpers/backend.ts';
 import { startBerth, type RunningBerth } from '../helpers/berth.ts';
-import { DelegatingDriver } from '../helpers/delegating-driver.ts';
+import { DelegatingDriver } from '../../storage/delegating-driver.ts';
 import { blobOf, imageManifest, randomBlob, type TestBlob } from '../helpers/content.ts';
 import { pullCompletely } from '../helpers/pull-check.ts';
 import { RegistryAPI } from '../helpers/registry-api.ts';
