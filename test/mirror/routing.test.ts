@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { ConfigError } from '../../registry/config/serve-config.ts';
 import { parseConfigFile } from '../../registry/config/config-file.ts';
+import { refusal } from '../helpers/config-refusal.ts';
 import { MirrorRouting } from '../../registry/mirror/routing.ts';
 import { Upstream } from '../../registry/mirror/upstream.ts';
 
@@ -21,16 +21,6 @@ mirror:
     - name: ghcr.io
       url: https://ghcr.io
 `;
-
-function refusal(content: string): string {
-  try {
-    parseConfigFile(parse(content), 'berth.yml');
-  } catch (error) {
-    assert.ok(error instanceof ConfigError, String(error));
-    return error.message;
-  }
-  assert.fail(`accepted:\n${content}`);
-}
 
 describe('the mirror section', () => {
   it("takes the issue's shape, with defaults for what it leaves out", () => {

@@ -7,20 +7,10 @@ import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { defaultTokenKey } from '../../registry/auth/token-key-location.ts';
 import { parseConfigFile } from '../../registry/config/config-file.ts';
-import { ConfigError, loadServeConfig } from '../../registry/config/serve-config.ts';
+import { refusal } from '../helpers/config-refusal.ts';
+import { loadServeConfig } from '../../registry/config/serve-config.ts';
 
 const README = join(import.meta.dirname, '../../README.md');
-
-/** The message a file with `content` is refused with. */
-function refusal(content: string): string {
-  try {
-    parseConfigFile(parse(content), 'berth.yml');
-  } catch (error) {
-    assert.ok(error instanceof ConfigError, String(error));
-    return error.message;
-  }
-  assert.fail(`accepted:\n${content}`);
-}
 
 describe('the config file', () => {
   it('takes every YAML example in the README', async () => {
