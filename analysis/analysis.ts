@@ -75,6 +75,23 @@ export interface AnalysisReport {
   deep?: DeepReport;
   /** The plan of the last scheduled retention run (`retention.schedule`): what the policies would free, per repository. */
   retention?: RetentionPlan;
+  /** Per upstream of the pull-through cache (`mirror.upstreams`), what its cached repositories cost and save. */
+  mirrors?: MirrorFigures[];
+}
+
+/** What a mirror's cache (every repository under `<name>/`) costs in storage, and what storing each blob once saves it. */
+export interface MirrorFigures {
+  name: string;
+  repositories: number;
+  images: number;
+  /** Sum of its image sizes: what holding each image apart would take. */
+  logicalBytes: number;
+  /** Bytes of the distinct blobs its images reach. */
+  storedBytes: number;
+  /** Of storedBytes, blobs nothing outside the mirror reaches: what deleting the whole cache would free. */
+  uniqueBytes: number;
+  /** logicalBytes − storedBytes: what sharing layers between its images saves. */
+  savedBytes: number;
 }
 
 /** gc's settings (grace period, upload max age, untagged manifests) decide the `gc` figures, as they decide what gc does. */
@@ -83,6 +100,8 @@ export interface AnalyzeOptions extends PlanOptions {
   top?: number;
   /** Also open the layers for file-level figures (deep-analysis.ts). */
   deep?: boolean;
+  /** Upstream names of the pull-through cache (`mirror.upstreams[].name`): each gets its MirrorFigures. */
+  mirrors?: readonly string[];
 }
 
 /**
@@ -104,6 +123,45 @@ class BlobUses {
   }
 }
 
+/** One mirror's repositories as the mark reaches them: per stored blob, how many of them reach it. */
+class MirrorTally {
+  private readonly reaching: Uint32Array;
+  private repositories = 0;
+  private images = 0;
+  private logicalBytes = 0;
+
+  constructor(
+    private readonly name: string,
+    blobs: number,
+  ) {
+    this.reaching = new Uint32Array(blobs);
+  }
+
+  add(repository: RepositoryFigures, blobs: Iterable<string>, stored: StoredBlobs): void {
+    this.repositories++;
+    this.images += repository.images;
+    this.logicalBytes += repository.logicalBytes;
+    for (const key of blobs) {
+      const at = stored.indexOf(key);
+      if (at !== undefined) this.reaching[at]! += 1;
+    }
+  }
+
+  /** Once every repository is walked: a blob is the mirror's alone when all the repositories reaching it are the mirror's. */
+  figures(uses: BlobUses, stored: StoredBlobs): MirrorFigures {
+    let storedBytes = 0;
+    let uniqueBytes = 0;
+    for (let at = 0; at < stored.count; at++) {
+      const reaching = this.reaching[at]!;
+      if (reaching === 0) continue;
+      storedBytes += stored.sizeAt(at);
+      if (reaching === uses.repositories[at]) uniqueBytes += stored.sizeAt(at);
+    }
+    const { name, repositories, images, logicalBytes } = this;
+    return { name, repositories, images, logicalBytes, storedBytes, uniqueBytes, savedBytes: logicalBytes - storedBytes };
+  }
+}
+
 /**
  * Manifests the analysis keeps parsed: its one mark reaches each about once, and the repositories
  * walked at once share few (an index's children, reached from the index and as revisions).
@@ -120,6 +178,7 @@ export async function analyze(store: Store, options: AnalyzeOptions = {}): Promi
   const uses = new BlobUses(stored.count);
   const missing = new Set<string>();
   const walked = new Map<number, { figures: RepositoryFigures; images: ImageFigures[] }>();
+  const mirrors = new Map((options.mirrors ?? []).map((name) => [name, new MirrorTally(name, stored.count)]));
   const onRepository = (name: string, tagged: TaggedImage[], position: number): void => {
     const distinct = new Map<string, string>();
     const images = tagged.map(({ digest, tags, reach }): ImageFigures => {
@@ -156,6 +215,8 @@ export async function analyze(store: Store, options: AnalyzeOptions = {}): Promi
       uniqueBytes: 0,
       sharedBytes: storedBytes,
     };
+    const slash = name.indexOf('/');
+    if (slash > 0) mirrors.get(name.slice(0, slash))?.add(figures, distinct.keys(), stored);
     walked.set(position, { figures, images });
   };
   // The accounting rules count against gc's default roots; only --delete-untagged changes them.
@@ -192,6 +253,7 @@ export async function analyze(store: Store, options: AnalyzeOptions = {}): Promi
     images,
     topSharedBlobs: topShared(uses, stored, options.top ?? 20),
   };
+  if (mirrors.size > 0) report.mirrors = [...mirrors.values()].map((mirror) => mirror.figures(uses, stored));
   if (options.deep) report.deep = await deepAnalysis(store, images, graph, options.top ?? 20);
   const retention = await readLastPlan(store.driver);
   if (retention) report.retention = retention;

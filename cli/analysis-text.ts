@@ -64,6 +64,23 @@ export function renderTextReport(report: AnalysisReport, { verbose = false } = {
   sections.push(
     table(['REPOSITORY', 'TAGS', 'IMAGES', 'MANIFESTS', 'LOGICAL', 'UNIQUE', 'SHARED'], report.repositories.map(repositoryCells), [1, 2, 3, 4, 5, 6]),
   );
+  if (report.mirrors?.length) {
+    sections.push(
+      'Mirrors (pull-through cache)\n' +
+        table(
+          ['UPSTREAM', 'REPOS', 'IMAGES', 'STORED', 'UNIQUE', 'SAVED'],
+          report.mirrors.map((m) => [
+            m.name,
+            `${m.repositories}`,
+            `${m.images}`,
+            formatBytes(m.storedBytes),
+            formatBytes(m.uniqueBytes),
+            formatBytes(m.savedBytes),
+          ]),
+          [1, 2, 3, 4, 5],
+        ),
+    );
+  }
   if (report.topSharedBlobs.length) {
     sections.push(
       'Most shared blobs\n' +

@@ -60,7 +60,14 @@ export function createApp(options: AppOptions): express.Express {
   const { auth } = options;
   if (auth?.issuer) app.use(tokenRouter(auth));
   if (options.metricsRoute) app.get('/metrics', ...(auth ? [catalogMiddleware(auth)] : []), metricsHandler);
-  app.get('/api/v1/analysis', ...(auth ? [adminMiddleware(auth)] : []), analysisHandler(store));
+  app.get(
+    '/api/v1/analysis',
+    ...(auth ? [adminMiddleware(auth)] : []),
+    analysisHandler(
+      store,
+      options.mirror?.upstreams.map((upstream) => upstream.name),
+    ),
+  );
   const ui = options.ui ?? toUiSettings({ enabled: true });
   if (ui.enabled) app.use(uiRouter({ store, auth, immutableTags: options.immutableTags ?? [], settings: ui, log }));
 
