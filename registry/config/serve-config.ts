@@ -89,6 +89,9 @@ export async function loadServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv 
   const metricsListen = metricsText === undefined ? undefined : parseListen(metricsText);
   if (metricsText !== undefined && !metricsListen) throw new ConfigError(`invalid metrics listen address "${metricsText}" (want HOST:PORT)`);
   const auth = toAuthConfig(file.auth, defaultTokenKey(storage, env));
-  const resolved = { ...listen, storage, workers, s3: file.storage.s3, directWrites: file.storage.directWrites, file, auth };
+  const redis = env.BERTH_S3_REDIS;
+  if (redis !== undefined && !URL.canParse(redis)) throw new ConfigError(`BERTH_S3_REDIS: invalid URL "${redis}" (want redis://HOST:PORT)`);
+  const s3 = redis === undefined ? file.storage.s3 : { ...file.storage.s3, redis };
+  const resolved = { ...listen, storage, workers, s3, directWrites: file.storage.directWrites, file, auth };
   return { ...resolved, log, ...(localCache ? { localCache } : {}), ...(tls ? { tls } : {}), ...(metricsListen ? { metricsListen } : {}) };
 }

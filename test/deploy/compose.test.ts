@@ -14,7 +14,7 @@ interface ComposeFile {
   volumes: Record<string, unknown>;
 }
 
-it('is valid for docker-compose and resolves to MinIO, a bucket job, two Berth replicas and a balancer', needs('docker-compose'), async () => {
+it('is valid for docker-compose and resolves to MinIO, a bucket job, Redis, two Berth replicas and a balancer', needs('docker-compose'), async () => {
   const { stdout } = await promisify(execFile)('docker-compose', ['-f', join(ROOT, 'docker-compose.yml'), 'config'], { cwd: ROOT });
   const compose = parse(stdout) as ComposeFile;
   const services = compose.services;
@@ -25,7 +25,10 @@ it('is valid for docker-compose and resolves to MinIO, a bucket job, two Berth r
   for (const [, replica] of replicas) {
     assert.match(replica.command?.join(' ') ?? '', /--storage s3:\/\//);
     assert.equal(replica.environment?.AWS_ENDPOINT_URL_S3, 'http://minio:9000');
+    assert.equal(replica.environment?.BERTH_S3_REDIS, 'redis://redis:6379', 'the replicas share their lookups');
+    assert.ok(replica.depends_on?.redis, 'a replica waits for redis');
   }
+  assert.match(services.redis?.image ?? '', /^redis:/);
   assert.ok(services['load-balancer']?.depends_on, 'the load balancer waits for the replicas');
   assert.ok('minio-data' in compose.volumes, 'a minio-data volume');
 });

@@ -100,3 +100,22 @@ describe('where the token signing key goes by default', () => {
     assert.equal((await loadServeConfig({ config, storage: '/from/flag' }, {})).auth.token.key, '/etc/berth/key.pem');
   });
 });
+
+describe('the shared lookups of replicas on S3 (storage.s3.redis)', () => {
+  it('come from BERTH_S3_REDIS over the file, beside the rest of its s3 section, and a bad URL is refused', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'berth-config-'));
+    try {
+      const config = join(dir, 'berth.yml');
+      await writeFile(config, 'storage:\n  url: s3://bucket/registry\n  s3:\n    region: eu-west-1\n    redis: redis://from-file:6379\n');
+      assert.deepEqual((await loadServeConfig({ config }, {})).s3, { region: 'eu-west-1', redis: 'redis://from-file:6379' });
+      assert.deepEqual((await loadServeConfig({ config }, { BERTH_S3_REDIS: 'redis://from-env:6379' })).s3, {
+        region: 'eu-west-1',
+        redis: 'redis://from-env:6379',
+      });
+      assert.deepEqual((await loadServeConfig({ storage: 's3://bucket' }, { BERTH_S3_REDIS: 'redis://r:6379' })).s3, { redis: 'redis://r:6379' });
+      await assert.rejects(loadServeConfig({ storage: 's3://bucket' }, { BERTH_S3_REDIS: 'not a url' }), /BERTH_S3_REDIS: invalid URL "not a url"/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
