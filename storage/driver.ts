@@ -32,6 +32,16 @@ export class PathNotFoundError extends Error {
   }
 }
 
+/** What `reading` reads, or undefined where storage lacks it; any other failure stays one. */
+export async function unlessMissing<T>(reading: Promise<T>): Promise<T | undefined> {
+  try {
+    return await reading;
+  } catch (error) {
+    if (error instanceof PathNotFoundError) return undefined;
+    throw error;
+  }
+}
+
 /** Raised by `append` when the upload's current size is not the offset the caller expected. */
 export class OffsetMismatchError extends Error {
   constructor(

@@ -2,7 +2,7 @@ import { Digest, isDigestAlgorithm } from '../oci/digest.ts';
 import type { Manifest } from '../oci/manifest.ts';
 import { isRepositoryName } from '../oci/reference.ts';
 import type { BlobStore, OpenedBlob } from './blob-store.ts';
-import { PathNotFoundError, type ByteRange, type Driver, type FileInfo } from './driver.ts';
+import { unlessMissing, type ByteRange, type Driver, type FileInfo } from './driver.ts';
 import { ImageTimeStore } from './image-times.ts';
 import { paths } from './paths.ts';
 
@@ -18,12 +18,8 @@ export class RepositoryStore {
   ) {}
 
   private async readLink(path: string): Promise<Digest | undefined> {
-    try {
-      return Digest.tryParse((await this.driver.getContent(path)).toString('utf8').trim());
-    } catch (error) {
-      if (error instanceof PathNotFoundError) return undefined;
-      throw error;
-    }
+    const content = await unlessMissing(this.driver.getContent(path));
+    return content && Digest.tryParse(content.toString('utf8').trim());
   }
 
   private writeLink(path: string, digest: Digest): Promise<void> {
@@ -80,12 +76,7 @@ export class RepositoryStore {
   /** The manifest's bytes, if the repository holds it. */
   async getManifest(name: string, digest: Digest): Promise<Buffer | undefined> {
     if (!(await this.hasManifest(name, digest))) return undefined;
-    try {
-      return await this.blobs.getContent(digest);
-    } catch (error) {
-      if (error instanceof PathNotFoundError) return undefined;
-      throw error;
-    }
+    return unlessMissing(this.blobs.getContent(digest));
   }
 
   /**

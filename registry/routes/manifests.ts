@@ -3,7 +3,7 @@ import type { Descriptor } from '../../oci/descriptor.ts';
 import { declaredMediaType, parseManifest, referencedDescriptors, type Manifest } from '../../oci/manifest.ts';
 import { MANIFEST_TYPES } from '../../oci/media-types.ts';
 import { isTag, parseManifestReference, ReferenceParseError, type ManifestReference } from '../../oci/reference.ts';
-import { PathNotFoundError } from '../../storage/driver.ts';
+import { unlessMissing } from '../../storage/driver.ts';
 import { RegistryError, type ErrorEntry } from '../errors.ts';
 import { checkDelete, checkTagMoves } from '../immutable-tags.ts';
 import type { CachedManifest } from '../manifest-cache.ts';
@@ -49,17 +49,11 @@ async function loadManifest(context: RouteContext, digest: Digest, byTag = false
   const { store, name, manifests } = context;
   const cached = manifests.get(digest);
   if (cached) return byTag || (await store.repositories.hasManifest(name, digest)) ? cached : undefined;
-  const bytes = byTag ? await store.blobs.getContent(digest).catch(notFound) : await store.repositories.getManifest(name, digest);
+  const bytes = byTag ? await unlessMissing(store.blobs.getContent(digest)) : await store.repositories.getManifest(name, digest);
   if (!bytes) return undefined;
   const entry = { bytes, mediaType: declaredMediaType(bytes) };
   manifests.set(digest, entry);
   return entry;
-}
-
-/** Undefined for content storage lacks. */
-function notFound(error: unknown): undefined {
-  if (error instanceof PathNotFoundError) return undefined;
-  throw error;
 }
 
 async function getManifest(context: RouteContext): Promise<void> {

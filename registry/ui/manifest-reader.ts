@@ -2,7 +2,7 @@ import type { Descriptor, Platform } from '../../oci/descriptor.ts';
 import { platformString } from '../../oci/descriptor.ts';
 import type { Digest } from '../../oci/digest.ts';
 import { parseManifest, type Manifest } from '../../oci/manifest.ts';
-import { PathNotFoundError } from '../../storage/driver.ts';
+import { unlessMissing } from '../../storage/driver.ts';
 import type { Store } from '../../storage/store.ts';
 
 /** Image configs larger than this are not opened for the pages (a real one is a few KiB). */
@@ -40,7 +40,7 @@ export class ManifestReader {
 
   manifest(digest: Digest): Promise<Manifest | undefined> {
     return once(this.manifests, digest, async () => {
-      const bytes = await absentAsUndefined(this.store.blobs.getContent(digest));
+      const bytes = await unlessMissing(this.store.blobs.getContent(digest));
       if (!bytes) return undefined;
       try {
         return parseManifest(bytes);
@@ -53,7 +53,7 @@ export class ManifestReader {
   config(descriptor: Descriptor): Promise<ImageConfig | undefined> {
     return once(this.configs, descriptor.digest, async () => {
       if (descriptor.size > MAX_CONFIG_BYTES) return undefined;
-      const bytes = await absentAsUndefined(this.store.blobs.getContent(descriptor.digest));
+      const bytes = await unlessMissing(this.store.blobs.getContent(descriptor.digest));
       try {
         const json: unknown = bytes && JSON.parse(bytes.toString('utf8'));
         return typeof json === 'object' && json !== null && !Array.isArray(json) ? (json as ImageConfig) : undefined;
@@ -68,7 +68,10 @@ export class ManifestReader {
     return once(this.sizes, digest, async () => (await this.store.blobs.stat(digest))?.size);
   }
 
-  /** Bytes of the distinct blobs a manifest reaches, itself included (analysis.ts counts an image so). */
+  /**
+   * Bytes of the distinct blobs a manifest reaches, itself included, as ManifestGraph.reach counts an
+   * image: walked here over this page's manifests, which the page reads anyway, not read again.
+   */
   async totalBytes(digest: Digest): Promise<number> {
     const reached = new Map<string, Digest>();
     const visit = async (current: Digest): Promise<void> => {
@@ -104,13 +107,4 @@ function once<T>(cache: Map<string, Promise<T>>, digest: Digest, read: () => Pro
     cache.set(key, found);
   }
   return found;
-}
-
-async function absentAsUndefined<T>(reading: Promise<T>): Promise<T | undefined> {
-  try {
-    return await reading;
-  } catch (error) {
-    if (error instanceof PathNotFoundError) return undefined;
-    throw error;
-  }
 }
