@@ -52,10 +52,12 @@ export async function scheduleRetention(config: ServeConfig, log: (line: string)
       lease.ttlMs / 3,
     );
     const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
     try {
-      await runOnce(store, config, holder, log);
+      const { deletedTags, deletedManifests } = await runOnce(store, config, holder, log);
+      maintenanceMetrics.retentionCompleted(seconds(), deletedTags, deletedManifests);
     } catch (error) {
-      maintenanceMetrics.retentionFailed((performance.now() - started) / 1000);
+      maintenanceMetrics.retentionFailed(seconds());
       throw error;
     } finally {
       clearInterval(renew);
@@ -80,16 +82,16 @@ export async function scheduleRetention(config: ServeConfig, log: (line: string)
 }
 
 /** Plans, keeps the plan for the report, applies it, collects garbage, and records the run. */
-async function runOnce(store: Store, config: ServeConfig, holder: string, log: (line: string) => void): Promise<void> {
+async function runOnce(store: Store, config: ServeConfig, holder: string, log: (line: string) => void): Promise<RetentionRun> {
   const startedAt = new Date();
-  const started = performance.now();
   const settings = config.file.retention;
   const plan = await planRetention(store, settings, startedAt);
   await store.driver.putContent(paths.retentionLastPlan, JSON.stringify(plan));
   const result = await applyRetention(store, plan, settings);
   const gcStarted = performance.now();
   const gc = await collectGarbage(store, { ...gcSection(config), log: (line) => log(`retention gc: ${line}`) });
-  maintenanceMetrics.gcCompleted((performance.now() - gcStarted) / 1000, gc.blobBytes + gc.uploadBytes);
+  const gcFreedBytes = gc.blobBytes + gc.uploadBytes;
+  maintenanceMetrics.gcCompleted((performance.now() - gcStarted) / 1000, gcFreedBytes);
   const run: RetentionRun = {
     holder,
     startedAt: startedAt.toISOString(),
@@ -97,15 +99,15 @@ async function runOnce(store: Store, config: ServeConfig, holder: string, log: (
     bytesFreed: plan.bytesFreed,
     deletedTags: result.deletedTags,
     deletedManifests: result.deletedManifests,
-    gcFreedBytes: gc.blobBytes + gc.uploadBytes,
+    gcFreedBytes,
   };
   const record = JSON.stringify(run);
   await store.driver.putContent(`${paths.retentionRuns}/${run.startedAt.replace(/[:.]/g, '-')}-${holder.replace(/[^\w.-]/g, '_')}.json`, record);
   await store.driver.putContent(paths.retentionLastRun, record);
-  maintenanceMetrics.retentionCompleted((performance.now() - started) / 1000, result.deletedTags, result.deletedManifests);
   log(
-    `retention: deleted ${result.deletedTags} tags and ${result.deletedManifests} manifests (plan frees ${plan.bytesFreed} bytes); gc freed ${run.gcFreedBytes} bytes`,
+    `retention: deleted ${result.deletedTags} tags and ${result.deletedManifests} manifests (plan frees ${plan.bytesFreed} bytes); gc freed ${gcFreedBytes} bytes`,
   );
+  return run;
 }
 
 async function readJson<T>(driver: Driver, path: string): Promise<T | undefined> {
