@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { ServeConfig } from '../registry/config/serve-config.ts';
+import type { ConfigFile } from '../registry/config/schema.ts';
 import { GC_DEFAULTS, type GcTiming } from '../storage/gc/gc-plan.ts';
 import { formatDuration, parseDuration } from './duration.ts';
 
@@ -33,8 +33,8 @@ export function gcPlanOptions(command: Command): Command {
 }
 
 /** Each setting from its flag, else the config file's `gc:` section, else gc's default. */
-export function gcSettings(flags: GcFlags, config: ServeConfig): GcSettings {
-  const section = (config.file.gc ?? {}) as Record<string, unknown>;
+export function gcSettings(flags: GcFlags, file: ConfigFile | undefined): GcSettings {
+  const section: Record<string, unknown> = file?.gc ?? {};
   const duration = (flag: string | undefined, key: string, fallback: number): number => {
     const value = flag ?? section[key];
     return value === undefined ? fallback : parseDuration(String(value));

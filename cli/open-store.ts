@@ -1,4 +1,5 @@
-import type { ServeConfig } from '../registry/config/serve-config.ts';
+import type { ConfigFile } from '../registry/config/schema.ts';
+import { storageLocation } from '../registry/config/storage-location.ts';
 import type { Store } from '../storage/store.ts';
 
 export interface StoreFlags {
@@ -7,18 +8,17 @@ export interface StoreFlags {
 }
 
 /**
- * The store `berth serve` would use with the same flags, environment and config file. The config
- * schema and the drivers (the AWS SDK) load here, when a command runs, not when `berth --help`
- * registers every command.
+ * The store `berth serve` would use with the same flags, environment and config file, and that
+ * file checked whole (undefined when none is named). The file's schema (zod, yaml) and the drivers
+ * (the AWS SDK) load here, and only when needed: `berth gc` on a directory without a config file
+ * starts without them, `berth --help` without any.
  */
-export async function openStore(flags: StoreFlags): Promise<{ store: Store; config: ServeConfig; close: () => Promise<void> }> {
-  const [{ loadServeConfig }, { openDriver }, { Store }] = await Promise.all([
-    import('../registry/config/serve-config.ts'),
-    import('../storage/open-driver.ts'),
-    import('../storage/store.ts'),
-  ]);
-  const config = await loadServeConfig({ storage: flags.storage, config: flags.config });
-  const driver = await openDriver(config.storage, config.s3);
+export async function openStore(flags: StoreFlags): Promise<{ store: Store; file?: ConfigFile; close: () => Promise<void> }> {
+  const path = flags.config ?? process.env.BERTH_CONFIG;
+  const file = path ? await (await import('../registry/config/config-file.ts')).readConfigFile(path) : undefined;
+  const { storage, s3 } = storageLocation(flags.storage, process.env, file?.storage);
+  const [{ openDriver }, { Store }] = await Promise.all([import('../storage/open-driver.ts'), import('../storage/store.ts')]);
+  const driver = await openDriver(storage, s3);
   await driver.check();
-  return { store: new Store(driver), config, close: async () => driver.close?.() };
+  return { store: new Store(driver), ...(file ? { file } : {}), close: async () => driver.close?.() };
 }

@@ -36,10 +36,10 @@ export function registerAnalyze(program: Command): void {
       import('../analysis-html.ts'),
       import('../analysis-text.ts'),
     ]);
-    const { store, config, close } = await openStore(flags);
+    const { store, file, close } = await openStore(flags);
     try {
-      const { gracePeriodMs, uploadMaxAgeMs, deleteUntagged } = gcSettings(flags, config);
-      const mirrors = config.file.mirror.upstreams.map((upstream) => upstream.name);
+      const { gracePeriodMs, uploadMaxAgeMs, deleteUntagged } = gcSettings(flags, file);
+      const mirrors = (file?.mirror.upstreams ?? []).map((upstream) => upstream.name);
       const report = await analyze(store, { deep: flags.deep ?? false, top: flags.top, gracePeriodMs, uploadMaxAgeMs, deleteUntagged, mirrors });
       if (flags.html) await writeFile(flags.html, renderHtmlReport(report));
       process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderTextReport(report, { verbose: flags.verbose ?? false }));

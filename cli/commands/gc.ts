@@ -52,10 +52,10 @@ export function registerGc(program: Command): void {
     .option('--settle <duration>', `wait for in-flight manifest pushes before deleting (config gc.settle, default ${formatDuration(GC_DEFAULTS.settleMs)})`)
     .option('--json', 'print the report as JSON')
     .action(async (flags: GcCommandFlags) => {
-      const { store, config, close } = await openStore(flags);
+      const { store, file, close } = await openStore(flags);
       try {
         const report = await collectGarbage(store, {
-          ...gcSettings(flags, config),
+          ...gcSettings(flags, file),
           dryRun: flags.dryRun ?? false,
           log: (line) => console.error(line),
         });

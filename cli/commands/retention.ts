@@ -1,10 +1,14 @@
 import type { Command } from 'commander';
 import { applyRetention } from '../../analysis/retention-apply.ts';
+import type { RetentionSettings } from '../../analysis/retention-policy.ts';
 import { planRetention } from '../../analysis/retention.ts';
 import { collectGarbage } from '../../storage/gc/gc.ts';
 import { gcSettings } from '../gc-settings.ts';
 import { openStore, type StoreFlags } from '../open-store.ts';
 import { renderRetentionPlan, renderRetentionResult } from '../retention-text.ts';
+
+/** Without a config file there is no policy: nothing to plan. */
+const NO_POLICIES: RetentionSettings = { policies: [], immutableTags: [] };
 
 interface RetentionFlags extends StoreFlags {
   json?: boolean;
@@ -25,9 +29,9 @@ export function registerRetention(program: Command): void {
   storeOptions(
     retention.command('plan').description('the dry run: per repository the tags and manifests that would go, and the bytes that would really be freed'),
   ).action(async (flags: RetentionFlags) => {
-    const { store, config, close } = await openStore(flags);
+    const { store, file, close } = await openStore(flags);
     try {
-      const plan = await planRetention(store, config.file.retention);
+      const plan = await planRetention(store, file?.retention ?? NO_POLICIES);
       process.stdout.write(flags.json ? `${JSON.stringify(plan, null, 2)}\n` : renderRetentionPlan(plan));
     } finally {
       await close();
@@ -36,12 +40,12 @@ export function registerRetention(program: Command): void {
   storeOptions(retention.command('apply').description('delete what the policies say (tags, then manifests); with --gc, then collect the garbage'))
     .option('--gc', 'run gc afterwards, with the config file’s gc: settings')
     .action(async (flags: RetentionFlags) => {
-      const { store, config, close } = await openStore(flags);
+      const { store, file, close } = await openStore(flags);
       try {
-        const settings = config.file.retention;
+        const settings = file?.retention ?? NO_POLICIES;
         const plan = await planRetention(store, settings);
         const result = await applyRetention(store, plan, settings);
-        const gc = flags.gc ? await collectGarbage(store, { ...gcSettings({}, config), log: (line) => console.error(line) }) : undefined;
+        const gc = flags.gc ? await collectGarbage(store, { ...gcSettings({}, file), log: (line) => console.error(line) }) : undefined;
         if (flags.json) process.stdout.write(`${JSON.stringify({ plan, result, ...(gc ? { gc } : {}) }, null, 2)}\n`);
         else {
           const freed = gc ? `gc freed ${gc.blobBytes + gc.uploadBytes} bytes\n` : '';

@@ -1,10 +1,11 @@
 import type { BlobCacheSettings } from '../../storage/local-copies/blob-cache.ts';
 import { toAuthConfig, type AuthConfig } from '../auth/config.ts';
 import { defaultTokenKey } from '../auth/token-key-location.ts';
-import { DEFAULT_LISTEN, DEFAULT_STORAGE } from './defaults.ts';
+import { DEFAULT_LISTEN } from './defaults.ts';
 import { ConfigError } from './config-error.ts';
 import { parseConfigFile, readConfigFile } from './config-file.ts';
 import { parseListen, parseWorkers } from './parsers.ts';
+import { storageLocation } from './storage-location.ts';
 import { DEFAULT_LOG, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel, type LogSettings } from '../request-log/log-settings.ts';
 import type { ConfigFile, StorageSection } from './schema.ts';
 
@@ -81,7 +82,7 @@ export async function loadServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv 
   const workersText = flags.workers ?? env.BERTH_WORKERS ?? file.workers ?? 'auto';
   const workers = parseWorkers(workersText);
   if (workers === undefined) throw new ConfigError(`invalid worker count "${workersText}" (want a number or "auto")`);
-  const storage = flags.storage ?? env.BERTH_STORAGE ?? file.storage.url ?? file.storage.path ?? DEFAULT_STORAGE;
+  const { storage, s3 } = storageLocation(flags.storage, env, file.storage);
   const localCache = localCacheFor(storage, file.storage.localCache);
   const tls = tlsFor(flags, env, file.tls);
   const log = logFor(env, file.log);
@@ -89,9 +90,6 @@ export async function loadServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv 
   const metricsListen = metricsText === undefined ? undefined : parseListen(metricsText);
   if (metricsText !== undefined && !metricsListen) throw new ConfigError(`invalid metrics listen address "${metricsText}" (want HOST:PORT)`);
   const auth = toAuthConfig(file.auth, defaultTokenKey(storage, env));
-  const redis = env.BERTH_S3_REDIS;
-  if (redis !== undefined && !URL.canParse(redis)) throw new ConfigError(`BERTH_S3_REDIS: invalid URL "${redis}" (want redis://HOST:PORT)`);
-  const s3 = redis === undefined ? file.storage.s3 : { ...file.storage.s3, redis };
   const resolved = { ...listen, storage, workers, s3, directWrites: file.storage.directWrites, file, auth };
   return { ...resolved, log, ...(localCache ? { localCache } : {}), ...(tls ? { tls } : {}), ...(metricsListen ? { metricsListen } : {}) };
 }
