@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import pMap from 'p-map';
 import { Digest } from '../oci/digest.ts';
 import { paths } from '../storage/paths.ts';
 
@@ -18,7 +19,7 @@ export interface ScaleShape {
 export const SCALE_DEFAULTS: Omit<ScaleShape, 'repositories'> = { tagsPerRepository: 4, layersPerImage: 5, poolSize: 2000, layerBytes: 2048 };
 
 /** A file under the root: its path and bytes. */
-type RootFile = [path: string, content: string | Buffer];
+export type RootFile = [path: string, content: string | Buffer];
 
 /** The same root for the same shape: a pseudo-random sequence (xorshift) from a fixed seed. */
 function sequence(seed: number): () => number {
@@ -37,9 +38,14 @@ function blob(content: string | Buffer): { digest: Digest; size: number; file: R
   return { digest, size: bytes.length, file: [paths.blobData(digest), bytes] };
 }
 
+/** The name of the root's repository `index` (from 0). */
+export function scaleRepositoryName(index: number): string {
+  return `team-${index % 100}/app-${index}`;
+}
+
 /** One repository's images (config, manifest, links, tags), drawing layers from the pool. */
 function repositoryFiles(index: number, shape: ScaleShape, pool: ReturnType<typeof blob>[], random: () => number): RootFile[] {
-  const name = `team-${index % 100}/app-${index}`;
+  const name = scaleRepositoryName(index);
   const files: RootFile[] = [];
   const layered = new Set<string>();
   const link = (digest: Digest) => {
@@ -74,39 +80,38 @@ function repositoryFiles(index: number, shape: ScaleShape, pool: ReturnType<type
 const WRITES_IN_FLIGHT = 64;
 
 /**
- * Writes a registry of `shape` straight into Distribution's layout under `root` (both servers read
- * it): pushing 20,000 images over HTTP would measure the push, not the walk. Returns the files written.
+ * The files of a registry of `shape` in Distribution's layout, made as they are taken: the whole
+ * root's list at 20,000 repositories would be memory of its own. The same shape gives the same files.
  */
-export async function writeScaleRoot(root: string, shape: ScaleShape): Promise<number> {
+export function* scaleRootFiles(shape: ScaleShape): Generator<RootFile> {
   const random = sequence(shape.repositories * 7919 + shape.poolSize);
   const pool = Array.from({ length: shape.poolSize }, (_, index) => {
     const bytes = Buffer.alloc(shape.layerBytes);
     bytes.writeUInt32BE(index);
     return blob(bytes);
   });
+  for (const layer of pool) yield layer.file;
+  for (let repository = 0; repository < shape.repositories; repository++) yield* repositoryFiles(repository, shape, pool, random);
+}
+
+/**
+ * Writes a registry of `shape` straight into Distribution's layout under `root` (both servers read
+ * it): pushing 20,000 images over HTTP would measure the push, not the walk. Returns the files written.
+ */
+export async function writeScaleRoot(root: string, shape: ScaleShape): Promise<number> {
   const made = new Map<string, Promise<unknown>>();
   let written = 0;
-  const write = async ([path, content]: RootFile) => {
-    const file = join(root, path);
-    const directory = dirname(file);
-    if (!made.has(directory)) made.set(directory, mkdir(directory, { recursive: true }));
-    await made.get(directory);
-    await writeFile(file, content);
-    written++;
-  };
-  const queue: RootFile[] = pool.map((layer) => layer.file);
-  let next = 0;
-  const drain = async () => {
-    for (let file = queue[next++]; file; file = queue[next++]) await write(file);
-  };
-  for (let repository = 0; repository < shape.repositories; repository++) {
-    queue.push(...repositoryFiles(repository, shape, pool, random));
-    // Written a slice at a time: the whole root's file list at 20,000 repositories would be memory of its own.
-    if (queue.length - next > 50_000 || repository === shape.repositories - 1) {
-      await Promise.all(Array.from({ length: WRITES_IN_FLIGHT }, drain));
-      queue.length = 0;
-      next = 0;
-    }
-  }
+  await pMap(
+    scaleRootFiles(shape),
+    async ([path, content]) => {
+      const file = join(root, path);
+      const directory = dirname(file);
+      if (!made.has(directory)) made.set(directory, mkdir(directory, { recursive: true }));
+      await made.get(directory);
+      await writeFile(file, content);
+      written++;
+    },
+    { concurrency: WRITES_IN_FLIGHT },
+  );
   return written;
 }

@@ -1,48 +1,52 @@
 /**
- * `npm run bench:scale`: `berth analyze` and `berth gc` (dry run and real) beside Distribution's
- * `garbage-collect` on synthetic registries of 1,000, 5,000 and 20,000 repositories on local disk
- * (issue 29), interleaved run by run; prints wall time and peak RSS, and Berth's time over
- * Distribution's. The roots are kept in the temp directory between runs (`--fresh` rewrites them).
+ * `npm run bench:scale`: issue 29's rows on synthetic registries of 1,000, 5,000 and 20,000
+ * repositories: `berth analyze`, `berth gc` (dry run and real) beside Distribution's
+ * `garbage-collect`, and over HTTP the whole catalog and a tag list beside Distribution serving the
+ * same root; on local disk, on s3rver, and on s3rver behind a bucket's latency. Interleaved run by
+ * run; prints the medians (wall time and peak RSS for commands) and Berth's over Distribution's.
+ * Roots are kept between runs, on disk in the temp directory and in an s3rver directory there too
+ * (`--fresh` writes them again).
  */
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs, promisify } from 'node:util';
+import { parseArgs } from 'node:util';
+import { BUCKET_LATENCY_MS } from '../peers/latency-proxy.ts';
+import type { S3Server } from '../peers/s3-server.ts';
+import { bucketRootFor, startScaleBucket } from './scale-bucket.ts';
+import { DEFAULT_BERTH_CLI } from './scale-http.ts';
 import { writeScaleRoot, SCALE_DEFAULTS, type ScaleShape } from './scale-root.ts';
-import { median } from './stats.ts';
-
-const run = promisify(execFile);
+import { measureRows, SCALE_ROWS, type Figure, type RowFigures } from './scale-rows.ts';
+import { bucketTarget, diskTarget, SCALE_STORAGES, type ScaleStorage, type ScaleTarget } from './scale-target.ts';
+import { median, medianRatio } from './stats.ts';
 
 const { values: flags } = parseArgs({
   options: {
     sizes: { type: 'string', default: '1000,5000,20000' },
     runs: { type: 'string', default: '3' },
+    /** Where the roots are served from: disk, s3 (s3rver on loopback), s3-latency (s3rver behind a bucket's latency). */
+    storage: { type: 'string', default: 'disk' },
+    rows: { type: 'string', default: Object.keys(SCALE_ROWS).join(',') },
+    /** Milliseconds the s3-latency rows add to each S3 request. */
+    latency: { type: 'string', default: String(BUCKET_LATENCY_MS) },
     fresh: { type: 'boolean', default: false },
     /** Another build of the CLI to measure (a branch's, say). */
-    cli: { type: 'string', default: join(import.meta.dirname, '..', 'dist', 'cli', 'main.js') },
+    cli: { type: 'string', default: DEFAULT_BERTH_CLI },
   },
 });
-const BERTH = flags.cli;
 const sizes = flags.sizes.split(',').map(Number);
 const runs = Number(flags.runs);
+const rows = flags.rows.split(',');
+const storages = flags.storage.split(',') as ScaleStorage[];
+const latencyMs = Number(flags.latency);
+for (const row of rows) if (!SCALE_ROWS[row]) throw new Error(`--rows: no row "${row}" (rows: ${Object.keys(SCALE_ROWS).join(', ')})`);
+for (const storage of storages) if (!SCALE_STORAGES.includes(storage)) throw new Error(`--storage: "${storage}" is none of ${SCALE_STORAGES.join(', ')}`);
+if (!sizes.every((size) => Number.isInteger(size) && size > 0)) throw new Error(`--sizes wants repository counts, not "${flags.sizes}"`);
+if (!(Number.isInteger(runs) && runs > 0)) throw new Error(`--runs wants a count, not "${flags.runs}"`);
 
-interface Measured {
-  seconds: number;
-  peakMiB: number;
-}
-
-/** Runs a command under GNU time (Debian's `time` package): its wall time and peak RSS. */
-async function measured(command: string, args: string[]): Promise<Measured> {
-  const { stderr } = await run('/usr/bin/time', ['-f', 'bench-scale %e %M', command, ...args], { maxBuffer: 1 << 28 });
-  const [, seconds, kib] = /bench-scale ([\d.]+) (\d+)/.exec(stderr) ?? [];
-  if (!seconds) throw new Error(`${command} ${args.join(' ')}: no timing in\n${stderr}`);
-  return { seconds: Number(seconds), peakMiB: Number(kib) / 1024 };
-}
-
-/** The root of a shape, written once and reused: 20,000 repositories take minutes to write. */
-async function rootFor(shape: ScaleShape): Promise<string> {
+/** The disk root of a shape, written once and reused: 20,000 repositories take minutes to write. */
+async function diskRootFor(shape: ScaleShape): Promise<string> {
   const root = join(tmpdir(), `berth-scale-${shape.repositories}-${shape.tagsPerRepository}-${shape.layersPerImage}-${shape.poolSize}`);
   const done = join(root, 'written');
   if (flags.fresh) await rm(root, { recursive: true, force: true });
@@ -56,33 +60,60 @@ async function rootFor(shape: ScaleShape): Promise<string> {
   return root;
 }
 
-const rows = {
-  'berth analyze --json': (root: string) => measured(process.execPath, [BERTH, 'analyze', '--json', '--storage', root]),
-  'berth gc --dry-run': (root: string) => measured(process.execPath, [BERTH, 'gc', '--dry-run', '--storage', root]),
-  'distribution garbage-collect --dry-run': (_root: string, config: string) => measured('docker-registry', ['garbage-collect', '--dry-run', config]),
-  'berth gc': (root: string) => measured(process.execPath, [BERTH, 'gc', '--storage', root]),
-  'distribution garbage-collect': (_root: string, config: string) => measured('docker-registry', ['garbage-collect', config]),
-};
+let bucket: S3Server | undefined;
+async function targetFor(storage: ScaleStorage, shape: ScaleShape): Promise<ScaleTarget> {
+  if (storage === 'disk') return diskTarget(await diskRootFor(shape));
+  bucket ??= await startScaleBucket();
+  const prefix = await bucketRootFor(bucket, shape, flags.fresh);
+  const scratch = join(tmpdir(), `berth-scale-${prefix}`);
+  await mkdir(scratch, { recursive: true });
+  return bucketTarget(bucket, prefix, scratch, storage === 's3-latency' ? latencyMs : undefined);
+}
 
-const lines = ['| repositories (images) | command | time (s) | peak RSS (MiB) | time / Distribution |', '|---|---|---:|---:|---:|'];
-for (const repositories of sizes) {
-  const shape = { ...SCALE_DEFAULTS, repositories };
-  const root = await rootFor(shape);
-  const config = join(root, 'distribution.yml');
-  await writeFile(config, `version: 0.1\nlog: { level: error }\nstorage:\n  filesystem: { rootdirectory: "${root}" }\n`);
-  const figures = new Map<string, Measured[]>(Object.keys(rows).map((name) => [name, []]));
-  for (let i = 0; i < runs; i++) {
-    // Alternating the order: neither always meets the page cache the other warmed.
-    const order = i % 2 ? Object.entries(rows).reverse() : Object.entries(rows);
-    for (const [name, row] of order) figures.get(name)!.push(await row(root, config));
+const label: Record<ScaleStorage, string> = { disk: 'disk', s3: 's3rver', 's3-latency': `s3rver +${latencyMs} ms` };
+
+function cell(figures: Figure[], unit: string): string {
+  if (!figures.length) return '';
+  const peaks = figures.flatMap((figure) => (figure.peakMiB === undefined ? [] : [figure.peakMiB]));
+  const value = median(figures.map((figure) => figure.value));
+  return `${value.toFixed(unit === 's' ? 2 : 1)} ${unit}${peaks.length ? `, ${median(peaks).toFixed(0)} MiB` : ''}`;
+}
+
+function tableLines(storage: ScaleStorage, shape: ScaleShape, figures: RowFigures): string[] {
+  const where = `${label[storage]} | ${shape.repositories} (${shape.repositories * shape.tagsPerRepository})`;
+  const line = (title: string, unit: string, berth: Figure[], distribution: Figure[]) => {
+    const ratio = distribution.length
+      ? medianRatio(
+          berth.map((figure) => figure.value),
+          distribution.map((figure) => figure.value),
+        ).toFixed(2)
+      : '';
+    return `| ${where} | ${title} | ${cell(berth, unit)} | ${cell(distribution, unit)} | ${ratio} |`;
+  };
+  return [...figures].flatMap(([name, { berth, distribution }]) => {
+    const row = SCALE_ROWS[name]!;
+    const first = row.firstApart && runs > 1 ? [line(`${row.title}, first after start`, row.unit, berth.slice(0, 1), distribution.slice(0, 1))] : [];
+    return [...first, line(row.title, row.unit, berth, distribution)];
+  });
+}
+
+const lines = ['| storage | repositories (images) | row | Berth | Distribution | Berth / Distribution |', '|---|---|---|---:|---:|---:|'];
+try {
+  for (const storage of storages) {
+    for (const repositories of sizes) {
+      const shape = { ...SCALE_DEFAULTS, repositories };
+      const target = await targetFor(storage, shape);
+      try {
+        const figures = await measureRows(rows, runs, { target, shape, berthCli: flags.cli });
+        const measured = tableLines(storage, shape, figures);
+        console.error(measured.join('\n'));
+        lines.push(...measured);
+      } finally {
+        await target.stop();
+      }
+    }
   }
-  const secondsOf = (name: string) => median(figures.get(name)!.map((figure) => figure.seconds));
-  const reference = { 'berth gc --dry-run': 'distribution garbage-collect --dry-run', 'berth gc': 'distribution garbage-collect' } as Record<string, string>;
-  for (const [name, measures] of figures) {
-    const seconds = secondsOf(name);
-    const ratio = reference[name] ? (seconds / secondsOf(reference[name])).toFixed(2) : '';
-    const peak = median(measures.map((figure) => figure.peakMiB));
-    lines.push(`| ${repositories} (${repositories * shape.tagsPerRepository}) | ${name} | ${seconds.toFixed(2)} | ${peak.toFixed(0)} | ${ratio} |`);
-  }
+} finally {
+  await bucket?.stop();
 }
 console.log(lines.join('\n'));

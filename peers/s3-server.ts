@@ -174,14 +174,15 @@ new S3rver({ address: '127.0.0.1', port: Number(port), directory, silent: true, 
  * Starts s3rver; `without` makes it answer 501 for those operations, as stricter or older servers
  * do. It takes any well-formed signature unless told to check them (`checkSignatures`). With
  * `pageSize`, a listing answers at most that many keys and common prefixes per page (S3 answers up
- * to 1,000), so that a test's listings span pages with a few hundred objects.
+ * to 1,000), so that a test's listings span pages with a few hundred objects. With `directory`, its
+ * objects live there and stay after `stop` (a benchmark's bucket, slow to fill, reused between runs).
  */
 export async function startS3Server(
   bucket = 'berth-test',
   without: OptionalS3Feature[] = [],
-  { checkSignatures = false, pageSize }: { checkSignatures?: boolean; pageSize?: number } = {},
+  { checkSignatures = false, pageSize, directory: kept }: { checkSignatures?: boolean; pageSize?: number; directory?: string } = {},
 ): Promise<S3Server> {
-  const directory = await mkdtemp(join(tmpdir(), 's3rver-'));
+  const directory = kept ?? (await mkdtemp(join(tmpdir(), 's3rver-')));
   const lacking = without.map((feature) => CONTROLLERS[feature]).join(',');
   const launch = (port: number) =>
     startProcess(process.execPath, ['-e', SCRIPT, String(port), directory, bucket, lacking, String(checkSignatures), String(pageSize ?? '')], /s3rver ready/, {
@@ -210,7 +211,7 @@ export async function startS3Server(
     },
     async stop() {
       await server.stop();
-      await rm(directory, { recursive: true, force: true });
+      if (!kept) await rm(directory, { recursive: true, force: true });
     },
   };
 }

@@ -1,0 +1,113 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { readCatalog, startScaleServers, tagListMs, type ScaleServers } from './scale-http.ts';
+import { scaleRepositoryName, type ScaleShape } from './scale-root.ts';
+import type { ScaleTarget } from './scale-target.ts';
+
+const run = promisify(execFile);
+
+/** One measurement: seconds (or milliseconds, as its row says) and, for a command, its peak RSS. */
+export interface Figure {
+  value: number;
+  peakMiB?: number;
+}
+
+/** What one root gives a row to measure with: the target, and the servers for the HTTP rows. */
+export interface RowContext {
+  target: ScaleTarget;
+  shape: ScaleShape;
+  berthCli: string;
+  servers?: ScaleServers;
+}
+
+/** A bench row: Berth's side and, where it has one, Distribution's, measured one after the other in each run. */
+export interface ScaleRow {
+  title: string;
+  unit: 's' | 'ms';
+  /** It reads over HTTP: both registries serve the root while it runs. */
+  http?: boolean;
+  /** Its first run meets servers just started (Berth reuses a catalog walk for a while): reported on its own too. */
+  firstApart?: boolean;
+  berth(context: RowContext): Promise<Figure>;
+  distribution?(context: RowContext): Promise<Figure>;
+}
+
+/** Runs a command under GNU time (Debian's `time` package): its wall time and peak RSS. */
+async function measured(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<Figure> {
+  const { stderr } = await run('/usr/bin/time', ['-f', 'bench-scale %e %M', command, ...args], { env, maxBuffer: 1 << 28 });
+  const [, seconds, kib] = /bench-scale ([\d.]+) (\d+)/.exec(stderr) ?? [];
+  if (!seconds) throw new Error(`${command} ${args.join(' ')}: no timing in\n${stderr}`);
+  return { value: Number(seconds), peakMiB: Number(kib) / 1024 };
+}
+
+const berthCommand =
+  (...args: string[]) =>
+  ({ target, berthCli }: RowContext) =>
+    measured(process.execPath, [berthCli, ...args, '--storage', target.berth.storage], target.berth.env);
+
+const distributionGc =
+  (...args: string[]) =>
+  async ({ target }: RowContext) =>
+    measured('docker-registry', ['garbage-collect', ...args, await target.distribution.config()], target.distribution.env);
+
+function servers(context: RowContext): ScaleServers {
+  if (!context.servers) throw new Error('an HTTP row without servers');
+  return context.servers;
+}
+
+/** Tag lists per run: enough for a median, few enough at a bucket's latency. */
+const TAG_LISTS = 50;
+
+const catalog = (side: 'berth' | 'distribution') => async (context: RowContext) => ({
+  value: await readCatalog(servers(context)[side], context.shape.repositories),
+});
+
+const tags = (side: 'berth' | 'distribution') => async (context: RowContext) => ({
+  value: await tagListMs(servers(context)[side], scaleRepositoryName(context.shape.repositories >> 1), context.shape.tagsPerRepository, TAG_LISTS),
+});
+
+/** Issue 29's rows by the names `--rows` takes. */
+export const SCALE_ROWS: Record<string, ScaleRow> = {
+  analyze: { title: 'analyze --json', unit: 's', berth: berthCommand('analyze', '--json') },
+  'gc-dry-run': { title: 'gc --dry-run', unit: 's', berth: berthCommand('gc', '--dry-run'), distribution: distributionGc('--dry-run') },
+  gc: { title: 'gc', unit: 's', berth: berthCommand('gc'), distribution: distributionGc() },
+  catalog: { title: 'whole catalog, n=1000 pages', unit: 's', http: true, firstApart: true, berth: catalog('berth'), distribution: catalog('distribution') },
+  tags: { title: `tag list, median of ${TAG_LISTS}`, unit: 'ms', http: true, berth: tags('berth'), distribution: tags('distribution') },
+};
+
+/** Every run of each side of each row on one root. */
+export type RowFigures = Map<string, { berth: Figure[]; distribution: Figure[] }>;
+
+/**
+ * Measures `names` on one root `runs` times, interleaved: each run takes every row, Berth's side and
+ * Distribution's one after the other, every other run in reverse order, so that neither always meets
+ * the page cache (or s3rver's) the other warmed. The HTTP rows run with both servers up, the
+ * commands without them.
+ */
+export async function measureRows(names: string[], runs: number, context: RowContext): Promise<RowFigures> {
+  const figures: RowFigures = new Map(names.map((name) => [name, { berth: [], distribution: [] }]));
+  const pass = async (selected: string[], runContext: RowContext) => {
+    for (let i = 0; i < runs; i++) {
+      const order = i % 2 ? [...selected].reverse() : selected;
+      for (const name of order) {
+        const row = SCALE_ROWS[name]!;
+        const sides = [['berth', row.berth], ...(row.distribution ? [['distribution', row.distribution] as const] : [])] as const;
+        for (const [side, measure] of i % 2 ? [...sides].reverse() : sides) figures.get(name)![side].push(await measure(runContext));
+      }
+    }
+  };
+  const http = names.filter((name) => SCALE_ROWS[name]!.http);
+  await pass(
+    names.filter((name) => !SCALE_ROWS[name]!.http),
+    context,
+  );
+  if (http.length) {
+    const started = await startScaleServers(context.target, context.berthCli);
+    try {
+      await pass(http, { ...context, servers: started });
+    } finally {
+      await started.stop();
+    }
+  }
+  return figures;
+}
