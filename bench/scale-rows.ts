@@ -75,8 +75,8 @@ export const SCALE_ROWS: Record<string, ScaleRow> = {
   tags: { title: `tag list, median of ${TAG_LISTS}`, unit: 'ms', http: true, berth: tags('berth'), distribution: tags('distribution') },
 };
 
-/** Every run of each side of each row on one root. */
-export type RowFigures = Map<string, { berth: Figure[]; distribution: Figure[] }>;
+/** Every run of each side of each row on one root, and why a run failed, if one did (the first line of its error). */
+export type RowFigures = Map<string, { berth: Figure[]; distribution: Figure[]; failed: Partial<Record<'berth' | 'distribution', string>> }>;
 
 /**
  * Measures `names` on one root `runs` times, interleaved: each run takes every row, Berth's side and
@@ -85,14 +85,21 @@ export type RowFigures = Map<string, { berth: Figure[]; distribution: Figure[] }
  * commands without them.
  */
 export async function measureRows(names: string[], runs: number, context: RowContext): Promise<RowFigures> {
-  const figures: RowFigures = new Map(names.map((name) => [name, { berth: [], distribution: [] }]));
+  const figures: RowFigures = new Map(names.map((name) => [name, { berth: [], distribution: [], failed: {} }]));
   const pass = async (selected: string[], runContext: RowContext) => {
     for (let i = 0; i < runs; i++) {
       const order = i % 2 ? [...selected].reverse() : selected;
       for (const name of order) {
-        const row = SCALE_ROWS[name]!;
-        const sides = [['berth', row.berth], ...(row.distribution ? [['distribution', row.distribution] as const] : [])] as const;
-        for (const [side, measure] of i % 2 ? [...sides].reverse() : sides) figures.get(name)![side].push(await measure(runContext));
+        const { berth, distribution } = SCALE_ROWS[name]!;
+        const sides = [['berth', berth], ...(distribution ? [['distribution', distribution] as const] : [])] as const;
+        const row = figures.get(name)!;
+        for (const [side, measure] of i % 2 ? [...sides].reverse() : sides) {
+          // One side that cannot do a row (Distribution's catalog on s3rver stopped short) leaves the others to be measured.
+          await measure(runContext).then(
+            (figure) => row[side].push(figure),
+            (error: Error) => (row.failed[side] ??= error.message.split('\n')[0]!),
+          );
+        }
       }
     }
   };

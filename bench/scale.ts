@@ -72,7 +72,8 @@ async function targetFor(storage: ScaleStorage, shape: ScaleShape): Promise<Scal
 
 const label: Record<ScaleStorage, string> = { disk: 'disk', s3: 's3rver', 's3-latency': `s3rver +${latencyMs} ms` };
 
-function cell(figures: Figure[], unit: string): string {
+function cell(figures: Figure[], unit: string, failed?: string): string {
+  if (failed) return `failed: ${failed}`;
   if (!figures.length) return '';
   const peaks = figures.flatMap((figure) => (figure.peakMiB === undefined ? [] : [figure.peakMiB]));
   const value = median(figures.map((figure) => figure.value));
@@ -81,19 +82,17 @@ function cell(figures: Figure[], unit: string): string {
 
 function tableLines(storage: ScaleStorage, shape: ScaleShape, figures: RowFigures): string[] {
   const where = `${label[storage]} | ${shape.repositories} (${shape.repositories * shape.tagsPerRepository})`;
-  const line = (title: string, unit: string, berth: Figure[], distribution: Figure[]) => {
-    const ratio = distribution.length
-      ? medianRatio(
-          berth.map((figure) => figure.value),
-          distribution.map((figure) => figure.value),
-        ).toFixed(2)
-      : '';
-    return `| ${where} | ${title} | ${cell(berth, unit)} | ${cell(distribution, unit)} | ${ratio} |`;
-  };
-  return [...figures].flatMap(([name, { berth, distribution }]) => {
+  const value = (figure: Figure) => figure.value;
+  return [...figures].flatMap(([name, { berth, distribution, failed }]) => {
     const row = SCALE_ROWS[name]!;
-    const first = row.firstApart && runs > 1 ? [line(`${row.title}, first after start`, row.unit, berth.slice(0, 1), distribution.slice(0, 1))] : [];
-    return [...first, line(row.title, row.unit, berth, distribution)];
+    // Pairs only when every run of both sides gave a figure: a failed run would shift them.
+    const paired = !failed.berth && !failed.distribution && distribution.length > 0;
+    const line = (title: string, berthRuns: Figure[], distributionRuns: Figure[]) => {
+      const ratio = paired ? medianRatio(berthRuns.map(value), distributionRuns.map(value)).toFixed(2) : '';
+      return `| ${where} | ${title} | ${cell(berthRuns, row.unit, failed.berth)} | ${cell(distributionRuns, row.unit, failed.distribution)} | ${ratio} |`;
+    };
+    const first = row.firstApart && runs > 1 ? [line(`${row.title}, first after start`, berth.slice(0, 1), distribution.slice(0, 1))] : [];
+    return [...first, line(row.title, berth, distribution)];
   });
 }
 
