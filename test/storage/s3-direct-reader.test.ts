@@ -21,8 +21,8 @@ import { RegistryAPI } from '../helpers/registry-api.ts';
 import { needsAddon } from '../helpers/peers.ts';
 import { startS3Server, type S3Server } from '../../peers/s3-server.ts';
 
-/** Many times a loopback socket's buffer and the relay's 1 MiB pipe. */
-const SIZE = 24 * 1024 * 1024;
+/** Many times a loopback socket's buffer and the relay's 1 MiB pipe, and less than a parallel read's two parts. */
+const SIZE = 12 * 1024 * 1024;
 const blob: TestBlob = randomBlob(SIZE);
 const digest = `${blob.digest}`;
 const path = `/v2/s3dl/blob/blobs/${digest}`;

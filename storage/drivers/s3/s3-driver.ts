@@ -1,9 +1,10 @@
 import { Readable } from 'node:stream';
 import { OffsetMismatchError, PathNotFoundError, type ByteRange, type Driver, type FileInfo, type PurgeOptions, type StaleWrites } from '../../driver.ts';
 import { paths } from '../../paths.ts';
+import { ParallelObjectReader } from './parallel-reader.ts';
 import { ReadCoalescer } from './read-coalescer.ts';
 import { abortAbandonedUploads } from './s3-abandoned-uploads.ts';
-import { isNotFound, S3Bucket, type S3Settings } from './s3-bucket.ts';
+import { isNotFound, PARALLEL_PARTS, PART_SIZE, S3Bucket, type S3Settings } from './s3-bucket.ts';
 import { copyObject } from './s3-copy.ts';
 import { SegmentedObject } from './s3-segments.ts';
 import { appendAlone } from '../append-alone.ts';
@@ -76,8 +77,15 @@ export class S3Driver implements Driver {
   async reader(path: string, range?: ByteRange): Promise<Readable> {
     if (range && range.end <= range.start) return Readable.from([]);
     const key = this.bucket.key(path);
-    const direct = this.direct && range !== undefined && range.end - range.start >= DIRECT_MIN;
+    const length = range ? range.end - range.start : 0;
     try {
+      // A range of two parts or more is read in parallel parts (parallel-reader.ts).
+      if (range && length >= 2 * PART_SIZE) {
+        const parts = { partSize: PART_SIZE, parallel: PARALLEL_PARTS, budget: this.bucket.parts };
+        const parallel = await ParallelObjectReader.open((part) => this.bucket.rangeReader(key, part), range, parts);
+        if (parallel) return parallel;
+      }
+      const direct = this.direct && range !== undefined && length >= DIRECT_MIN;
       return (direct && (await this.bucket.directReader(key, range))) || (await this.bucket.reader(key, range));
     } catch (error) {
       if (!isNotFound(error)) throw error;
