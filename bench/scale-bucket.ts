@@ -45,7 +45,7 @@ export async function bucketRootFor(s3: S3Server, shape: ScaleShape, fresh: bool
     );
     await client.send(new PutObjectCommand({ ...done, Body: String(files) }));
     console.error(
-      `wrote ${files} objects for ${shape.repositories} repositories in ${((performance.now() - started) / 1000).toFixed(0)} s: s3rver ${BUCKET_DIRECTORY}`,
+      `wrote ${files} objects for ${shape.repositories} repositories in ${((performance.now() - started) / 1000).toFixed(0)} s: s3://${s3.bucket}/${prefix}`,
     );
   });
   return prefix;
