@@ -2,6 +2,14 @@ import type { Driver } from './driver.ts';
 import { FsDriver } from './drivers/fs/fs-driver.ts';
 import type { S3Settings } from './drivers/s3/s3-bucket.ts';
 
+/**
+ * A transfer's part and how many of them are in flight at once (storage.s3.partSize and
+ * parallelParts). Through a link of 100 MB/s per connection and 10 ms per request in front of
+ * s3rver (bench/s3-link.ts): FIXME
+ */
+const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
+const DEFAULT_PARALLEL_PARTS = 4;
+
 export class StorageConfigError extends Error {}
 
 function text(value: unknown): string | undefined {
@@ -26,6 +34,8 @@ export function s3Settings(url: string, section: Record<string, unknown> = {}, e
     secretAccessKey: text(section.secretAccessKey) ?? text(env.AWS_SECRET_ACCESS_KEY),
     redirect: section.redirect === true,
     fastPaths: section.fastPaths !== false,
+    partSize: typeof section.partSize === 'number' ? section.partSize : DEFAULT_PART_SIZE,
+    parallelParts: typeof section.parallelParts === 'number' ? section.parallelParts : DEFAULT_PARALLEL_PARTS,
   };
 }
 

@@ -3,9 +3,12 @@ import { authSection } from '../auth/config.ts';
 import { mirrorSection } from './mirror-schema.ts';
 import { retentionSection } from './retention-schema.ts';
 import { uiSection } from './ui-schema.ts';
-import { byteSize, duration, flag, listenAddress, oneOf, optionalSection, section, text, workerCount } from './values.ts';
+import { byteSize, duration, flag, listenAddress, oneOf, optionalSection, positiveInteger, section, text, workerCount } from './values.ts';
 import { LOG_FORMATS, LOG_LEVELS } from '../request-log/log-settings.ts';
 import { notificationsSection } from '../notifications/config.ts';
+
+/** S3's smallest multipart part (but the last). */
+const MIN_PART_SIZE = 5 * 1024 * 1024;
 
 const url = text.refine((value) => URL.canParse(value), { error: 'must be a URL' });
 
@@ -25,6 +28,10 @@ const storageSection = z.preprocess(
         secretAccessKey: text.optional(),
         redirect: flag.optional(),
         fastPaths: flag.optional(),
+        /** Bytes of one part of a transfer (an upload's part, a parallel read's range): S3 takes parts from 5 MiB. */
+        partSize: byteSize.refine((bytes) => bytes >= MIN_PART_SIZE, { error: 'must be at least 5 MiB (S3 refuses smaller parts)' }).optional(),
+        /** Parts of one transfer in flight at once: 1 reads a blob with one GET and uploads one part at a time. */
+        parallelParts: positiveInteger.optional(),
         /** Links and blob lookups shared by the replicas through this Redis (README "Consistency"). */
         redis: url.optional(),
       }),

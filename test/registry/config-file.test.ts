@@ -45,6 +45,8 @@ describe('the config file', () => {
       ['storage: { directWrites: sometimes }', 'storage.directWrites must be true or false, not "sometimes"'],
       ['storage: { s3: { endpoint: minio } }', 'storage.s3.endpoint must be a URL, not "minio"'],
       ['storage: { s3: { secretAccessKey: 12345 } }', 'storage.s3.secretAccessKey must be a string'],
+      ['storage: { s3: { partSize: 1MiB } }', 'storage.s3.partSize must be at least 5 MiB (S3 refuses smaller parts), not 1048576'],
+      ['storage: { s3: { parallelParts: 0 } }', 'storage.s3.parallelParts must be above 0, not 0'],
       ['storage: { localCache: { size: 2GB } }', 'storage.localCache.size must be bytes, or a number with KiB, MiB, GiB or TiB, not "2GB"'],
       ['tls: { cert: [a] }', 'tls.cert must be a string, not a list'],
       ['auth: token', 'auth must be a mapping, not "token"'],

@@ -97,7 +97,8 @@ export class ParallelObjectReader extends Readable {
     part.opening.then(
       (stream) => {
         if (this.destroyed) return stream?.destroy();
-        if (!stream) return this.fail(new StorageUnavailableError(`S3 answered a ranged GET of bytes ${part.range.start}-${part.range.end - 1} with other bytes`));
+        if (!stream)
+          return this.fail(new StorageUnavailableError(`S3 answered a ranged GET of bytes ${part.range.start}-${part.range.end - 1} with other bytes`));
         part.stream = stream;
         stream.on('data', (chunk: Buffer) => this.received(part, chunk));
         stream.on('end', () => this.ended(part));

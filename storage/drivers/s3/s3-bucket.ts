@@ -38,17 +38,14 @@ export interface S3Settings {
    * concurrent reads of one key sharing a request. Off, every call goes through the SDK's client.
    */
   fastPaths: boolean;
+  /** Bytes of one part of a transfer: a multipart upload's part, a parallel read's range. */
+  partSize: number;
+  /** Parts of one transfer in flight at once. */
+  parallelParts: number;
 }
 
-/** Bytes of one part of a transfer: a multipart upload's part, a parallel read's range. */
-export const PART_SIZE = 8 * 1024 * 1024;
-/**
- * Parts of one transfer in flight at once. Measured through a link of 100 MB/s per connection and
- * 10 ms per request in front of s3rver (bench/s3-link.ts): FIXME
- */
-export const PARALLEL_PARTS = 4;
-/** Parts the process holds beyond each transfer's first, reads and uploads together: 128 MiB. */
-const PART_BUDGET = 16;
+/** Memory for parts the process holds beyond each transfer's first, reads and uploads together. */
+const PARTS_MEMORY = 128 * 1024 * 1024;
 const PRESIGN_SECONDS = 20 * 60;
 const REQUEST_TIMEOUT = 60_000;
 
@@ -68,11 +65,12 @@ export function isNotFound(error: unknown): boolean {
 export class S3Bucket {
   readonly client: S3Client;
   /** Shared by every transfer of the process: many at once share the speed-up instead of multiplying the memory. */
-  readonly parts = new PartBudget(PART_BUDGET);
+  readonly parts: PartBudget;
   /** Requests Berth signs itself; none with the fast paths off. */
   private readonly signed: SignedRequests | undefined;
 
   constructor(readonly settings: S3Settings) {
+    this.parts = new PartBudget(Math.floor(PARTS_MEMORY / settings.partSize));
     this.client = new S3Client({
       region: settings.region,
       ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
@@ -175,11 +173,11 @@ export class S3Bucket {
   async upload(key: string, source: Readable): Promise<number> {
     let bytes = 0;
     source.on('data', (chunk: Buffer) => (bytes += chunk.length));
-    const extra = this.parts.takeUpTo(PARALLEL_PARTS - 1);
+    const extra = this.parts.takeUpTo(this.settings.parallelParts - 1);
     const upload = new Upload({
       client: this.client,
       params: { Bucket: this.settings.bucket, Key: key, Body: source },
-      partSize: PART_SIZE,
+      partSize: this.settings.partSize,
       queueSize: 1 + extra,
       leavePartsOnError: false,
     });

@@ -4,7 +4,7 @@ import { paths } from '../../paths.ts';
 import { ParallelObjectReader } from './parallel-reader.ts';
 import { ReadCoalescer } from './read-coalescer.ts';
 import { abortAbandonedUploads } from './s3-abandoned-uploads.ts';
-import { isNotFound, PARALLEL_PARTS, PART_SIZE, S3Bucket, type S3Settings } from './s3-bucket.ts';
+import { isNotFound, S3Bucket, type S3Settings } from './s3-bucket.ts';
 import { copyObject } from './s3-copy.ts';
 import { SegmentedObject } from './s3-segments.ts';
 import { appendAlone } from '../append-alone.ts';
@@ -80,8 +80,9 @@ export class S3Driver implements Driver {
     const length = range ? range.end - range.start : 0;
     try {
       // A range of two parts or more is read in parallel parts (parallel-reader.ts).
-      if (range && length >= 2 * PART_SIZE) {
-        const parts = { partSize: PART_SIZE, parallel: PARALLEL_PARTS, budget: this.bucket.parts };
+      const { partSize, parallelParts } = this.bucket.settings;
+      if (range && parallelParts > 1 && length >= 2 * partSize) {
+        const parts = { partSize, parallel: parallelParts, budget: this.bucket.parts };
         const parallel = await ParallelObjectReader.open((part) => this.bucket.rangeReader(key, part), range, parts);
         if (parallel) return parallel;
       }
