@@ -5,7 +5,7 @@ import { mark, type MarkOptions, type Marks } from './mark.ts';
 import type { Store } from '../store.ts';
 import { sum } from '../sum.ts';
 import { StoredBlobs } from './stored-blobs.ts';
-import { REPOSITORIES_IN_FLIGHT, repositoryDirectories, storedUploads, type StoredBlob, type StoredUpload } from './walk.ts';
+import { REPOSITORIES_IN_FLIGHT, repositoryTree, storedUploads, type RepositoryDirectory, type StoredBlob, type StoredUpload } from './walk.ts';
 
 export interface GcTiming {
   /** Unreferenced blobs younger than this stay: a push uploads its blobs before the manifest naming them. */
@@ -55,17 +55,20 @@ export interface GarbagePlan {
 export async function planGarbage(store: Store, graph: ManifestGraph, options: PlanOptions = {}, now = new Date(), walked?: StoredBlobs): Promise<GarbagePlan> {
   const gracePeriodMs = options.gracePeriodMs ?? GC_DEFAULTS.gracePeriodMs;
   const uploadMaxAgeMs = options.uploadMaxAgeMs ?? GC_DEFAULTS.uploadMaxAgeMs;
-  const [stored, marks] = await Promise.all([
-    walked ?? StoredBlobs.read(store.driver, (digest) => graph.key(digest)),
-    mark(store, graph, markOptions(options, now)),
-  ]);
+  // One walk of the repositories gives the mark its catalog and the uploads their directories.
+  const walkAndMark = async (): Promise<{ tree: RepositoryDirectory[]; marks: Marks }> => {
+    const tree = await repositoryTree(store.driver);
+    const catalog = tree.filter((directory) => directory.linked).map((directory) => directory.name);
+    return { tree, marks: await mark(store, graph, { ...markOptions(options, now), catalog }) };
+  };
+  const [stored, { tree, marks }] = await Promise.all([walked ?? StoredBlobs.read(store.driver, (digest) => graph.key(digest)), walkAndMark()]);
   // Only the few blobs nothing reaches become objects of their own.
   const unreferenced: StoredBlob[] = [];
   for (const [key, size, modified] of stored.entries()) {
     if (!marks.blobs.has(key)) unreferenced.push({ digest: Digest.parse(key), size, modified: new Date(modified) });
   }
-  const names = await repositoryDirectories(store.driver);
-  const uploads = (await pMap(names, (name) => storedUploads(store.driver, name), { concurrency: REPOSITORIES_IN_FLIGHT })).flat();
+  const uploading = tree.filter((directory) => directory.uploading);
+  const uploads = (await pMap(uploading, ({ name }) => storedUploads(store.driver, name), { concurrency: REPOSITORIES_IN_FLIGHT })).flat();
   const old = (blob: StoredBlob): boolean => blob.modified <= graceStart(options, now);
   return {
     gracePeriodMs,

@@ -31,6 +31,8 @@ export interface MarkOptions {
    * again (issue 29). Repositories are marked several at once, so they come in no set order.
    */
   onRepository?: (name: string, images: TaggedImage[], position: number) => void;
+  /** The catalog, where the caller has just walked the repositories (gc's plan): not walked again. */
+  catalog?: readonly string[];
 }
 
 /** What survives a garbage collection. */
@@ -50,7 +52,7 @@ export interface Marks {
  */
 export async function mark(store: Store, graph: ManifestGraph, options: MarkOptions = {}): Promise<Marks> {
   const blobs = new Set<string>();
-  const names = await store.repositories.catalog();
+  const names = options.catalog ? [...options.catalog] : await store.repositories.catalog();
   const markRepository = async (name: string, position: number): Promise<Marks['dropped']> => {
     const gone = options.without?.get(name);
     const revisions = (await digestsUnder(store.driver, paths.revisionsRoot(name))).filter((digest) => !gone?.manifests.has(digest.toString()));

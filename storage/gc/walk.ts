@@ -2,6 +2,7 @@ import pMap from 'p-map';
 import { Digest, isDigestAlgorithm } from '../../oci/digest.ts';
 import { PathNotFoundError, type Driver } from '../driver.ts';
 import { paths } from '../paths.ts';
+import { asciiOrder } from '../repository-store.ts';
 
 /** A blob as the store holds it. */
 export interface StoredBlob {
@@ -109,14 +110,22 @@ async function lastTouched(driver: Driver, repository: string, id: string): Prom
   return (await driver.stat(paths.uploadState(repository, id)))?.modified ?? (await driver.stat(paths.upload(repository, id)))?.modified;
 }
 
-const REPOSITORY_PARTS = ['_layers', '_manifests', '_uploads'];
+/** A directory of the repositories tree with a repository's parts in it. */
+export interface RepositoryDirectory {
+  name: string;
+  /** It holds links (`_layers` or `_manifests`): a repository of the catalog. */
+  linked: boolean;
+  /** It holds upload sessions (`_uploads`). */
+  uploading: boolean;
+}
 
 /**
- * Every repository directory holding links or uploads, at any depth. Unlike the catalog this
- * includes repositories with blobs but no manifest yet: gc must see their links and uploads.
+ * Every repository directory holding links or uploads, at any depth, and which of them it holds:
+ * the catalog and the directories to look for uploads in, from one walk (issue 29: gc walked the
+ * tree twice and listed `_uploads` in every repository, where it rarely is).
  */
-export async function repositoryDirectories(driver: Driver): Promise<string[]> {
-  const names: string[] = [];
+export async function repositoryTree(driver: Driver): Promise<RepositoryDirectory[]> {
+  const found: RepositoryDirectory[] = [];
   // A level at a time, a bounded number of listings at once: thousands of listings waiting at once are old-space garbage.
   for (let level = ['']; level.length;) {
     const listed = await pMap(level, (prefix) => driver.list(prefix ? `${paths.repositoriesRoot}/${prefix}` : paths.repositoriesRoot), {
@@ -124,9 +133,19 @@ export async function repositoryDirectories(driver: Driver): Promise<string[]> {
     });
     level = level.flatMap((prefix, i) => {
       const children = listed[i]!;
-      if (prefix && children.some((child) => REPOSITORY_PARTS.includes(child))) names.push(prefix);
+      const linked = children.includes('_layers') || children.includes('_manifests');
+      const uploading = children.includes('_uploads');
+      if (prefix && (linked || uploading)) found.push({ name: prefix, linked, uploading });
       return children.filter((child) => !child.startsWith('_')).map((child) => (prefix ? `${prefix}/${child}` : child));
     });
   }
-  return names.sort();
+  return found.sort((a, b) => asciiOrder(a.name, b.name));
+}
+
+/**
+ * Every repository directory holding links or uploads. Unlike the catalog this includes
+ * repositories with blobs but no manifest yet: gc must see their links and uploads.
+ */
+export async function repositoryDirectories(driver: Driver): Promise<string[]> {
+  return (await repositoryTree(driver)).map((directory) => directory.name);
 }
