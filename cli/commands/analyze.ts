@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { InvalidArgumentError, type Command } from 'commander';
 import { gcPlanOptions, gcSettings, type GcFlags } from '../gc-settings.ts';
+import { writeJson } from '../json-writer.ts';
 import { openStore, type StoreFlags } from '../open-store.ts';
 
 interface AnalyzeFlags extends StoreFlags, GcFlags {
@@ -42,7 +43,8 @@ export function registerAnalyze(program: Command): void {
       const mirrors = (file?.mirror.upstreams ?? []).map((upstream) => upstream.name);
       const report = await analyze(store, { deep: flags.deep ?? false, top: flags.top, gracePeriodMs, uploadMaxAgeMs, deleteUntagged, mirrors });
       if (flags.html) await writeFile(flags.html, renderHtmlReport(report));
-      process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderTextReport(report, { verbose: flags.verbose ?? false }));
+      if (flags.json) await writeJson(process.stdout, report);
+      else process.stdout.write(renderTextReport(report, { verbose: flags.verbose ?? false }));
     } finally {
       await close();
     }

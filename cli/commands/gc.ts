@@ -3,6 +3,7 @@ import { collectGarbage, GC_DEFAULTS, type GarbageBlob, type GcReport } from '..
 import { formatBytes } from '../format-bytes.ts';
 import { formatDuration } from '../duration.ts';
 import { gcPlanOptions, gcSettings, gracePeriodNote, type GcFlags } from '../gc-settings.ts';
+import { writeJson } from '../json-writer.ts';
 import { openStore, type StoreFlags } from '../open-store.ts';
 
 interface GcCommandFlags extends StoreFlags, GcFlags {
@@ -59,7 +60,8 @@ export function registerGc(program: Command): void {
           dryRun: flags.dryRun ?? false,
           log: (line) => console.error(line),
         });
-        process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : summary(report));
+        if (flags.json) await writeJson(process.stdout, report);
+        else process.stdout.write(summary(report));
       } finally {
         await close();
       }
