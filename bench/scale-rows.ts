@@ -10,6 +10,8 @@ const run = promisify(execFile);
 export interface Figure {
   value: number;
   peakMiB?: number;
+  /** S3 requests it made, where a proxy counts them. */
+  requests?: number;
 }
 
 /** What one root gives a row to measure with: the target, and the servers for the HTTP rows. */
@@ -95,8 +97,10 @@ export async function measureRows(names: string[], runs: number, context: RowCon
         const row = figures.get(name)!;
         for (const [side, measure] of i % 2 ? [...sides].reverse() : sides) {
           // One side that cannot do a row (Distribution's catalog on s3rver stopped short) leaves the others to be measured.
+          const counted = runContext.target.s3Requests?.[side];
+          counted?.();
           await measure(runContext).then(
-            (figure) => row[side].push(figure),
+            (figure) => row[side].push(counted ? { ...figure, requests: counted() } : figure),
             (error: Error) => (row.failed[side] ??= error.message.split('\n')[0]!),
           );
         }

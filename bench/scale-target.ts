@@ -14,6 +14,8 @@ export interface ScaleTarget {
   berth: { storage: string; env: NodeJS.ProcessEnv };
   /** Distribution's config file (its storage section; `http` added for serve) and its environment. */
   distribution: { config(http?: string): Promise<string>; env: NodeJS.ProcessEnv };
+  /** Behind the latency proxies: the S3 requests each side made since the last call. */
+  s3Requests?: Record<'berth' | 'distribution', () => number>;
   stop(): Promise<void>;
 }
 
@@ -45,6 +47,15 @@ export function diskTarget(root: string): ScaleTarget {
   };
 }
 
+/** Counts and forgets the requests a proxy recorded: a gc at 5,000 repositories makes hundreds of thousands. */
+function requestsSince(proxy: LatencyProxy): () => number {
+  return () => {
+    const count = proxy.requests.length;
+    proxy.reset();
+    return count;
+  };
+}
+
 /**
  * The root under `prefix` in the s3rver bucket; with `latencyMs`, each registry's requests go
  * through a proxy of its own that holds each one that long (a real bucket's round trip).
@@ -72,6 +83,7 @@ export async function bucketTarget(s3: S3Server, prefix: string, scratch: string
       env: { ...process.env, ...s3.env, AWS_ENDPOINT_URL_S3: berthEndpoint, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     },
     distribution: { config: distributionConfig(scratch, storage), env: distributionEnv() },
+    ...(proxies.length ? { s3Requests: { berth: requestsSince(proxies[0]!), distribution: requestsSince(proxies[1]!) } } : {}),
     stop: async () => void (await Promise.all(proxies.map((proxy) => proxy.stop()))),
   };
 }

@@ -75,9 +75,12 @@ const label: Record<ScaleStorage, string> = { disk: 'disk', s3: 's3rver', 's3-la
 function cell(figures: Figure[], unit: string, failed?: string): string {
   if (failed) return `failed: ${failed}`;
   if (!figures.length) return '';
-  const peaks = figures.flatMap((figure) => (figure.peakMiB === undefined ? [] : [figure.peakMiB]));
+  const optional = (pick: (figure: Figure) => number | undefined, suffix: string) => {
+    const values = figures.flatMap((figure) => pick(figure) ?? []);
+    return values.length ? `, ${median(values).toFixed(0)} ${suffix}` : '';
+  };
   const value = median(figures.map((figure) => figure.value));
-  return `${value.toFixed(unit === 's' ? 2 : 1)} ${unit}${peaks.length ? `, ${median(peaks).toFixed(0)} MiB` : ''}`;
+  return `${value.toFixed(unit === 's' ? 2 : 1)} ${unit}${optional((figure) => figure.peakMiB, 'MiB')}${optional((figure) => figure.requests, 'S3 requests')}`;
 }
 
 function tableLines(storage: ScaleStorage, shape: ScaleShape, figures: RowFigures): string[] {
