@@ -18,7 +18,8 @@ export async function openStore(flags: StoreFlags): Promise<{ store: Store; file
   const file = path ? await (await import('../registry/config/config-file.ts')).readConfigFile(path) : undefined;
   const { storage, s3 } = storageLocation(flags.storage, process.env, file?.storage);
   const [{ openDriver }, { Store }] = await Promise.all([import('../storage/open-driver.ts'), import('../storage/store.ts')]);
-  const driver = await openDriver(storage, s3);
+  // A command walks the store and serves no one: its reads of the disk may block (BERTH_NO_BLOCKING_READS=1: not).
+  const driver = await openDriver(storage, s3, { blockingReads: process.env.BERTH_NO_BLOCKING_READS !== '1' });
   await driver.check();
   return { store: new Store(driver), ...(file ? { file } : {}), close: async () => driver.close?.() };
 }

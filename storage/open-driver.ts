@@ -1,5 +1,5 @@
 import type { Driver } from './driver.ts';
-import { FsDriver } from './drivers/fs/fs-driver.ts';
+import { FsDriver, type FsDriverOptions } from './drivers/fs/fs-driver.ts';
 import type { S3Settings } from './drivers/s3/s3-bucket.ts';
 
 /**
@@ -43,7 +43,7 @@ export function s3Settings(url: string, section: Record<string, unknown> = {}, e
  * Opens the driver a `--storage` value names: a directory, or `s3://BUCKET[/PREFIX]`. The S3
  * driver is loaded only for S3: the AWS SDK adds some 16 MB to each process that loads it.
  */
-export async function openDriver(storage: string, s3Section?: Record<string, unknown>, options: { directWrites?: boolean } = {}): Promise<Driver> {
+export async function openDriver(storage: string, s3Section?: Record<string, unknown>, options: FsDriverOptions = {}): Promise<Driver> {
   if (!storage.startsWith('s3://')) return new FsDriver(storage, options);
   const settings = s3Settings(storage, s3Section);
   const { S3Driver } = await import('./drivers/s3/s3-driver.ts');

@@ -65,6 +65,8 @@ const fixtures: DriverFixture[] = [
   { name: 'fs', open: () => new FsDriver(fsRoot) },
   // Where O_DIRECT is not to be had, uploads take the page-cache path.
   { name: 'fs through the page cache', open: () => new FsDriver(join(fsRoot, 'page-cache'), { directWrites: false }) },
+  // As `berth gc` and `berth analyze` open it: stat, getContent and list on the calling thread.
+  { name: 'fs with blocking reads', open: () => new FsDriver(join(fsRoot, 'blocking-reads'), { blockingReads: true }) },
   { name: 's3', open: onS3(() => s3, 'some/prefix') },
   // Every call through the AWS SDK: no requests Berth signs itself, no spliced reads, no shared reads.
   { name: 's3 with fast paths off', open: onS3(() => s3, 'plain', { fastPaths: false }) },

@@ -4,6 +4,9 @@ import {
   read as readCallback,
   readdir as readdirCallback,
   readFile as readFileCallback,
+  readFileSync,
+  readdirSync,
+  statSync,
   type ReadStream,
 } from 'node:fs';
 import { access, mkdir, open, rename, rm, rmdir, stat, writeFile, constants, type FileHandle } from 'node:fs/promises';
@@ -171,16 +174,30 @@ async function inDirectory<T>(dir: string, create: () => Promise<T>): Promise<T>
   }
 }
 
+export interface FsDriverOptions {
+  /** `false` keeps uploads in the page cache even where O_DIRECT is to be had. */
+  directWrites?: boolean;
+  /**
+   * `stat`, `getContent` and `list` block the calling thread instead of going through libuv's
+   * thread pool, which hands each call to a thread and back: for a process that only walks the
+   * store (`berth gc`, `berth analyze`) a third of the CPU, and no context switch per call (gc of
+   * 1,000 repositories: ~45,000 of them, issue 29). Never in a server: it would hold every request
+   * up behind the disk.
+   */
+  blockingReads?: boolean;
+}
+
 /** Stores the tree under a local directory; atomic writes are a temp file in the staging directory, then a rename into place. */
 export class FsDriver implements Driver {
   readonly root: string;
   private readonly directWrites: boolean;
+  private readonly blockingReads: boolean;
   private readonly staging: string;
 
-  /** `directWrites: false` keeps uploads in the page cache even where O_DIRECT is to be had. */
-  constructor(root: string, options: { directWrites?: boolean } = {}) {
+  constructor(root: string, options: FsDriverOptions = {}) {
     this.root = resolve(root);
     this.directWrites = options.directWrites ?? true;
+    this.blockingReads = options.blockingReads ?? false;
     this.staging = join(this.root, paths.staging);
   }
 
@@ -204,7 +221,7 @@ export class FsDriver implements Driver {
 
   async stat(path: string): Promise<FileInfo | undefined> {
     try {
-      const info = await stat(this.full(path));
+      const info = this.blockingReads ? statSync(this.full(path)) : await stat(this.full(path));
       return { size: info.size, modified: info.mtime };
     } catch (error) {
       if (isNotFound(error)) return undefined;
@@ -214,7 +231,7 @@ export class FsDriver implements Driver {
 
   async getContent(path: string): Promise<Buffer> {
     try {
-      return await readWhole(this.full(path));
+      return this.blockingReads ? readFileSync(this.full(path)) : await readWhole(this.full(path));
     } catch (error) {
       if (isNotFound(error)) throw new PathNotFoundError(path);
       throw error;
@@ -309,7 +326,8 @@ export class FsDriver implements Driver {
 
   async list(path: string): Promise<string[]> {
     try {
-      return (await listNames(this.full(path))).filter((name) => !isTempName(name));
+      const names = this.blockingReads ? readdirSync(this.full(path)) : await listNames(this.full(path));
+      return names.filter((name) => !isTempName(name));
     } catch (error) {
       if (isNotFound(error)) return [];
       throw error;
