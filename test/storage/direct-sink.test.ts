@@ -119,6 +119,20 @@ describe('DirectSink', () => {
     }
   });
 
+  it('asks its source to wait after each chunk rather than queue a slice of them in front of its slices (issue 29)', async () => {
+    const path = join(root, 'one-at-a-time');
+    const file = await open(path, 'w+');
+    try {
+      const sink = new DirectSink(file.fd, openSync(path, constants.O_RDONLY), 0);
+      const chunk = randomBytes(64 * 1024);
+      assert.equal(sink.write(chunk), false, 'a 64 KiB socket read is as much as the sink takes before its source waits');
+      await new Promise<void>((resolve, reject) => sink.end((error?: Error | null) => (error ? reject(error) : resolve())));
+      assert.deepEqual(await readFile(path), chunk);
+    } finally {
+      await file.close();
+    }
+  });
+
   it('fails the write, without an unhandled rejection, when the file takes no bytes at all', async () => {
     const path = join(root, 'refused');
     await open(path, 'w').then((handle) => handle.close());
