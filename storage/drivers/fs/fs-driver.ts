@@ -270,12 +270,21 @@ export class FsDriver implements Driver {
   async write(path: string, source: Readable): Promise<number> {
     const temp = tempPathIn(this.staging);
     const handle = await inDirectory(this.staging, () => open(temp, 'w'));
-    const sink = handle.createWriteStream({ highWaterMark: WRITE_BUFFER, flush: true });
+    // Uploads in one request come here: as with appends, each chunk is copied into the sink's slices as it arrives, and bypasses the page cache.
+    const direct = this.directWrites ? await DirectSink.open(temp, handle.fd, 0) : undefined;
+    const sink = direct ?? handle.createWriteStream({ highWaterMark: WRITE_BUFFER, flush: true });
     try {
       await pipeline(source, sink);
+      if (direct) await handle.datasync();
     } catch (error) {
       await rm(temp, { force: true });
       throw error;
+    } finally {
+      if (direct) {
+        // A failed pipeline does not wait for the sink to close, and until then it may still write to the file.
+        if (!direct.closed) await new Promise((closed) => direct.once('close', closed));
+        await handle.close();
+      }
     }
     await this.place(temp, this.full(path));
     return sink.bytesWritten;
