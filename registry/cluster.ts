@@ -115,20 +115,25 @@ async function runWorker(config: ServeConfig): Promise<void> {
 }
 
 /**
- * Where V8 sets its first old-generation limit for workers, in MiB. At its default, the limit it
- * settled on in about half of worker processes (some 28 MiB on a 12 MiB heap) kept restarting
- * marking while uploads streamed in: a full collection every ~30 MiB received, uploads ~20%
- * slower. From 64 on, 256 MiB pushes ran with none, at the same peak RSS.
+ * V8 settings workers start with, each unless the operator gave Node its own (NODE_OPTIONS may not
+ * carry them). V8 reads `_` and `-` alike in flag names.
  */
-const INITIAL_OLD_SPACE_MIB = 64;
+const WORKER_V8_FLAGS: [name: string, value: number][] = [
+  // Where V8 sets its first old-generation limit, in MiB. At its default, the limit it settled on
+  // in about half of worker processes (some 28 MiB on a 12 MiB heap) kept restarting marking while
+  // uploads streamed in: a full collection every ~30 MiB received, uploads ~20% slower. From 64
+  // on, 256 MiB pushes ran with none, at the same peak RSS.
+  ['--initial-old-space-size', 64],
+  // The young generation's half, in MiB. Each chunk of a request body is a fresh buffer, freed
+  // when a scavenge finds it dead; at V8's default the young generation grew by ~20 MiB per
+  // worker under concurrent uploads. At 1 it stays small and scavenges come every few MiB received.
+  ['--max-semi-space-size', 1],
+];
 
-/**
- * The primary's Node flags plus ours, unless the operator gave Node a limit: theirs wins (NODE_OPTIONS
- * may not carry one). V8 reads `_` and `-` alike in flag names.
- */
+/** The primary's Node flags plus ours where the operator gave none of the same name. */
 function workerExecArgv(): string[] {
-  const given = process.execArgv.some((flag) => flag.replaceAll('_', '-').startsWith('--initial-old-space-size'));
-  return given ? process.execArgv : [...process.execArgv, `--initial-old-space-size=${INITIAL_OLD_SPACE_MIB}`];
+  const given = (name: string) => process.execArgv.some((flag) => flag.replaceAll('_', '-').startsWith(name));
+  return [...process.execArgv, ...WORKER_V8_FLAGS.filter(([name]) => !given(name)).map(([name, value]) => `${name}=${value}`)];
 }
 
 /** The separate metrics listener; its address goes to stderr, stdout keeps the one startup line. */

@@ -37,13 +37,16 @@ describe('berth serve', () => {
     assert.equal(await server.process.stop('SIGTERM'), 0);
   });
 
-  it("runs several workers on one port, each with V8's first old-generation limit raised", async () => {
+  it("runs several workers on one port, each with V8's limits set for streaming uploads", async () => {
     const server = await startBerthProcess(['--storage', root, '--workers', '2']);
     try {
       assert.match(server.process.output(), /^listening on \S+ \(storage \S+, auth none, 2 workers\)$/m);
       const workers = await childPids(server.process.child.pid!);
       assert.equal(workers.length, 2);
-      for (const worker of workers) assert.ok((await workerFlags(worker)).includes('--initial-old-space-size=64'), `worker ${worker}`);
+      for (const worker of workers) {
+        const flags = await workerFlags(worker);
+        for (const flag of ['--initial-old-space-size=64', '--max-semi-space-size=1']) assert.ok(flags.includes(flag), `worker ${worker}: ${flag}`);
+      }
       const blob = randomBlob();
       await new RegistryAPI(server.url).pushBlob('workers/app', blob);
       for (let i = 0; i < 10; i++) assert.equal((await fetch(`${server.url}/v2/workers/app/blobs/${blob.digest}`)).status, 200);
@@ -52,15 +55,16 @@ describe('berth serve', () => {
     }
   });
 
-  for (const given of ['--initial-old-space-size=128', '--initial_old_space_size=128']) {
-    it(`leaves the old-generation limit to an operator who gave Node one (${given})`, async () => {
+  for (const given of ['--initial-old-space-size=128', '--initial_old_space_size=128', '--max-semi-space-size=4']) {
+    it(`leaves a V8 limit to an operator who gave Node one (${given})`, async () => {
       const args = [given, '--import', 'tsx', CLI, 'serve', '--listen', '127.0.0.1:0', '--storage', root, '--workers', '2'];
       const primary = await startProcess(process.execPath, args, /listening on/);
       try {
         const workers = await childPids(primary.child.pid!);
         assert.equal(workers.length, 2);
         for (const worker of workers) {
-          const limits = (await workerFlags(worker)).filter((flag) => flag.replaceAll('_', '-').startsWith('--initial-old-space-size'));
+          const name = given.replaceAll('_', '-').split('=')[0]!;
+          const limits = (await workerFlags(worker)).filter((flag) => flag.replaceAll('_', '-').startsWith(name));
           assert.deepEqual(limits, [given], `worker ${worker}`);
         }
       } finally {
