@@ -180,9 +180,9 @@ export interface FsDriverOptions {
   /**
    * `stat`, `getContent` and `list` block the calling thread instead of going through libuv's
    * thread pool, which hands each call to a thread and back: for a process that only walks the
-   * store (`berth gc`, `berth analyze`) a third of the CPU, and no context switch per call (gc of
-   * 1,000 repositories: ~45,000 of them, issue 29). Never in a server: it would hold every request
-   * up behind the disk.
+   * store (`berth gc`, `berth analyze`), a third less CPU and none of the context switches (gc of
+   * 1,000 repositories: ~45,000, issue 29). Never in a server: it would hold every request up
+   * behind the disk.
    */
   blockingReads?: boolean;
 }
