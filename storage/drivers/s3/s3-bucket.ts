@@ -17,6 +17,7 @@ import type { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { StorageUnavailableError, type ByteRange, type FileInfo } from '../../driver.ts';
 import { PartBudget } from './part-budget.ts';
+import { RoundTripTime } from './round-trip-time.ts';
 import { DirectObjectReader } from './s3-direct-reader.ts';
 import { SignedRequests } from './s3-signed-requests.ts';
 
@@ -44,6 +45,12 @@ export interface S3Settings {
   parallelParts: number;
 }
 
+/**
+ * A bucket whose small requests (HEADs, links) take this long at best is across a network, where one connection carries
+ * some 80–100 MB/s and parallel parts pay; nearer (the same host, a LAN), one GET is faster, spliced
+ * on plain HTTP, and parallel parts only cost CPU.
+ */
+const ACROSS_NETWORK_MS = 3;
 /** Memory for parts the process holds beyond each transfer's first, reads and uploads together. */
 const PARTS_MEMORY = 128 * 1024 * 1024;
 const PRESIGN_SECONDS = 20 * 60;
@@ -66,6 +73,7 @@ export class S3Bucket {
   readonly client: S3Client;
   /** Shared by every transfer of the process: many at once share the speed-up instead of multiplying the memory. */
   readonly parts: PartBudget;
+  private readonly roundTrips = new RoundTripTime();
   /** Requests Berth signs itself; none with the fast paths off. */
   private readonly signed: SignedRequests | undefined;
 
@@ -107,12 +115,17 @@ export class S3Bucket {
     }
   }
 
+  /** Whether reads go in parallel parts: the bucket is across a network (ACROSS_NETWORK_MS), as far as its small requests have told. */
+  get farAway(): boolean {
+    return (this.roundTrips.fastest ?? 0) >= ACROSS_NETWORK_MS;
+  }
+
   /** An object's size and time, or undefined when there is none. */
   async head(key: string): Promise<FileInfo | undefined> {
-    const quick = await this.signed?.head(key);
+    const quick = await this.roundTrips.timed(async () => this.signed?.head(key));
     if (quick) return quick === 'missing' ? undefined : quick.found;
     try {
-      const head = await this.call(() => this.client.send(new HeadObjectCommand({ Bucket: this.settings.bucket, Key: key })));
+      const head = await this.roundTrips.timed(() => this.call(() => this.client.send(new HeadObjectCommand({ Bucket: this.settings.bucket, Key: key }))));
       return { size: head.ContentLength ?? 0, modified: head.LastModified ?? new Date(0) };
     } catch (error) {
       if (isNotFound(error)) return undefined;
@@ -122,7 +135,7 @@ export class S3Bucket {
 
   /** A small object's whole content, or undefined when there is none. */
   async content(key: string): Promise<Buffer | undefined> {
-    const quick = await this.signed?.get(key);
+    const quick = await this.roundTrips.timed(async () => this.signed?.get(key));
     if (quick) return quick === 'missing' ? undefined : quick.found;
     try {
       return await buffer(await this.reader(key));
@@ -223,7 +236,9 @@ export class S3Bucket {
   async check(): Promise<void> {
     const where = `bucket "${this.settings.bucket}" at ${this.settings.endpoint ?? `AWS ${this.settings.region}`}`;
     try {
-      await this.client.send(new HeadBucketCommand({ Bucket: this.settings.bucket }), { abortSignal: AbortSignal.timeout(15_000) });
+      await this.roundTrips.timed(() =>
+        this.client.send(new HeadBucketCommand({ Bucket: this.settings.bucket }), { abortSignal: AbortSignal.timeout(15_000) }),
+      );
     } catch (error) {
       const status = statusOf(error);
       if (status === 404) throw new Error(`${where} does not exist`, { cause: error });

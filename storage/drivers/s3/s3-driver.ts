@@ -79,9 +79,9 @@ export class S3Driver implements Driver {
     const key = this.bucket.key(path);
     const length = range ? range.end - range.start : 0;
     try {
-      // A range of two parts or more is read in parallel parts (parallel-reader.ts).
+      // A range of two parts or more from a bucket across a network is read in parallel parts (parallel-reader.ts).
       const { partSize, parallelParts } = this.bucket.settings;
-      if (range && parallelParts > 1 && length >= 2 * partSize) {
+      if (range && parallelParts > 1 && length >= 2 * partSize && this.bucket.farAway) {
         const parts = { partSize, parallel: parallelParts, budget: this.bucket.parts };
         const parallel = await ParallelObjectReader.open((part) => this.bucket.rangeReader(key, part), range, parts);
         if (parallel) return parallel;
