@@ -4,8 +4,9 @@ import type { S3Settings } from './drivers/s3/s3-bucket.ts';
 
 /**
  * A transfer's part and how many of them are in flight at once (storage.s3.partSize and
- * parallelParts). Through a link of 100 MB/s per connection and 10 ms per request in front of
- * s3rver (bench/s3-link.ts): FIXME
+ * parallelParts). s3rver through a link of 100 MB/s per connection and 10 ms per request
+ * (bench/s3-link.ts), asked directly for 256 MiB: ranged GETs 82 MB/s one at a time, 299 with four,
+ * 252 with eight; uploads 49 MB/s a part at a time, 94 with four, 86 with eight. AWS advises 8–16 MB.
  */
 const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
 const DEFAULT_PARALLEL_PARTS = 4;
