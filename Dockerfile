@@ -20,6 +20,6 @@ COPY --from=build /app/build/Release/sendfile.node /app/build/Release/splice.nod
 COPY package.json ./
 USER node
 EXPOSE 5000
-# V8's first old-generation limit as workers get it (registry/cluster.ts), for one-process serving too.
+# V8's first old-generation limit and young-generation size as workers get them (registry/cluster.ts), for one-process serving too.
 ENTRYPOINT ["node", "--initial-old-space-size=64", "--max-semi-space-size=1", "dist/cli/main.js"]
 CMD ["serve", "--listen", "0.0.0.0:5000", "--storage", "/var/lib/berth"]
