@@ -52,10 +52,16 @@ function restoreFocus(container, state) {
   match.focus();
 }
 
+/** Renders started so far: one still waiting on the API when a later one has shown its page must not replace it. */
+let renders = 0;
+
+/** The page the route names, built apart and shown once ready, unless a later render has begun. */
 async function render(navigated) {
   const hash = location.hash;
+  const current = ++renders;
   const { parts, query } = parseRoute(hash);
   const target = main();
+  const view = document.createElement('div');
   if (navigated) document.getElementById('errors').replaceChildren();
   // A page that refreshes itself (sizes being computed) does so only while it is still shown, and
   // never under an open dialog; focus (and a search being typed) stays where the user left it.
@@ -67,30 +73,30 @@ async function render(navigated) {
   };
   try {
     if (parts[0] === 'login') {
-      loginPage(target, query.get('why'), async () => {
+      loginPage(view, query.get('why'), async () => {
         await showSession();
         location.hash = '#/';
       });
-      return;
-    }
-    if (parts[0] === 'repository' && parts[1]) await repositoryPage(target, parts[1], query, rerender);
-    else if (parts[0] === 'image' && parts[1] && parts[2]) await imagePage(target, parts[1], parts[2], rerender);
-    else if (parts[0] === 'storage') await storagePage(target, rerender);
-    else await repositoriesPage(target, query, rerender);
-    document.title = `${target.querySelector('h1')?.textContent ?? 'Berth'} · Berth`;
+    } else if (parts[0] === 'repository' && parts[1]) await repositoryPage(view, parts[1], query, rerender);
+    else if (parts[0] === 'image' && parts[1] && parts[2]) await imagePage(view, parts[1], parts[2], rerender);
+    else if (parts[0] === 'storage') await storagePage(view, rerender);
+    else await repositoriesPage(view, query, rerender);
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) {
-      loginPage(target, error.message, async () => {
+      loginPage(view, error.message, async () => {
         await showSession();
         render(true);
       });
-      return;
+    } else {
+      view.replaceChildren(
+        h('h1', {}, error instanceof ApiError && error.status === 403 ? 'Not allowed' : 'Something went wrong'),
+        h('p', { class: 'error' }, error.message),
+      );
     }
-    target.replaceChildren(
-      h('h1', {}, error instanceof ApiError && error.status === 403 ? 'Not allowed' : 'Something went wrong'),
-      h('p', { class: 'error' }, error.message),
-    );
   }
+  if (current !== renders) return;
+  target.replaceChildren(view);
+  document.title = `${view.querySelector('h1')?.textContent ?? 'Berth'} · Berth`;
   if (navigated) target.focus();
 }
 

@@ -117,6 +117,32 @@ describe('the web interface in a real browser', needs('chromium'), () => {
     await tab.close();
   });
 
+  it('shows the page navigated to last, even when an earlier one answers after it', async () => {
+    const tab = await browser.newPage();
+    // The list's answer is held back until the repository's page has been shown.
+    let asked!: () => void;
+    let release!: () => void;
+    const listAsked = new Promise<void>((resolve) => (asked = resolve));
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const isList = (url: URL) => url.pathname === '/api/v1/repositories';
+    await tab.route(isList, async (route) => {
+      asked();
+      await held;
+      await route.continue();
+    });
+    await tab.goto(`${berth.url}/`);
+    await listAsked;
+    await tab.goto(`${berth.url}/#/repository/solo`);
+    await tab.getByRole('heading', { level: 1, name: 'solo' }).waitFor();
+    const listed = tab.waitForResponse((response) => isList(new URL(response.url())));
+    release();
+    await listed;
+    // Time for the list to be drawn, were an earlier render still allowed to draw it.
+    await tab.waitForTimeout(300);
+    assert.equal(await tab.getByRole('heading', { level: 1 }).innerText(), 'solo', 'the repository page stays');
+    await tab.close();
+  });
+
   it('shows an index’s platforms and untagged manifests apart', async () => {
     const tab = await browser.newPage();
     await tab.goto(`${berth.url}/#/repository/app2`);
