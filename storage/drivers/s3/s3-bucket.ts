@@ -1,4 +1,3 @@
-import { countRetries } from './s3-retries.ts';
 import {
   DeleteObjectCommand,
   DeleteObjectsCommand,
@@ -19,6 +18,7 @@ import { StorageUnavailableError, type ByteRange, type FileInfo } from '../../dr
 import { PartBudget } from './part-budget.ts';
 import { RoundTripTime } from './round-trip-time.ts';
 import { DirectObjectReader } from './s3-direct-reader.ts';
+import { countRetries } from './s3-retries.ts';
 import { SignedRequests } from './s3-signed-requests.ts';
 
 /** Where and how to reach the bucket: the `storage.s3` config section over AWS environment variables. */
@@ -120,9 +120,15 @@ export class S3Bucket {
     return (this.roundTrips.fastest ?? 0) >= ACROSS_NETWORK_MS;
   }
 
+  /** A request Berth signs itself, timed; undefined, untimed, with the fast paths off. */
+  private async quick<T>(request: (signed: SignedRequests) => Promise<T>): Promise<T | undefined> {
+    const signed = this.signed;
+    return signed && this.roundTrips.timed(() => request(signed));
+  }
+
   /** An object's size and time, or undefined when there is none. */
   async head(key: string): Promise<FileInfo | undefined> {
-    const quick = await this.roundTrips.timed(async () => this.signed?.head(key));
+    const quick = await this.quick((signed) => signed.head(key));
     if (quick) return quick === 'missing' ? undefined : quick.found;
     try {
       const head = await this.roundTrips.timed(() => this.call(() => this.client.send(new HeadObjectCommand({ Bucket: this.settings.bucket, Key: key }))));
@@ -135,7 +141,7 @@ export class S3Bucket {
 
   /** A small object's whole content, or undefined when there is none. */
   async content(key: string): Promise<Buffer | undefined> {
-    const quick = await this.roundTrips.timed(async () => this.signed?.get(key));
+    const quick = await this.quick((signed) => signed.get(key));
     if (quick) return quick === 'missing' ? undefined : quick.found;
     try {
       return await buffer(await this.reader(key));
@@ -187,14 +193,14 @@ export class S3Bucket {
     let bytes = 0;
     source.on('data', (chunk: Buffer) => (bytes += chunk.length));
     const extra = this.parts.takeUpTo(this.settings.parallelParts - 1);
-    const upload = new Upload({
-      client: this.client,
-      params: { Bucket: this.settings.bucket, Key: key, Body: source },
-      partSize: this.settings.partSize,
-      queueSize: 1 + extra,
-      leavePartsOnError: false,
-    });
     try {
+      const upload = new Upload({
+        client: this.client,
+        params: { Bucket: this.settings.bucket, Key: key, Body: source },
+        partSize: this.settings.partSize,
+        queueSize: 1 + extra,
+        leavePartsOnError: false,
+      });
       await this.call(() => upload.done());
     } finally {
       this.parts.give(extra);
