@@ -1,7 +1,7 @@
 import { Digest } from '../oci/digest.ts';
 import { declaredMediaType, parseManifest } from '../oci/manifest.ts';
 import type { BlobStore } from './blob-store.ts';
-import { PathNotFoundError } from './driver.ts';
+import { unlessMissing } from './driver.ts';
 
 /** What one blob a manifest references is, for reports. */
 export interface Reference {
@@ -89,11 +89,18 @@ export class ManifestGraph {
       if (this.cachedNodes !== Infinity) this.remember(key, known);
       return known;
     }
-    const reading = this.read(key).then((node) => {
-      // Unless evicted while read: a bounded cache stays bounded.
-      if (this.nodes.has(key)) this.nodes.set(key, node);
-      return node;
-    });
+    const reading = this.read(key).then(
+      (node) => {
+        // Unless evicted while read: a bounded cache stays bounded.
+        if (this.nodes.has(key)) this.nodes.set(key, node);
+        return node;
+      },
+      (error: unknown) => {
+        // A failed read (storage away for a moment) is not remembered: the next one asks again.
+        this.nodes.delete(key);
+        throw error;
+      },
+    );
     this.remember(key, reading);
     return reading;
   }
@@ -106,13 +113,8 @@ export class ManifestGraph {
   }
 
   private async read(key: string): Promise<CompactNode | null> {
-    let bytes: Buffer;
-    try {
-      bytes = await this.blobs.getContent(Digest.parse(key));
-    } catch (error) {
-      if (error instanceof PathNotFoundError) return null;
-      throw error;
-    }
+    const bytes = await unlessMissing(this.blobs.getContent(Digest.parse(key)));
+    if (!bytes) return null;
     const { mediaType, references, subject } = edges(bytes);
     return {
       mediaType: this.sharedType(mediaType),
