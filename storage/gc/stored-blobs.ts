@@ -52,11 +52,6 @@ export class StoredBlobs {
     return this.sizes[index]!;
   }
 
-  sizeOf(key: string): number | undefined {
-    const at = this.index.get(key);
-    return at === undefined ? undefined : this.sizes[at];
-  }
-
   /** Each blob's digest string, size and time, in the order the walk found them. */
   *entries(): IterableIterator<[key: string, size: number, modified: number]> {
     for (const [key, at] of this.index) yield [key, this.sizes[at]!, this.modified[at]!];
