@@ -165,10 +165,14 @@ export class UploadStore {
     const hash = createHash(digest.algorithm);
     const copy = this.copies.startUpload();
     try {
-      const [size] = await Promise.all([
+      // Both settle before either failure is acted on: the session's removal below must not race a write still under way.
+      const [written, started] = await Promise.allSettled([
         this.driver.write(paths.uploadData(name, id), copy.tee(0, shielded(source, new DigestingStream(digest.algorithm, hash)))),
         this.driver.putContent(paths.uploadStartedAt(name, id), new Date().toISOString()),
       ]);
+      if (written.status === 'rejected') throw written.reason;
+      if (started.status === 'rejected') throw started.reason;
+      const size = written.value;
       const actual = Digest.fromHash(digest.algorithm, hash);
       if (!actual.equals(digest)) throw new DigestMismatchError(digest, actual, `upload ${id}`);
       return await this.commit(name, id, digest, size, copy);
