@@ -63,10 +63,10 @@ async function render(navigated) {
   const target = main();
   const view = document.createElement('div');
   if (navigated) document.getElementById('errors').replaceChildren();
-  // A page that refreshes itself (sizes being computed) does so only while it is still shown, and
-  // never under an open dialog; focus (and a search being typed) stays where the user left it.
+  // A page that refreshes itself (sizes being computed) does so only while it is still the one shown
+  // (no later render has begun), and never under an open dialog; focus (and a search being typed) stays where the user left it.
   const rerender = async () => {
-    if (location.hash !== hash || document.querySelector('dialog[open]')) return;
+    if (current !== renders || location.hash !== hash || document.querySelector('dialog[open]')) return;
     const focus = focusState(target);
     await render(false);
     restoreFocus(target, focus);
