@@ -6,6 +6,7 @@ import { collectGarbage } from '../../storage/gc/gc.ts';
 import { gcSettings } from '../gc-settings.ts';
 import { openStore, type StoreFlags } from '../open-store.ts';
 import { renderRetentionPlan, renderRetentionResult } from '../retention-text.ts';
+import { writeJson } from '../json-writer.ts';
 
 /** Without a config file there is no policy: nothing to plan. */
 const NO_POLICIES: RetentionSettings = { policies: [], immutableTags: [] };
@@ -32,7 +33,8 @@ export function registerRetention(program: Command): void {
     const { store, file, close } = await openStore(flags);
     try {
       const plan = await planRetention(store, file?.retention ?? NO_POLICIES);
-      process.stdout.write(flags.json ? `${JSON.stringify(plan, null, 2)}\n` : renderRetentionPlan(plan));
+      if (flags.json) await writeJson(process.stdout, plan);
+      else process.stdout.write(renderRetentionPlan(plan));
     } finally {
       await close();
     }
@@ -46,7 +48,7 @@ export function registerRetention(program: Command): void {
         const plan = await planRetention(store, settings);
         const result = await applyRetention(store, plan, settings);
         const gc = flags.gc ? await collectGarbage(store, { ...gcSettings({}, file), log: (line) => console.error(line) }) : undefined;
-        if (flags.json) process.stdout.write(`${JSON.stringify({ plan, result, ...(gc ? { gc } : {}) }, null, 2)}\n`);
+        if (flags.json) await writeJson(process.stdout, { plan, result, ...(gc ? { gc } : {}) });
         else {
           const freed = gc ? `gc freed ${gc.blobBytes + gc.uploadBytes} bytes\n` : '';
           process.stdout.write(renderRetentionPlan(plan, true) + renderRetentionResult(result) + freed);
