@@ -6,7 +6,7 @@ import type { Driver, FileInfo } from './driver.ts';
  * How long an entry lives: what changes behind Berth's back (a hand edit, another program on the
  * bucket, a berth command run without the setting) shows within this. Berth's own changes show at once.
  */
-export const ENTRY_TTL_MS = 60_000;
+const ENTRY_TTL_MS = 60_000;
 
 /** How long a Redis command may take before a read goes to storage instead (or a change fails): a healthy one answers in a millisecond. */
 const REDIS_COMMAND_TIMEOUT_MS = 1000;

@@ -1,4 +1,3 @@
-import { recordDeletion } from '../notifications/derive-event.ts';
 import { join } from 'node:path';
 import express, { type Request, type Response } from 'express';
 import type { ImmutableTagsRule } from '../../analysis/retention-policy.ts';
@@ -10,6 +9,7 @@ import type { AuthServices } from '../auth/load-auth.ts';
 import type { UiSettings } from '../config/ui-schema.ts';
 import { RegistryError } from '../errors.ts';
 import { checkDelete } from '../immutable-tags.ts';
+import { recordDeletion } from '../notifications/derive-event.ts';
 import { sendJSON, singleQuery } from '../responses.ts';
 import { assetsDirectory } from './assets.ts';
 import { FigureCache } from './figure-cache.ts';
