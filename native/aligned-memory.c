@@ -1,6 +1,7 @@
 /*
- * Page-aligned memory for Node: O_DIRECT writes need buffers whose address is a multiple of the
- * device's block size, and Node's allocator gives no such promise.
+ * Memory for direct writes. Page-aligned memory: O_DIRECT writes need buffers whose address is a
+ * multiple of the device's block size, and Node's allocator gives no such promise. And freeing a
+ * buffer at once: what a chunk of an upload held is otherwise freed only at V8's next collection.
  */
 #define NAPI_VERSION 8
 #include <node_api.h>
@@ -33,9 +34,23 @@ static napi_value Allocate(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/*
+ * detach(arrayBuffer) -> whether it was detached: its memory freed now, it and every view on it
+ * empty from then on. False for anything else (not an ArrayBuffer, or one that may not be detached).
+ */
+static napi_value Detach(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  napi_get_boolean(env, argc >= 1 && napi_detach_arraybuffer(env, argv[0]) == napi_ok, &result);
+  return result;
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn;
   napi_create_function(env, "allocate", NAPI_AUTO_LENGTH, Allocate, NULL, &fn);
   napi_set_named_property(env, exports, "allocate", fn);
+  napi_create_function(env, "detach", NAPI_AUTO_LENGTH, Detach, NULL, &fn);
+  napi_set_named_property(env, exports, "detach", fn);
   return exports;
 }

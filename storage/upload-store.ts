@@ -2,6 +2,7 @@ import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { finished, PassThrough, type Readable, type Transform } from 'node:stream';
 import { Digest, DigestingStream, DigestMismatchError, type DigestAlgorithm } from '../oci/digest.ts';
 import type { BlobStore } from './blob-store.ts';
+import { chunksHandedOver, handOverChunks } from './chunk-ownership.ts';
 import { PathNotFoundError, type Driver, type FileInfo } from './driver.ts';
 import { UploadUnknownError } from './errors.ts';
 import type { LocalCopies, UploadCopy } from './local-copies.ts';
@@ -201,11 +202,13 @@ export class UploadStore {
 /**
  * The client's bytes through a stream of their own: a storage failure destroys `through`, not the
  * client's request, whose connection then still carries the error answer. A client that goes away
- * fails `through` in turn, so the write never waits for bytes that will not come.
+ * fails `through` in turn, so the write never waits for bytes that will not come. `through` (a hash
+ * or a PassThrough) passes chunks on as they are and keeps none, so it hands over what `source` does.
  */
 function shielded(source: Readable, through: Transform): Readable {
   finished(source, (error) => {
     if (error) through.destroy(error);
   });
-  return source.pipe(through);
+  source.pipe(through);
+  return chunksHandedOver(source) ? handOverChunks(through) : through;
 }

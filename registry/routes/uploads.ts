@@ -1,6 +1,7 @@
 import type { Request } from 'express';
 import { Digest, isDigestAlgorithm } from '../../oci/digest.ts';
 import { isRepositoryName } from '../../oci/reference.ts';
+import { handOverChunks } from '../../storage/chunk-ownership.ts';
 import { OffsetMismatchError } from '../../storage/driver.ts';
 import type { UploadStatus } from '../../storage/upload-store.ts';
 import { RegistryError } from '../errors.ts';
@@ -56,7 +57,7 @@ function chunkStart(req: Request): number | undefined {
 async function appendChunk(context: RouteContext, id: string): Promise<UploadStatus> {
   const { req, store, name } = context;
   try {
-    return await store.uploads.append(name, id, req, chunkStart(req));
+    return await store.uploads.append(name, id, handOverChunks(req), chunkStart(req));
   } catch (error) {
     if (error instanceof OffsetMismatchError || (error instanceof RegistryError && error.status === 416)) {
       const status = await store.uploads.status(name, id);
@@ -116,7 +117,7 @@ async function startUpload(context: RouteContext): Promise<void> {
   }
   const digest = queryDigest(req);
   if (digest) {
-    await store.uploads.ingest(name, req, digest);
+    await store.uploads.ingest(name, handOverChunks(req), digest);
     sendCreated(context, digest);
     return;
   }

@@ -25,6 +25,7 @@ import {
   type StaleWrites,
 } from '../../driver.ts';
 import { DirectSink } from './direct-sink.ts';
+import { chunksHandedOver } from '../../chunk-ownership.ts';
 import { isTempName, purgeStaleTemps, tempPathIn } from './fs-temp-files.ts';
 import { appendAlone } from '../append-alone.ts';
 import { SocketTarget } from '../socket-target.ts';
@@ -271,7 +272,7 @@ export class FsDriver implements Driver {
     const temp = tempPathIn(this.staging);
     const handle = await inDirectory(this.staging, () => open(temp, 'w'));
     // Uploads in one request come here: as with appends, each chunk is copied into the sink's slices as it arrives, and bypasses the page cache.
-    const direct = this.directWrites ? await DirectSink.open(temp, handle.fd, 0) : undefined;
+    const direct = this.directWrites ? await DirectSink.open(temp, handle.fd, 0, chunksHandedOver(source)) : undefined;
     const sink = direct ?? handle.createWriteStream({ highWaterMark: WRITE_BUFFER, flush: true });
     try {
       await pipeline(source, sink);
@@ -311,7 +312,7 @@ export class FsDriver implements Driver {
       source.resume();
       throw new OffsetMismatchError(path, offset, size);
     }
-    const direct = this.directWrites ? await DirectSink.open(full, handle.fd, offset) : undefined;
+    const direct = this.directWrites ? await DirectSink.open(full, handle.fd, offset, chunksHandedOver(source)) : undefined;
     // Through the handle, not its number: a stream destroyed midway closes what it writes to, and a
     // bare number closed twice could by then be another request's file or socket.
     const sink = direct ?? handle.createWriteStream({ start: offset, highWaterMark: WRITE_BUFFER, autoClose: false });
