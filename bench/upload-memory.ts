@@ -44,10 +44,11 @@ async function growthPerUpload(server: BenchServer, blobs: RandomBlob[], run: nu
 
 /**
  * Growth at `uploads` and at a quarter of them: their difference per upload is what one more
- * concurrent upload costs. The rest is per process whatever the load: in each worker the direct-write
- * slices (storage/drivers/fs/direct-sink.ts, 4 MiB at most) and the body chunks received since
- * V8's last scavenge (Node's HTTP parser copies each socket read into a fresh buffer), ~10-15 MiB
- * of them on the bench machine; the young generation is held at 1 MiB a half (registry/cluster.ts).
+ * concurrent upload costs. The rest is per process whatever the load: in each worker the
+ * direct-write slices (storage/drivers/fs/direct-sink.ts, 4 MiB at most) and V8's young generation
+ * (held at 1 MiB a half, registry/cluster.ts). Body chunks, which Node's HTTP parser copies each
+ * into a buffer of its own, are freed as they are stored (storage/chunk-ownership.ts); left to V8's
+ * scavenges they held ~10-15 MiB per worker.
  */
 const levels = [Math.max(1, Math.floor(uploads / 4)), uploads];
 const figures = new Map<string, Map<number, number[]>>();

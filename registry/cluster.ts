@@ -127,6 +127,8 @@ const WORKER_V8_FLAGS: [name: string, value: number][] = [
   // The young generation's half, in MiB. Each chunk of a request body is a fresh buffer, freed
   // when a scavenge finds it dead; at V8's default the young generation grew by ~20 MiB per
   // worker under concurrent uploads. At 1 it stays small and scavenges come every few MiB received.
+  // Uploads to local disk free their chunks as they store them (storage/chunk-ownership.ts); this
+  // still counts for uploads to S3 and without the addon.
   ['--max-semi-space-size', 1],
 ];
 
