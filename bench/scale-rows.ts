@@ -12,6 +12,8 @@ export interface Figure {
   peakMiB?: number;
   /** S3 requests it made, where a proxy counts them. */
   requests?: number;
+  /** The command was stopped at `--timeout`: `value` is a lower bound. */
+  stopped?: boolean;
 }
 
 /** What one root gives a row to measure with: the target, and the servers for the HTTP rows. */
@@ -19,6 +21,8 @@ export interface RowContext {
   target: ScaleTarget;
   shape: ScaleShape;
   berthCli: string;
+  /** Seconds after which a command is stopped (coreutils' `timeout`): a side that would run for hours still gives a bound. */
+  timeout?: number;
   servers?: ScaleServers;
 }
 
@@ -34,23 +38,33 @@ export interface ScaleRow {
   distribution?(context: RowContext): Promise<Figure>;
 }
 
+/** What `timeout` exits with when it stopped the command. */
+const TIMED_OUT = 124;
+
 /** Runs a command under GNU time (Debian's `time` package): its wall time and peak RSS. */
-async function measured(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<Figure> {
-  const { stderr } = await run('/usr/bin/time', ['-f', 'bench-scale %e %M', command, ...args], { env, maxBuffer: 1 << 28 });
+async function measured(command: string, args: string[], env: NodeJS.ProcessEnv, timeout?: number): Promise<Figure> {
+  const limited = timeout === undefined ? [command, ...args] : ['timeout', `${timeout}s`, command, ...args];
+  const { stderr, stopped } = await run('/usr/bin/time', ['-f', 'bench-scale %e %M', ...limited], { env, maxBuffer: 1 << 28 }).then(
+    ({ stderr }) => ({ stderr, stopped: false }),
+    (error: { code?: number; stderr?: string }) => {
+      if (error.code !== TIMED_OUT) throw error;
+      return { stderr: error.stderr ?? '', stopped: true };
+    },
+  );
   const [, seconds, kib] = /bench-scale ([\d.]+) (\d+)/.exec(stderr) ?? [];
   if (!seconds) throw new Error(`${command} ${args.join(' ')}: no timing in\n${stderr}`);
-  return { value: Number(seconds), peakMiB: Number(kib) / 1024 };
+  return { value: Number(seconds), peakMiB: Number(kib) / 1024, ...(stopped ? { stopped } : {}) };
 }
 
 const berthCommand =
   (...args: string[]) =>
-  ({ target, berthCli }: RowContext) =>
-    measured(process.execPath, [berthCli, ...args, '--storage', target.berth.storage], target.berth.env);
+  ({ target, berthCli, timeout }: RowContext) =>
+    measured(process.execPath, [berthCli, ...args, '--storage', target.berth.storage], target.berth.env, timeout);
 
 const distributionGc =
   (...args: string[]) =>
-  async ({ target }: RowContext) =>
-    measured('docker-registry', ['garbage-collect', ...args, await target.distribution.config()], target.distribution.env);
+  async ({ target, timeout }: RowContext) =>
+    measured('docker-registry', ['garbage-collect', ...args, await target.distribution.config()], target.distribution.env, timeout);
 
 function servers(context: RowContext): ScaleServers {
   if (!context.servers) throw new Error('an HTTP row without servers');

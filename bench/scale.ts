@@ -31,6 +31,8 @@ const { values: flags } = parseArgs({
     /** Milliseconds the s3-latency rows add to each S3 request. */
     latency: { type: 'string', default: String(BUCKET_LATENCY_MS) },
     fresh: { type: 'boolean', default: false },
+    /** Seconds after which analyze or gc is stopped, its cell then a lower bound: Distribution's gc behind a bucket's latency runs for hours. */
+    timeout: { type: 'string' },
     /** Another build of the CLI to measure (a branch's, say). */
     cli: { type: 'string', default: DEFAULT_BERTH_CLI },
   },
@@ -40,10 +42,12 @@ const runs = Number(flags.runs);
 const rows = flags.rows.split(',');
 const storages = flags.storage.split(',') as ScaleStorage[];
 const latencyMs = Number(flags.latency);
+const timeout = flags.timeout === undefined ? undefined : Number(flags.timeout);
 for (const row of rows) if (!SCALE_ROWS[row]) throw new Error(`--rows: no row "${row}" (rows: ${Object.keys(SCALE_ROWS).join(', ')})`);
 for (const storage of storages) if (!SCALE_STORAGES.includes(storage)) throw new Error(`--storage: "${storage}" is none of ${SCALE_STORAGES.join(', ')}`);
 if (!sizes.every((size) => Number.isInteger(size) && size > 0)) throw new Error(`--sizes wants repository counts, not "${flags.sizes}"`);
 if (!(Number.isInteger(runs) && runs > 0)) throw new Error(`--runs wants a count, not "${flags.runs}"`);
+if (timeout !== undefined && !(timeout > 0)) throw new Error(`--timeout wants seconds, not "${flags.timeout}"`);
 
 /** The disk root of a shape, written once and reused: 20,000 repositories take minutes to write. */
 async function diskRootFor(shape: ScaleShape): Promise<string> {
@@ -80,7 +84,8 @@ function cell(figures: Figure[], unit: string, failed?: string): string {
     return values.length ? `, ${median(values).toFixed(0)} ${suffix}` : '';
   };
   const value = median(figures.map((figure) => figure.value));
-  return `${value.toFixed(unit === 's' ? 2 : 1)} ${unit}${optional((figure) => figure.peakMiB, 'MiB')}${optional((figure) => figure.requests, 'S3 requests')}`;
+  const bound = figures.some((figure) => figure.stopped) ? '> ' : '';
+  return `${bound}${value.toFixed(unit === 's' ? 2 : 1)} ${unit}${optional((figure) => figure.peakMiB, 'MiB')}${optional((figure) => figure.requests, 'S3 requests')}`;
 }
 
 function tableLines(storage: ScaleStorage, shape: ScaleShape, figures: RowFigures): string[] {
@@ -91,7 +96,10 @@ function tableLines(storage: ScaleStorage, shape: ScaleShape, figures: RowFigure
     // Pairs only when every run of both sides gave a figure: a failed run would shift them.
     const paired = !failed.berth && !failed.distribution && distribution.length > 0;
     const line = (title: string, berthRuns: Figure[], distributionRuns: Figure[]) => {
-      const ratio = paired ? medianRatio(berthRuns.map(value), distributionRuns.map(value)).toFixed(2) : '';
+      const stopped = (runs: Figure[]) => runs.some((figure) => figure.stopped);
+      // A stopped side's time is a lower bound, so the ratio is a bound too, or nothing where both were stopped.
+      const bound = stopped(distributionRuns) ? (stopped(berthRuns) ? undefined : '< ') : stopped(berthRuns) ? '> ' : '';
+      const ratio = paired && bound !== undefined ? `${bound}${medianRatio(berthRuns.map(value), distributionRuns.map(value)).toFixed(2)}` : '';
       return `| ${where} | ${title} | ${cell(berthRuns, row.unit, failed.berth)} | ${cell(distributionRuns, row.unit, failed.distribution)} | ${ratio} |`;
     };
     const first = row.firstApart && runs > 1 ? [line(`${row.title}, first after start`, berth.slice(0, 1), distribution.slice(0, 1))] : [];
@@ -106,7 +114,7 @@ try {
       const shape = { ...SCALE_DEFAULTS, repositories };
       const target = await targetFor(storage, shape);
       try {
-        const figures = await measureRows(rows, runs, { target, shape, berthCli: flags.cli });
+        const figures = await measureRows(rows, runs, { target, shape, berthCli: flags.cli, timeout });
         const measured = tableLines(storage, shape, figures);
         console.error(measured.join('\n'));
         lines.push(...measured);
