@@ -7,6 +7,7 @@ import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { Digest } from '../../oci/digest.ts';
 import { MediaType } from '../../oci/media-types.ts';
+import { paths } from '../../storage/paths.ts';
 import { startBerth, type RunningBerth } from '../helpers/berth.ts';
 import { blobOf, imageIndex, imageManifest, randomBlob } from '../helpers/content.ts';
 import { RegistryAPI } from '../helpers/registry-api.ts';
@@ -524,6 +525,21 @@ describe('end-9 / end-10 deletes ("Content Management")', () => {
     assert.equal((await api.request('GET', `/v2/${name}/manifests/${manifest.digest}`)).status, 404);
     assert.equal((await api.request('GET', `/v2/${name}/manifests/two`)).status, 404);
     assert.equal((await api.request('DELETE', `/v2/${name}/manifests/${manifest.digest}`)).status, 404);
+  });
+
+  it('deletes a tag the list shows whose link names no manifest', async () => {
+    const driver = berth.storage.openDriver();
+    try {
+      await driver.putContent(paths.tagCurrentLink(name, 'damaged'), 'not a digest');
+    } finally {
+      await driver.close?.();
+    }
+    const listed = async () => ((await (await api.request('GET', `/v2/${name}/tags/list`)).json()) as { tags: string[] }).tags;
+    assert.ok((await listed()).includes('damaged'), 'the tag list shows the tag');
+    assert.equal((await api.request('GET', `/v2/${name}/manifests/damaged`)).status, 404);
+    assert.equal((await api.request('DELETE', `/v2/${name}/manifests/damaged`)).status, 202);
+    assert.ok(!(await listed()).includes('damaged'), 'the tag is gone from the list');
+    assert.equal((await api.request('DELETE', `/v2/${name}/manifests/damaged`)).status, 404);
   });
 
   it('deletes a blob from the repository', async () => {
