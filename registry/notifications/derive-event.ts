@@ -58,7 +58,6 @@ function classify({ req, res }: RequestOutcome, match: RouteMatch): { action: Ev
 interface Deletion {
   repository: string;
   target: Pick<EventTarget, 'tag' | 'digest'>;
-  user: string | undefined;
 }
 
 /** Records on the response that this request deleted a tag or a manifest, for the webhooks' delete event. */
@@ -93,7 +92,7 @@ export function deriveEvent(outcome: RequestOutcome, requestId: string): Registr
     action: found.action,
     target: { ...target, ...(target.size !== undefined ? { length: target.size } : {}), repository, ...(url ? { url } : {}) },
     request: { id: requestId, addr: req.socket?.remoteAddress, host, method: req.method, useragent: req.headers['user-agent'] },
-    actor: { name: deletion?.user ?? (res.locals.user as string | undefined) },
+    actor: { name: res.locals.user as string | undefined },
     source: { addr: HOST, instanceID: INSTANCE_ID },
   };
 }

@@ -45,7 +45,12 @@ export function uiRouter(options: UiOptions): express.Router {
   const figures = new FigureCache(store, options.settings.refreshMs, options.log);
   const assets = assetsDirectory();
   const router = express.Router();
-  const caller = (req: Request): Promise<UiCaller> => uiCaller(auth, req);
+  /** Who calls, also named on the response for the request log and the delete events, as the auth middleware does for the API. */
+  const caller = async (req: Request, res: Response): Promise<UiCaller> => {
+    const who = await uiCaller(auth, req);
+    res.locals.user = who.user;
+    return who;
+  };
   const json = (res: Response, body: unknown) => sendJSON(res, 200, body, { 'Cache-Control': 'no-store' });
 
   router.get('/', (_req, res) => res.set(PAGE_HEADERS).sendFile(join(assets, 'index.html')));
@@ -53,12 +58,12 @@ export function uiRouter(options: UiOptions): express.Router {
   router.use('/ui', express.static(assets, { index: false, redirect: false, setHeaders: (res) => res.setHeader('X-Content-Type-Options', 'nosniff') }));
 
   router.get('/api/v1/session', async (req, res) => {
-    const who = await caller(req);
+    const who = await caller(req, res);
     json(res, { auth: auth?.config.mode ?? 'none', user: who.user ?? null, mayList: who.mayList, isAdmin: who.isAdmin });
   });
 
   router.get('/api/v1/repositories', async (req, res) => {
-    const who = await caller(req);
+    const who = await caller(req, res);
     if (!who.mayList) throw refuse(who, 'list the repositories');
     const last = singleQuery(req.query.last, 'last');
     json(
@@ -68,45 +73,45 @@ export function uiRouter(options: UiOptions): express.Router {
   });
 
   router.get('/api/v1/repository', async (req, res) => {
-    const { name, who } = await pullable(req);
+    const { name, who } = await pullable(req, res);
     const last = singleQuery(req.query.last, 'last');
     const view = await viewRepository(store, name, { n: pageSize(req, 100), ...(last !== undefined ? { last } : {}) });
     json(res, { ...view, mayDelete: who.may(name, 'delete') });
   });
 
   router.get('/api/v1/image', async (req, res) => {
-    const { name, who } = await pullable(req);
+    const { name, who } = await pullable(req, res);
     json(res, { ...(await viewImage(store, figures.current(), who, name, digestParameter(req))), mayDelete: who.may(name, 'delete') });
   });
 
   router.get('/api/v1/storage', async (req, res) => {
-    await admin(req);
+    await admin(req, res);
     json(res, viewStorage(figures.current(), figures.computing, figures.lastDeepScan(), figures.deepScanning));
   });
 
   router.post('/api/v1/storage/deep-scan', async (req, res) => {
     checkSameOrigin(req);
-    await admin(req);
+    await admin(req, res);
     figures.startDeepScan();
     sendJSON(res, 202, { deepScanning: true });
   });
 
   router.delete('/api/v1/tag', async (req, res) => {
     checkSameOrigin(req);
-    const { name, user } = await deletable(req);
+    const name = await deletable(req, res);
     const tag = singleQuery(req.query.tag, 'tag') ?? '';
     if (!isTag(tag)) throw new RegistryError('MANIFEST_INVALID', `invalid tag "${tag}"`, { status: 400, detail: { tag } });
     await checkDelete(options.immutableTags, store, name, { tag });
     if (!(await store.repositories.deleteTag(name, tag)))
       throw new RegistryError('MANIFEST_UNKNOWN', `tag ${name}:${tag} is not known`, { detail: { name, tag } });
     figures.invalidate();
-    recordDeletion(res, { repository: name, target: { tag }, user });
+    recordDeletion(res, { repository: name, target: { tag } });
     json(res, { deleted: { repository: name, tag } });
   });
 
   router.delete('/api/v1/manifest', async (req, res) => {
     checkSameOrigin(req);
-    const { name, user } = await deletable(req);
+    const name = await deletable(req, res);
     const digest = digestParameter(req);
     const confirmed = (singleQuery(req.query.tags, 'tags') ?? '').split(',').filter(Boolean).sort();
     const naming = [...(await store.repositories.tagTargets(name))].filter(([, target]) => target.equals(digest)).map(([tag]) => tag);
@@ -122,26 +127,26 @@ export function uiRouter(options: UiOptions): express.Router {
     await checkDelete(options.immutableTags, store, name, { digest });
     await store.repositories.deleteManifest(name, digest, subjectOf(manifest));
     figures.invalidate();
-    recordDeletion(res, { repository: name, target: { digest: digest.toString() }, user });
+    recordDeletion(res, { repository: name, target: { digest: digest.toString() } });
     json(res, { deleted: { repository: name, digest: digest.toString(), tags: naming } });
   });
 
-  async function pullable(req: Request): Promise<{ name: string; who: UiCaller }> {
+  async function pullable(req: Request, res: Response): Promise<{ name: string; who: UiCaller }> {
     const name = nameParameter(req);
-    const who = await caller(req);
+    const who = await caller(req, res);
     if (!who.may(name, 'pull')) throw refuse(who, `pull from ${name}`);
     return { name, who };
   }
 
-  async function deletable(req: Request): Promise<{ name: string; user: string | undefined }> {
+  async function deletable(req: Request, res: Response): Promise<string> {
     const name = nameParameter(req);
-    const who = await caller(req);
+    const who = await caller(req, res);
     if (!who.may(name, 'delete')) throw refuse(who, `delete from ${name}`);
-    return { name, user: who.user };
+    return name;
   }
 
-  async function admin(req: Request): Promise<void> {
-    const who = await caller(req);
+  async function admin(req: Request, res: Response): Promise<void> {
+    const who = await caller(req, res);
     if (!who.isAdmin) throw refuse(who, 'see the storage of every repository');
   }
 

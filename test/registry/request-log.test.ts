@@ -47,8 +47,11 @@ describe('request log', () => {
       // A wrong password and a wrong token: refused, and still nothing of them logged.
       await fetch(`${berth.url}/token?service=berth`, { headers: { Authorization: basic('alice', 'not-her-password') } });
       await fetch(`${berth.url}/v2/`, { headers: { Authorization: 'Bearer forged.token.value' } });
-      const lines = await waitForLines(berth.process.output, 5);
-      assert.equal(lines.length, 5, 'one line per request');
+      // The web interface logs in with Basic credentials on each request: its user is logged as the API's.
+      assert.equal((await fetch(`${berth.url}/api/v1/session`, { headers: { Authorization: basic('alice', USERS.alice) } })).status, 200);
+      const lines = await waitForLines(berth.process.output, 6);
+      assert.equal(lines.length, 6, 'one line per request');
+      assert.equal(lines.find((entry) => entry.path === '/api/v1/session')?.user, 'alice', 'the web interface names its user');
       const line = lines.find((entry) => entry.requestId === 'trace-42');
       assert.ok(line, 'the manifest GET is logged under its request id');
       assert.deepEqual(
