@@ -8,13 +8,13 @@ import {
   PutObjectCommand,
   S3Client,
   S3ServiceException,
-  type ListObjectsV2CommandOutput,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { StorageUnavailableError, type ByteRange, type FileInfo } from '../../driver.ts';
+import { keyPageOf, type KeyPage } from './key-page.ts';
 import { PartBudget } from './part-budget.ts';
 import { RoundTripTime } from './round-trip-time.ts';
 import { DirectObjectReader } from './s3-direct-reader.ts';
@@ -208,17 +208,21 @@ export class S3Bucket {
     return bytes;
   }
 
-  /** Every key under a prefix, one ListObjectsV2 page at a time. */
-  async *keys(prefix: string, delimiter?: string): AsyncGenerator<ListObjectsV2CommandOutput> {
+  /** Every key under a prefix, one ListObjectsV2 page at a time (a tag list, the catalog and gc's walk are listings). */
+  async *keys(prefix: string, delimiter?: string): AsyncGenerator<KeyPage> {
     let token: string | undefined;
     do {
-      const page = await this.call(() =>
-        this.client.send(
-          new ListObjectsV2Command({ Bucket: this.settings.bucket, Prefix: prefix, ContinuationToken: token, ...(delimiter ? { Delimiter: delimiter } : {}) }),
-        ),
-      );
+      const page =
+        (await this.quick((signed) => signed.list(prefix, delimiter, token))) ??
+        keyPageOf(
+          await this.call(() =>
+            this.client.send(
+              new ListObjectsV2Command({ Bucket: this.settings.bucket, Prefix: prefix, ContinuationToken: token, ...(delimiter ? { Delimiter: delimiter } : {}) }),
+            ),
+          ),
+        );
       yield page;
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      token = page.next;
     } while (token);
   }
 

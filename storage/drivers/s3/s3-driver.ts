@@ -119,8 +119,8 @@ export class S3Driver implements Driver {
     const prefix = `${this.bucket.key(path)}/`;
     const names = new Set<string>();
     for await (const page of this.bucket.keys(prefix, '/')) {
-      for (const common of page.CommonPrefixes ?? []) names.add(common.Prefix!.slice(prefix.length, -1));
-      for (const object of page.Contents ?? []) names.add(object.Key!.slice(prefix.length));
+      for (const common of page.prefixes) names.add(common.slice(prefix.length, -1));
+      for (const { key } of page.keys) names.add(key.slice(prefix.length));
     }
     names.delete('');
     return [...names];
@@ -130,7 +130,7 @@ export class S3Driver implements Driver {
     const prefix = `${this.bucket.key(path)}/`;
     const names = new Set<string>();
     for await (const page of this.bucket.keys(prefix, delimiter)) {
-      for (const common of page.CommonPrefixes ?? []) names.add(common.Prefix!.slice(prefix.length, -delimiter.length));
+      for (const common of page.prefixes) names.add(common.slice(prefix.length, -delimiter.length));
     }
     return [...names];
   }
@@ -153,7 +153,7 @@ export class S3Driver implements Driver {
     const key = this.bucket.key(path);
     const below = async () => {
       for await (const page of this.bucket.keys(`${key}/`)) {
-        const keys = (page.Contents ?? []).map((object) => object.Key!);
+        const keys = page.keys.map(({ key }) => key);
         if (keys.length) await this.bucket.deleteKeys(keys);
       }
     };

@@ -33,9 +33,9 @@ export class SegmentedObject {
   async list(): Promise<Segment[]> {
     const segments: Segment[] = [];
     for await (const page of this.bucket.keys(this.prefix)) {
-      for (const object of page.Contents ?? []) {
-        const start = Number(object.Key!.slice(this.prefix.length));
-        if (Number.isSafeInteger(start)) segments.push({ key: object.Key!, start, size: object.Size ?? 0, modified: object.LastModified ?? new Date(0) });
+      for (const { key, size, modified } of page.keys) {
+        const start = Number(key.slice(this.prefix.length));
+        if (Number.isSafeInteger(start)) segments.push({ key, start, size, modified });
       }
     }
     return segments.sort((a, b) => a.start - b.start);

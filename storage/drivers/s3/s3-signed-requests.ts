@@ -6,6 +6,7 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { buffer } from 'node:stream/consumers';
 import type { FileInfo } from '../../driver.ts';
+import { parseKeyPage, type KeyPage } from './key-page.ts';
 
 /** SHA-256 of an empty body, which GET and HEAD requests sign. */
 const EMPTY_BODY_SHA256 = createHash('sha256').digest('hex');
@@ -39,18 +40,20 @@ class NodeSha256 {
 /** What a quick read found; undefined means it could not tell, and the SDK is asked. */
 export type Found<T> = { found: T } | 'missing' | undefined;
 
-/** A key as a path: every segment percent-encoded the way SigV4 expects, slashes kept. */
+/** Percent-encoded the way SigV4 expects: everything but unreserved characters. */
+function encode(text: string): string {
+  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/** A key as a path: every segment encoded, slashes kept. */
 function encodeKey(key: string): string {
-  return key
-    .split('/')
-    .map((segment) => encodeURIComponent(segment).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`))
-    .join('/');
+  return key.split('/').map(encode).join('/');
 }
 
 /**
  * Requests Berth signs itself, with the SDK's SigV4 signer but without the SDK's client: HEADs, GETs
- * and PUTs of small objects (links, tags, sizes, manifests) on kept-alive connections, and presigned
- * blob URLs. Through the SDK each cost about 1.6–2 ms of CPU, here 0.4 and 0.05, and a burst of
+ * and PUTs of small objects (links, tags, sizes, manifests) and listings on kept-alive connections,
+ * and presigned blob URLs. Through the SDK each cost about 1.6–2 ms of CPU, here 0.4 and 0.05, and a burst of
  * blob HEADs on S3 was held by that CPU. The bucket's address is the SDK's own (endpoint, path
  * style, region), read once from a URL it presigns. Any answer but 200 or 404, and any failure, is
  * left to the SDK (undefined), which knows S3's errors and retries.
@@ -97,8 +100,30 @@ export class SignedRequests {
     return base && new URL(encodeKey(key), base);
   }
 
+  /** The bucket's own URL, which ListObjectsV2 is asked at, with `query`. */
+  private async listURL(query: Record<string, string>): Promise<URL | undefined> {
+    const base = await this.bucketURL();
+    if (!base) return undefined;
+    const url = new URL(base);
+    // Path style names the bucket as the path's one segment: `/bucket`, as the SDK asks it.
+    if (url.pathname !== '/') url.pathname = url.pathname.slice(0, -1);
+    url.search = Object.entries(query)
+      .map(([name, value]) => `${encode(name)}=${encode(value)}`)
+      .join('&');
+    return url;
+  }
+
+  /** One ListObjectsV2 page of the keys under `prefix`, from `token` on. */
+  async list(prefix: string, delimiter: string | undefined, token: string | undefined): Promise<KeyPage | undefined> {
+    const query = { 'list-type': '2', prefix, ...(delimiter ? { delimiter } : {}), ...(token ? { 'continuation-token': token } : {}) };
+    const response = await this.send('GET', await this.listURL(query));
+    if (response === 'missing' || response === undefined) return undefined;
+    const body = await buffer(response).catch(() => undefined);
+    return body && parseKeyPage(body.toString('utf8'));
+  }
+
   async head(key: string): Promise<Found<FileInfo>> {
-    const response = await this.send('HEAD', key);
+    const response = await this.send('HEAD', await this.urlOf(key));
     if (response === 'missing' || response === undefined) return response;
     response.resume();
     const size = Number(response.headers['content-length']);
@@ -108,7 +133,7 @@ export class SignedRequests {
   }
 
   async get(key: string): Promise<Found<Buffer>> {
-    const response = await this.send('GET', key);
+    const response = await this.send('GET', await this.urlOf(key));
     if (response === 'missing' || response === undefined) return response;
     const body = await buffer(response).catch(() => undefined);
     const expected = response.headers['content-length'];
@@ -120,7 +145,7 @@ export class SignedRequests {
    * A PUT sent twice writes the same bytes twice, so the SDK may send again what failed here.
    */
   async put(key: string, content: Buffer): Promise<boolean> {
-    const response = await this.send('PUT', key, content);
+    const response = await this.send('PUT', await this.urlOf(key), content);
     if (response === 'missing' || response === undefined) return false;
     response.resume();
     return true;
@@ -150,8 +175,7 @@ export class SignedRequests {
   }
 
   /** The response to a signed request, once its head is in: 200 to be read, 'missing' for a 404, else undefined. */
-  private async send(method: 'GET' | 'HEAD' | 'PUT', key: string, body?: Buffer): Promise<IncomingMessage | 'missing' | undefined> {
-    const url = await this.urlOf(key);
+  private async send(method: 'GET' | 'HEAD' | 'PUT', url: URL | undefined, body?: Buffer): Promise<IncomingMessage | 'missing' | undefined> {
     if (!url) return undefined;
     const signed = await this.signer
       .sign({
@@ -160,7 +184,7 @@ export class SignedRequests {
         hostname: url.hostname,
         ...(url.port ? { port: Number(url.port) } : {}),
         path: url.pathname,
-        query: {},
+        query: Object.fromEntries(url.searchParams),
         headers: {
           host: url.host,
           'x-amz-content-sha256': body ? createHash('sha256').update(body).digest('hex') : EMPTY_BODY_SHA256,
