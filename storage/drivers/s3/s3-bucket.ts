@@ -217,7 +217,12 @@ export class S3Bucket {
         keyPageOf(
           await this.call(() =>
             this.client.send(
-              new ListObjectsV2Command({ Bucket: this.settings.bucket, Prefix: prefix, ContinuationToken: token, ...(delimiter ? { Delimiter: delimiter } : {}) }),
+              new ListObjectsV2Command({
+                Bucket: this.settings.bucket,
+                Prefix: prefix,
+                ContinuationToken: token,
+                ...(delimiter ? { Delimiter: delimiter } : {}),
+              }),
             ),
           ),
         );
