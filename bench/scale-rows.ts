@@ -43,7 +43,8 @@ const TIMED_OUT = 124;
 
 /** Runs a command under GNU time (Debian's `time` package): its wall time and peak RSS. */
 async function measured(command: string, args: string[], env: NodeJS.ProcessEnv, timeout?: number): Promise<Figure> {
-  const limited = timeout === undefined ? [command, ...args] : ['timeout', `${timeout}s`, command, ...args];
+  // Killed 10 s after the stop, should it not stop.
+  const limited = timeout === undefined ? [command, ...args] : ['timeout', '--kill-after=10s', `${timeout}s`, command, ...args];
   const { stderr, stopped } = await run('/usr/bin/time', ['-f', 'bench-scale %e %M', ...limited], { env, maxBuffer: 1 << 28 }).then(
     ({ stderr }) => ({ stderr, stopped: false }),
     (error: { code?: number; stderr?: string }) => {

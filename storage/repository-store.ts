@@ -117,7 +117,7 @@ export class RepositoryStore {
 
   async deleteTag(name: string, tag: string): Promise<boolean> {
     // Read as a tag is resolved, where a shared cache (LinkCache) may hold it. A tag the list shows
-    // whose link names no manifest (damaged, or half written by another tool) can be deleted too.
+    // whose `current` link is missing or not a digest (damaged, or half written by another tool) can be deleted too.
     const present = (await this.resolveTag(name, tag)) !== undefined || (await this.driver.list(paths.tag(name, tag))).length > 0;
     if (!present) return false;
     await this.driver.delete(paths.tag(name, tag));

@@ -45,7 +45,7 @@ export function uiRouter(options: UiOptions): express.Router {
   const figures = new FigureCache(store, options.settings.refreshMs, options.log);
   const assets = assetsDirectory();
   const router = express.Router();
-  /** Who calls, also named on the response for the request log and the delete events, as the auth middleware does for the API. */
+  /** Who calls, also named on the response for the request log and the delete events (a caller refused included). */
   const caller = async (req: Request, res: Response): Promise<UiCaller> => {
     const who = await uiCaller(auth, req);
     res.locals.user = who.user;

@@ -17,6 +17,7 @@ import { EndpointQueue } from '../../registry/notifications/endpoint-queue.ts';
 import type { RegistryEvent } from '../../registry/notifications/event.ts';
 import { notificationCount } from '../../registry/metrics/notification-counts.ts';
 import { RegistryAPI } from '../helpers/registry-api.ts';
+import { basic, USERS, writeUsers } from '../helpers/auth-berth.ts';
 
 interface Delivery {
   headers: IncomingHttpHeaders;
@@ -27,6 +28,7 @@ interface EventBody {
   action: string;
   target: { mediaType?: string; digest?: string; size?: number; repository: string; tag?: string; fromRepository?: string; url?: string };
   request: { id: string; method: string };
+  actor: { name?: string };
   source: { instanceID: string };
 }
 
@@ -86,11 +88,14 @@ after(async () => {
 });
 
 /** Berth as `berth serve` with these webhook endpoints. */
-async function berthWith(endpoints: Record<string, unknown>[]): Promise<BerthProcess> {
+/** Berth with these webhook endpoints; with `users`, htpasswd auth for USERS where anyone may do anything. */
+async function berthWith(endpoints: Record<string, unknown>[], users = false): Promise<BerthProcess> {
   const dir = await mkdtemp(join(tmpdir(), 'berth-notifications-'));
   scratch.push(dir);
   const config = join(dir, 'config.yml');
-  await writeFile(config, stringify({ log: { level: 'silent' }, notifications: { endpoints } }));
+  const access = [{ repository: '**', users: ['*', 'anonymous'], actions: ['pull', 'push', 'delete'] }];
+  const auth = users ? { auth: { mode: 'htpasswd', htpasswd: await writeUsers(dir), access } } : {};
+  await writeFile(config, stringify({ log: { level: 'silent' }, notifications: { endpoints }, ...auth }));
   return startBerthProcess(['--storage', join(dir, 'data'), '--workers', '1', '--config', config]);
 }
 
@@ -277,13 +282,13 @@ describe('webhooks', () => {
     }
   });
 
-  it('sends delete events for the deletes of the web interface too (a tag, then a manifest)', async () => {
+  it('sends delete events for the deletes of the web interface too (a tag, then a manifest), naming who deleted', async () => {
     const receiver = new Receiver();
     const url = await receiver.listen();
-    const berth = await berthWith([{ name: 'ui', url, backoff: '100ms', ignore: { actions: ['push'] } }]);
+    const berth = await berthWith([{ name: 'ui', url, backoff: '100ms', ignore: { actions: ['push'] } }], true);
     try {
       const { manifest } = await pushSmallImage(new RegistryAPI(berth.url), 'team/app', 'v1');
-      const headers = { 'X-Berth-UI': '1' };
+      const headers = { 'X-Berth-UI': '1', Authorization: basic('alice', USERS.alice) };
       assert.equal((await fetch(`${berth.url}/api/v1/tag?name=team/app&tag=v1`, { method: 'DELETE', headers })).status, 200);
       const digest = `${manifest.digest}`;
       assert.equal((await fetch(`${berth.url}/api/v1/manifest?name=team/app&digest=${digest}&tags=`, { method: 'DELETE', headers })).status, 200);
@@ -296,6 +301,10 @@ describe('webhooks', () => {
         ],
       );
       assert.equal(receiver.events[1]!.target.url, `${berth.url}/v2/team/app/manifests/${digest}`);
+      assert.deepEqual(
+        receiver.events.map((event) => event.actor.name),
+        ['alice', 'alice'],
+      );
     } finally {
       await berth.stop();
       await receiver.close();

@@ -7,11 +7,13 @@ import { loadAddon } from '../addon.ts';
 interface AlignedMemoryAddon {
   /** Memory at an address that is a multiple of `alignment`, as O_DIRECT asks. */
   allocate(size: number, alignment: number): ArrayBuffer;
-  /** Frees `buffer`'s memory now, where it may be: then it and every view on it are empty. */
+  /** Frees `buffer`'s memory now where it can be detached (then it and every view on it are empty); false where not. */
   detach(buffer: ArrayBufferLike): boolean;
 }
 
 const alignedMemory = loadAddon<AlignedMemoryAddon>('aligned-memory');
+/** An addon built before `detach` was (source updated without `npm install`) still writes directly, and frees nothing. */
+const detach = typeof alignedMemory?.detach === 'function' ? alignedMemory.detach : undefined;
 
 /** Whether uploads to local disk can bypass the page cache here. */
 export const directWritesAvailable = alignedMemory !== undefined;
@@ -54,7 +56,7 @@ function returnSlice(slice: Buffer): void {
  * buffer that is all of its ArrayBuffer: never a slice of Node's shared pool.
  */
 function free(chunk: Buffer): void {
-  if (chunk.length > 0 && chunk.byteOffset === 0 && chunk.buffer.byteLength === chunk.length) alignedMemory!.detach(chunk.buffer);
+  if (chunk.length > 0 && chunk.byteOffset === 0 && chunk.buffer.byteLength === chunk.length) detach?.(chunk.buffer);
 }
 
 async function writeAll(fd: number, bytes: Buffer, position: number): Promise<void> {

@@ -25,10 +25,10 @@ import {
   type StaleWrites,
 } from '../../driver.ts';
 import { DirectSink } from './direct-sink.ts';
-import { chunksHandedOver } from '../../chunk-ownership.ts';
 import { isTempName, purgeStaleTemps, tempPathIn } from './fs-temp-files.ts';
 import { appendAlone } from '../append-alone.ts';
 import { SocketTarget } from '../socket-target.ts';
+import { chunksHandedOver } from '../../chunk-ownership.ts';
 import { makeDirectory } from '../../make-directory.ts';
 import { paths } from '../../paths.ts';
 

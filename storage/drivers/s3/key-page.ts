@@ -19,8 +19,22 @@ export function keyPageOf(output: ListObjectsV2CommandOutput): KeyPage {
   };
 }
 
-/** Every value a string, as written: a key of digits stays a key, and one with spaces at its ends keeps them. */
-const parser = new XMLParser({ parseTagValue: false, trimValues: false, isArray: (name) => name === 'Contents' || name === 'CommonPrefixes' });
+/**
+ * Every value a string, as written: a key of digits stays a key, and one with spaces at its ends
+ * keeps them. Numeric character references decoded: S3 writes a key's CR and LF as `&#13;`, `&#10;`.
+ */
+const parser = new XMLParser({
+  parseTagValue: false,
+  trimValues: false,
+  htmlEntities: true,
+  isArray: (name) => name === 'Contents' || name === 'CommonPrefixes',
+});
+
+/** A time as S3 writes it, or the epoch for one that is missing or unreadable. */
+function timeOf(text: string | undefined): Date {
+  const time = new Date(text ?? 0);
+  return Number.isNaN(time.getTime()) ? new Date(0) : time;
+}
 
 interface ListBucketResult {
   IsTruncated?: string;
@@ -29,8 +43,12 @@ interface ListBucketResult {
   CommonPrefixes?: { Prefix?: string }[];
 }
 
-/** A ListObjectsV2 answer's body as a page; undefined where it is not one, or names no next page though it says there is one. */
+/**
+ * A ListObjectsV2 answer's body as a page; undefined where it is not a whole one (the parser takes
+ * a body cut short as far as it goes), or names no next page though it says there is one.
+ */
 export function parseKeyPage(xml: string): KeyPage | undefined {
+  if (!xml.trimEnd().endsWith('</ListBucketResult>')) return undefined;
   let result: ListBucketResult | undefined;
   try {
     result = (parser.parse(xml) as { ListBucketResult?: ListBucketResult }).ListBucketResult;
@@ -44,7 +62,7 @@ export function parseKeyPage(xml: string): KeyPage | undefined {
   const prefixes = result.CommonPrefixes ?? [];
   if (contents.some((object) => typeof object.Key !== 'string') || prefixes.some((common) => typeof common.Prefix !== 'string')) return undefined;
   return {
-    keys: contents.map((object) => ({ key: object.Key!, size: Number(object.Size ?? 0), modified: new Date(object.LastModified ?? 0) })),
+    keys: contents.map((object) => ({ key: object.Key!, size: Number(object.Size ?? 0), modified: timeOf(object.LastModified) })),
     prefixes: prefixes.map((common) => common.Prefix!),
     ...(next ? { next } : {}),
   };
