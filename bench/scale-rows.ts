@@ -128,11 +128,15 @@ export async function measureRows(names: string[], runs: number, context: RowCon
     context,
   );
   if (http.length) {
-    const started = await startScaleServers(context.target, context.berthCli);
+    // Servers that cannot start fail the HTTP rows, not the figures the commands gave already.
+    const started = await startScaleServers(context.target, context.berthCli).catch((error: Error) => {
+      for (const name of http) figures.get(name)!.failed.berth = `the servers did not start: ${error.message.split('\n')[0]}`;
+      return undefined;
+    });
     try {
-      await pass(http, { ...context, servers: started });
+      if (started) await pass(http, { ...context, servers: started });
     } finally {
-      await started.stop();
+      await started?.stop();
     }
   }
   return figures;
