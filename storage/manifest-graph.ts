@@ -96,8 +96,9 @@ export class ManifestGraph {
         return node;
       },
       (error: unknown) => {
-        // A failed read (storage away for a moment) is not remembered: the next one asks again.
-        this.nodes.delete(key);
+        // A failed read (storage away for a moment) is not remembered: the next one asks again. Only
+        // this read's entry: one started after it was evicted is another's.
+        if (this.nodes.get(key) === reading) this.nodes.delete(key);
         throw error;
       },
     );
